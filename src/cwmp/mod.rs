@@ -1,0 +1,1 @@
+//! CWMP codec (placeholder).

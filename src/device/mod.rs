@@ -1,0 +1,1 @@
+//! Virtual CPE state and RPC semantics (placeholder).

@@ -1,0 +1,20 @@
+//! cpefleet: a TR-069 (CWMP) CPE fleet simulator and load tester.
+//!
+//! # Layout
+//! - [`cwmp`]: the SOAP/CWMP codec. Pure: bytes in, typed messages out, and back.
+//! - [`model`]: data-model templates loaded from `data-models/*.yaml`, immutable and shared by
+//!   every device of a type; per-device values come from generators, computed on read.
+//! - [`device`]: one virtual CPE's small mutable state and its RPC semantics (pure).
+//! - [`import`]: template importers (genieacs-sim CSV dumps, BBF data-model XML).
+//! - [`render`]: what device N of a template would send (the `render` subcommand).
+//!
+//! The pure core (codec, model, device) does no I/O and is tested with plain unit tests; the
+//! I/O edges (sessions, scheduler, listeners, exporter) build on it.
+#![forbid(unsafe_code)]
+#![deny(rust_2018_idioms)]
+
+pub mod cwmp;
+pub mod device;
+pub mod import;
+pub mod model;
+pub mod render;

@@ -1,0 +1,3 @@
+//! Data-model templates.
+
+pub mod file;

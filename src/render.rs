@@ -1,0 +1,1 @@
+//! Rendering a device's messages (placeholder).
