@@ -13,6 +13,7 @@
 #![forbid(unsafe_code)]
 #![deny(rust_2018_idioms)]
 
+pub mod auth;
 pub mod cwmp;
 pub mod device;
 pub mod import;

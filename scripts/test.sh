@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The one test command (README and .ci/run both call it). It installs what the tests need on a
+# fresh Debian machine, then runs the same checks CI runs: format, lints, every test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v xmllint >/dev/null || need_apt+=(libxml2-utils)       # ../shared/bbf/validate-cwmp
+if [ ${#need_apt[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+  else
+    echo "scripts/test.sh: please install: ${need_apt[*]}" >&2
+    exit 2
+  fi
+fi
+
+cargo fmt --check
+cargo clippy --all-targets --locked -- -D warnings
+cargo test --all-targets --locked

@@ -1,0 +1,9 @@
+//! HTTP authentication, client and server side: Basic and Digest (MD5, MD5-sess, qop=auth).
+//! Pure: no sockets, no clock, no randomness of its own.
+
+pub mod basic;
+pub mod challenge;
+pub mod digest;
+
+pub use challenge::Challenge;
+pub use digest::{DigestChallenge, DigestError, DigestResponse};
