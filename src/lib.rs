@@ -19,3 +19,4 @@ pub mod device;
 pub mod import;
 pub mod model;
 pub mod render;
+pub mod session;
