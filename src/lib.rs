@@ -14,6 +14,7 @@
 #![deny(rust_2018_idioms)]
 
 pub mod auth;
+pub mod cr;
 pub mod cwmp;
 pub mod device;
 pub mod import;

@@ -1,0 +1,281 @@
+//! The connection-request decision, pure: (path, Authorization, clock) → status and, when
+//! valid, the device to wake (TR-069 §3.2.2; digest §5.1).
+//!
+//! Kept free of sockets so every branch is a plain unit test. Nonces are stateless: an issue
+//! time plus a keyed MD5 over it, so any connection — GenieACS retries on the same one, other
+//! ACSs open a new one — can present the nonce, and nothing is stored per challenge.
+
+use crate::auth::{basic, digest::md5_hex, DigestResponse};
+
+/// Which schemes the listener accepts. TR-069 requires Digest; Basic only when configured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CrAuth {
+    #[default]
+    Digest,
+    Basic,
+    DigestOrBasic,
+    /// No authentication (lab use; never what a real CPE does).
+    None,
+}
+
+/// A device as the listener needs it: who it is and its current CR credentials (which the ACS
+/// may have changed by SetParameterValues).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CrDevice {
+    pub index: u32,
+    pub username: String,
+    pub password: String,
+}
+
+/// The outcome of one request, also its metric label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CrResult {
+    /// Valid: 200, the device starts a `6 CONNECTION REQUEST` session.
+    Accepted,
+    /// No or stale credentials: 401 with a fresh challenge.
+    Challenged,
+    /// Credentials presented and wrong: 401 (and the CPE must not contact the ACS).
+    AuthFailed,
+    /// No device at this path: 404.
+    NotFound,
+    /// The device's inbox is full or it refuses for now (rate limit): 503.
+    Busy,
+    RateLimited,
+    /// Not a GET, or unparsable: 405/400.
+    BadRequest,
+}
+
+impl CrResult {
+    pub const ALL: [CrResult; 7] = [
+        CrResult::Accepted,
+        CrResult::Challenged,
+        CrResult::AuthFailed,
+        CrResult::NotFound,
+        CrResult::Busy,
+        CrResult::RateLimited,
+        CrResult::BadRequest,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            CrResult::Accepted => "accepted",
+            CrResult::Challenged => "challenged",
+            CrResult::AuthFailed => "auth_failed",
+            CrResult::NotFound => "not_found",
+            CrResult::Busy => "busy",
+            CrResult::RateLimited => "rate_limited",
+            CrResult::BadRequest => "bad_request",
+        }
+    }
+
+    pub fn status(self) -> u16 {
+        match self {
+            CrResult::Accepted => 200,
+            CrResult::Challenged | CrResult::AuthFailed => 401,
+            CrResult::NotFound => 404,
+            CrResult::Busy | CrResult::RateLimited => 503,
+            CrResult::BadRequest => 400,
+        }
+    }
+}
+
+/// Issues and checks nonces and credentials.
+#[derive(Debug, Clone)]
+pub struct CrAuthenticator {
+    pub mode: CrAuth,
+    pub realm: String,
+    /// Keys the nonce MAC; random per process.
+    secret: String,
+    /// How long a nonce stays valid.
+    pub nonce_ttl_s: u64,
+}
+
+/// Result of checking credentials.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthCheck {
+    Ok,
+    /// Ask again with this `WWW-Authenticate` value.
+    Challenge(String),
+    Failed,
+}
+
+impl CrAuthenticator {
+    pub fn new(mode: CrAuth, realm: &str, secret: &str) -> Self {
+        CrAuthenticator {
+            mode,
+            realm: realm.to_string(),
+            secret: secret.to_string(),
+            nonce_ttl_s: 60,
+        }
+    }
+
+    pub fn nonce(&self, now_s: u64) -> String {
+        let ts = format!("{now_s:x}");
+        let mac = md5_hex(&[&self.secret, ":", &ts]);
+        format!("{ts}.{mac}")
+    }
+
+    fn nonce_fresh(&self, nonce: &str, now_s: u64) -> bool {
+        let Some((ts, mac)) = nonce.split_once('.') else {
+            return false;
+        };
+        let Ok(issued) = u64::from_str_radix(ts, 16) else {
+            return false;
+        };
+        mac == md5_hex(&[&self.secret, ":", ts])
+            && issued <= now_s
+            && now_s - issued <= self.nonce_ttl_s
+    }
+
+    /// The `WWW-Authenticate` header value for a fresh challenge.
+    pub fn challenge(&self, now_s: u64, stale: bool) -> String {
+        match self.mode {
+            CrAuth::Basic => format!("Basic realm=\"{}\"", self.realm),
+            _ => format!(
+                "Digest realm=\"{}\", qop=\"auth\", nonce=\"{}\", opaque=\"{}\"{}",
+                self.realm,
+                self.nonce(now_s),
+                &md5_hex(&[&self.realm])[..16],
+                if stale { ", stale=true" } else { "" }
+            ),
+        }
+    }
+
+    /// Checks a request's `Authorization` against the device's CR credentials.
+    pub fn check(
+        &self,
+        authorization: Option<&str>,
+        method: &str,
+        dev: &CrDevice,
+        now_s: u64,
+    ) -> AuthCheck {
+        if self.mode == CrAuth::None {
+            return AuthCheck::Ok;
+        }
+        let Some(h) = authorization else {
+            return AuthCheck::Challenge(self.challenge(now_s, false));
+        };
+        let h = h.trim();
+        let (scheme, rest) = h.split_once(' ').unwrap_or((h, ""));
+        if scheme.eq_ignore_ascii_case("digest")
+            && matches!(self.mode, CrAuth::Digest | CrAuth::DigestOrBasic)
+        {
+            let Some(r) = DigestResponse::parse(rest) else {
+                return AuthCheck::Failed;
+            };
+            if r.username != dev.username || r.realm != self.realm {
+                return AuthCheck::Failed;
+            }
+            if !self.nonce_fresh(&r.nonce, now_s) {
+                return AuthCheck::Challenge(self.challenge(now_s, true));
+            }
+            return if r.verify(&dev.password, method) {
+                AuthCheck::Ok
+            } else {
+                AuthCheck::Failed
+            };
+        }
+        if scheme.eq_ignore_ascii_case("basic")
+            && matches!(self.mode, CrAuth::Basic | CrAuth::DigestOrBasic)
+        {
+            return match basic::parse(h) {
+                Some((u, p)) if u == dev.username && p == dev.password => AuthCheck::Ok,
+                _ => AuthCheck::Failed,
+            };
+        }
+        AuthCheck::Challenge(self.challenge(now_s, false))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::{Challenge, DigestChallenge};
+
+    fn dev() -> CrDevice {
+        CrDevice {
+            index: 7,
+            username: "00D09E-HGW181-CPF00000007".into(),
+            password: "s3cret".into(),
+        }
+    }
+
+    fn answer(challenge: &str, user: &str, pass: &str, uri: &str) -> String {
+        let Ok(Some(Challenge::Digest(c))) = Challenge::parse(challenge) else {
+            panic!("not a digest challenge: {challenge}");
+        };
+        c.authorization(user, pass, "GET", uri, 1, "0a4f113b")
+    }
+
+    #[test]
+    fn digest_flow_like_genieacs() {
+        let a = CrAuthenticator::new(CrAuth::Digest, "cpefleet", "k");
+        let d = dev();
+        let AuthCheck::Challenge(ch) = a.check(None, "GET", &d, 1000) else {
+            panic!("expected a challenge");
+        };
+        assert!(ch.starts_with("Digest realm=\"cpefleet\", qop=\"auth\", nonce=\""));
+        let good = answer(&ch, &d.username, "s3cret", "/cr/7");
+        assert_eq!(a.check(Some(&good), "GET", &d, 1005), AuthCheck::Ok);
+        let bad = answer(&ch, &d.username, "guess", "/cr/7");
+        assert_eq!(a.check(Some(&bad), "GET", &d, 1005), AuthCheck::Failed);
+        let wrong_user = answer(&ch, "someone", "s3cret", "/cr/7");
+        assert_eq!(
+            a.check(Some(&wrong_user), "GET", &d, 1005),
+            AuthCheck::Failed
+        );
+        // An old nonce is answered with a stale challenge, not a failure.
+        match a.check(Some(&good), "GET", &d, 1000 + 61) {
+            AuthCheck::Challenge(c) => assert!(c.contains("stale=true")),
+            other => panic!("expected stale challenge, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn forged_nonces_are_refused() {
+        let a = CrAuthenticator::new(CrAuth::Digest, "cpefleet", "k");
+        let other = CrAuthenticator::new(CrAuth::Digest, "cpefleet", "other-key");
+        let d = dev();
+        let forged = DigestChallenge {
+            realm: "cpefleet".into(),
+            nonce: other.nonce(1000),
+            opaque: None,
+            algorithm: crate::auth::digest::Algorithm::Md5,
+            qop_auth: true,
+            stale: false,
+        }
+        .authorization(&d.username, &d.password, "GET", "/", 1, "c");
+        assert!(matches!(
+            a.check(Some(&forged), "GET", &d, 1001),
+            AuthCheck::Challenge(_)
+        ));
+        assert!(!a.nonce_fresh("zz.abc", 5));
+        assert!(!a.nonce_fresh("nodot", 5));
+    }
+
+    #[test]
+    fn basic_only_when_configured() {
+        let d = dev();
+        let h = basic::authorization(&d.username, &d.password);
+        let digest_only = CrAuthenticator::new(CrAuth::Digest, "r", "k");
+        assert!(matches!(
+            digest_only.check(Some(&h), "GET", &d, 1),
+            AuthCheck::Challenge(_)
+        ));
+        let both = CrAuthenticator::new(CrAuth::DigestOrBasic, "r", "k");
+        assert_eq!(both.check(Some(&h), "GET", &d, 1), AuthCheck::Ok);
+        let wrong = basic::authorization(&d.username, "nope");
+        assert_eq!(both.check(Some(&wrong), "GET", &d, 1), AuthCheck::Failed);
+        let none = CrAuthenticator::new(CrAuth::None, "r", "k");
+        assert_eq!(none.check(None, "GET", &d, 1), AuthCheck::Ok);
+    }
+
+    #[test]
+    fn results_map_to_statuses() {
+        let statuses: Vec<u16> = CrResult::ALL.iter().map(|r| r.status()).collect();
+        assert_eq!(statuses, vec![200, 401, 401, 404, 503, 503, 400]);
+        let labels: std::collections::HashSet<_> =
+            CrResult::ALL.iter().map(|r| r.label()).collect();
+        assert_eq!(labels.len(), CrResult::ALL.len());
+    }
+}

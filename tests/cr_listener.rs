@@ -1,0 +1,176 @@
+//! The shared connection-request listener over a real loopback socket: the GenieACS way
+//! (401 Digest challenge, retry on the same connection), bad credentials, unknown paths and a
+//! full inbox.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use cpefleet::auth::Challenge;
+use cpefleet::cr::{
+    self, CrAuth, CrAuthenticator, CrConfig, CrDevice, CrResult, CrRouter, CrStats,
+};
+use cpefleet::session::transport::{Connector, Endpoint};
+use http::Request;
+use http_body_util::Full;
+use tokio::net::TcpListener;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+struct Router {
+    devices: HashMap<String, CrDevice>,
+    woken: Mutex<Vec<u32>>,
+    busy: bool,
+}
+
+impl CrRouter for Router {
+    fn resolve(&self, path: &str) -> Option<CrDevice> {
+        self.devices.get(path).cloned()
+    }
+    fn deliver(&self, index: u32, _at: Instant) -> CrResult {
+        if self.busy {
+            return CrResult::Busy;
+        }
+        self.woken.lock().unwrap().push(index);
+        CrResult::Accepted
+    }
+}
+
+async fn start(busy: bool) -> (String, Arc<Router>, Arc<CrStats>, CancellationToken) {
+    let mut devices = HashMap::new();
+    devices.insert(
+        "/cr/42".to_string(),
+        CrDevice {
+            index: 42,
+            username: "00D09E-HGW181-CPF00000042".into(),
+            password: "pw42".into(),
+        },
+    );
+    let router = Arc::new(Router {
+        devices,
+        woken: Mutex::new(vec![]),
+        busy,
+    });
+    let stats = Arc::new(CrStats::default());
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let cancel = CancellationToken::new();
+    let cfg = Arc::new(CrConfig {
+        auth: CrAuthenticator::new(CrAuth::Digest, "cpefleet", "test-secret"),
+        max_connections: 8,
+        header_timeout: Duration::from_secs(2),
+    });
+    tokio::spawn(cr::serve(
+        listener,
+        router.clone(),
+        cfg,
+        stats.clone(),
+        cancel.clone(),
+    ));
+    (base, router, stats, cancel)
+}
+
+fn get(path: &str, authz: Option<&str>) -> Request<Full<Bytes>> {
+    let mut b = Request::get(path).header("Host", "127.0.0.1");
+    if let Some(a) = authz {
+        b = b.header("Authorization", a);
+    }
+    b.body(Full::new(Bytes::new())).unwrap()
+}
+
+fn connector() -> Connector {
+    Connector {
+        connect_timeout: Duration::from_secs(2),
+        tls: None,
+    }
+}
+
+#[tokio::test]
+async fn digest_challenge_then_retry_on_the_same_connection() {
+    let (base, router, stats, cancel) = start(false).await;
+    let ep = Endpoint::parse(&format!("{base}/cr/42")).unwrap();
+    let mut conn = connector().connect(&ep, None).await.unwrap();
+    let t = Duration::from_secs(2);
+    let r = conn.send(get("/cr/42", None), t, 1024).await.unwrap();
+    assert_eq!(r.status, 401);
+    let ch = r.headers["www-authenticate"].to_str().unwrap().to_string();
+    let Ok(Some(Challenge::Digest(c))) = Challenge::parse(&ch) else {
+        panic!("{ch}")
+    };
+    assert!(!conn.is_closed(), "401 challenge keeps the connection open");
+    let authz = c.authorization(
+        "00D09E-HGW181-CPF00000042",
+        "pw42",
+        "GET",
+        "/cr/42",
+        1,
+        "ab12",
+    );
+    let r = conn
+        .send(get("/cr/42", Some(&authz)), t, 1024)
+        .await
+        .unwrap();
+    assert_eq!(r.status, 200);
+    assert!(r.body.is_empty());
+    assert_eq!(*router.woken.lock().unwrap(), vec![42]);
+    assert_eq!(stats.get(CrResult::Challenged), 1);
+    assert_eq!(stats.get(CrResult::Accepted), 1);
+    cancel.cancel();
+}
+
+#[tokio::test]
+async fn wrong_password_unknown_path_and_busy() {
+    let (base, router, stats, cancel) = start(false).await;
+    let ep = Endpoint::parse(&base).unwrap();
+    let t = Duration::from_secs(2);
+    let mut conn = connector().connect(&ep, None).await.unwrap();
+    let r = conn.send(get("/cr/42", None), t, 1024).await.unwrap();
+    let ch = r.headers["www-authenticate"].to_str().unwrap().to_string();
+    let Ok(Some(Challenge::Digest(c))) = Challenge::parse(&ch) else {
+        panic!("{ch}")
+    };
+    let bad = c.authorization(
+        "00D09E-HGW181-CPF00000042",
+        "guess",
+        "GET",
+        "/cr/42",
+        1,
+        "ab",
+    );
+    let r = conn.send(get("/cr/42", Some(&bad)), t, 1024).await.unwrap();
+    assert_eq!(r.status, 401);
+    assert!(r.headers.get("www-authenticate").is_none());
+    assert!(
+        router.woken.lock().unwrap().is_empty(),
+        "never wakes on bad credentials"
+    );
+
+    let mut conn = connector().connect(&ep, None).await.unwrap();
+    let r = conn.send(get("/cr/nobody", None), t, 1024).await.unwrap();
+    assert_eq!(r.status, 404);
+    assert_eq!(stats.get(CrResult::AuthFailed), 1);
+    assert_eq!(stats.get(CrResult::NotFound), 1);
+    cancel.cancel();
+
+    let (base, _router, stats, cancel) = start(true).await;
+    let ep = Endpoint::parse(&base).unwrap();
+    let mut conn = connector().connect(&ep, None).await.unwrap();
+    let r = conn.send(get("/cr/42", None), t, 1024).await.unwrap();
+    let ch = r.headers["www-authenticate"].to_str().unwrap().to_string();
+    let Ok(Some(Challenge::Digest(c))) = Challenge::parse(&ch) else {
+        panic!("{ch}")
+    };
+    let ok = c.authorization(
+        "00D09E-HGW181-CPF00000042",
+        "pw42",
+        "GET",
+        "/cr/42",
+        1,
+        "ab",
+    );
+    let r = conn.send(get("/cr/42", Some(&ok)), t, 1024).await.unwrap();
+    assert_eq!(r.status, 503);
+    assert_eq!(stats.get(CrResult::Busy), 1);
+    cancel.cancel();
+}
