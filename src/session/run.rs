@@ -1,0 +1,546 @@
+//! The session itself: linear code that reads like TR-069 §3.7 (digest §1.1).
+//!
+//! Inform first; then the CPE's own requests (unless the ACS holds them); then the empty POST;
+//! then the ACS's requests, each answered through the device, until the ACS sends an empty
+//! answer. Authentication (401 → retry on the same socket), redirects (≤ 5, same POST to the new
+//! URL), cookies and reconnects are handled below the protocol logic in [`Http::post`], so the
+//! loop stays readable. The device behind [`SessionDevice`] is pure; this module is the only
+//! place that waits on the network.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::header::{HeaderValue, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, COOKIE, HOST};
+use http::{Request, StatusCode};
+use http_body_util::Full;
+use tokio::time::Instant;
+
+use crate::auth::{basic, Challenge, DigestChallenge};
+use crate::cwmp::{
+    decode_acs, encode_cpe, AcsMessage, AcsRequest, AcsResponse, CpeMessage, CpeRequest,
+    CwmpVersion, Envelope, Fault, Header, Inform,
+};
+
+use super::cookie::CookieJar;
+use super::error::SessionError;
+use super::report::{Exchange, SessionReport, Timings};
+use super::trace::Trace;
+use super::transport::{Connection, Connector, Endpoint, Response, TransportError};
+
+/// The device's side of a session: pure decisions, no I/O.
+pub trait SessionDevice {
+    /// The Inform that opens the session (events, RetryCount, ParameterList).
+    fn inform(&mut self) -> Inform;
+    /// The ACS acknowledged the Inform: its events are delivered.
+    fn inform_acknowledged(&mut self);
+    /// The next CPE request to send before the empty POST (TransferComplete, …).
+    fn next_request(&mut self) -> Option<CpeRequest>;
+    /// Whether a request is waiting (without taking it).
+    fn has_request(&self) -> bool;
+    /// The ACS answered that request: `Ok` with its response, or `Err` with its fault.
+    fn request_answered(&mut self, req: &CpeRequest, answer: Result<&AcsResponse, &Fault>);
+    /// Executes an ACS request and gives the message to send back (a response or a fault).
+    fn apply(&mut self, req: &AcsRequest) -> CpeMessage;
+}
+
+/// Per-session settings (shared by a group's devices; credentials are the device's own).
+#[derive(Debug, Clone)]
+pub struct SessionConfig {
+    pub acs: Endpoint,
+    pub connector: Connector,
+    /// Source address for this session (from the pool), if any.
+    pub local_addr: Option<IpAddr>,
+    /// ManagementServer.Username / Password.
+    pub credentials: Option<(String, String)>,
+    pub version: CwmpVersion,
+    /// Limit per HTTP exchange (TR-069 suggests 30 s).
+    pub exchange_timeout: Duration,
+    /// Limit for the whole session.
+    pub session_timeout: Duration,
+    /// Largest ACS body accepted.
+    pub max_body: usize,
+    /// Most exchanges in one session (an ACS that never ends it is a failure, not a hang).
+    pub max_exchanges: u32,
+    pub user_agent: String,
+    /// Prefix of the CPE's own cwmp:IDs.
+    pub id_prefix: String,
+}
+
+const MAX_REDIRECTS: u8 = 5;
+/// How often a request answered with 8005 (retry request) is re-sent (easycwmp uses 10).
+const MAX_8005_RETRIES: u32 = 10;
+
+/// Runs one session to its end. Never panics on ACS input and always returns a report.
+pub async fn run(
+    cfg: &SessionConfig,
+    dev: &mut dyn SessionDevice,
+    trace: Option<&mut Trace>,
+) -> SessionReport {
+    let started = Instant::now();
+    let mut s = Session {
+        http: Http {
+            cfg,
+            endpoint: cfg.acs.clone(),
+            conn: None,
+            jar: CookieJar::default(),
+            auth: AuthState::None,
+            redirects: 0,
+            connections: 0,
+            deadline: started + cfg.session_timeout,
+            trace,
+        },
+        timings: Timings::default(),
+        version: cfg.version,
+        next_id: 1,
+        inform_acknowledged: false,
+        acs_requests: Vec::new(),
+        exchanges: 0,
+    };
+    let outcome = s.drive(dev).await;
+    s.timings.total = started.elapsed();
+    SessionReport {
+        outcome,
+        timings: s.timings,
+        inform_acknowledged: s.inform_acknowledged,
+        version: s.version,
+        acs_requests: s.acs_requests,
+        connections: s.http.connections,
+    }
+}
+
+struct Session<'a> {
+    http: Http<'a>,
+    timings: Timings,
+    version: CwmpVersion,
+    next_id: u32,
+    inform_acknowledged: bool,
+    acs_requests: Vec<&'static str>,
+    exchanges: u32,
+}
+
+/// What came back from one POST, decoded.
+enum Answer {
+    /// 204, or 200 with an empty (or whitespace) body: the ACS has nothing more.
+    Empty,
+    Message(Envelope<AcsMessage>),
+}
+
+impl Session<'_> {
+    async fn drive(&mut self, dev: &mut dyn SessionDevice) -> Result<(), SessionError> {
+        // --- Inform ---
+        let inform = dev.inform();
+        let mut header = Header::with_id(self.fresh_id());
+        match self.version {
+            CwmpVersion::V1_3 => header.session_timeout = Some(30),
+            CwmpVersion::V1_4 => {
+                header.session_timeout = Some(30);
+                header.supported_cwmp_versions = Some(self.version.supported_list().to_string());
+            }
+            _ => {}
+        }
+        let inform_msg = CpeMessage::Request(CpeRequest::Inform(inform));
+        let mut hold;
+        let mut tries = 0;
+        loop {
+            let id = header.id.clone().unwrap_or_default();
+            let answer = self
+                .exchange(Exchange::Inform, &header, Some(&inform_msg), true)
+                .await?;
+            let Answer::Message(env) = answer else {
+                return Err(SessionError::Unexpected {
+                    expected: "InformResponse",
+                    got: "empty answer",
+                });
+            };
+            check_id(&id, &env.header)?;
+            match env.body {
+                AcsMessage::Response(AcsResponse::InformResponse(_)) => {
+                    hold = env.header.hold_requests.unwrap_or(false);
+                    if let Some(v) = env
+                        .header
+                        .use_cwmp_version
+                        .as_deref()
+                        .and_then(CwmpVersion::parse)
+                    {
+                        // The ACS picked a version from our list (CWMP 1.4 negotiation).
+                        if v <= self.version {
+                            self.version = v;
+                        }
+                    }
+                    break;
+                }
+                AcsMessage::Fault(f) if f.code == 8005 => {
+                    tries += 1;
+                    if tries > MAX_8005_RETRIES {
+                        return Err(SessionError::RetryExhausted);
+                    }
+                    header.id = Some(self.fresh_id());
+                }
+                AcsMessage::Fault(f) => return Err(SessionError::InformFault(f.code)),
+                other => {
+                    return Err(SessionError::Unexpected {
+                        expected: "InformResponse",
+                        got: message_name(&other),
+                    })
+                }
+            }
+        }
+        self.inform_acknowledged = true;
+        dev.inform_acknowledged();
+
+        // --- CPE requests, then the empty POST, then the ACS's requests ---
+        loop {
+            hold = self.send_cpe_requests(dev, hold).await?;
+            let mut answer = self
+                .exchange(Exchange::EmptyPost, &Header::default(), None, false)
+                .await?;
+            loop {
+                let env = match answer {
+                    Answer::Empty => break,
+                    Answer::Message(env) => env,
+                };
+                hold = env.header.hold_requests.unwrap_or(false);
+                let req = match env.body {
+                    AcsMessage::Request(r) => r,
+                    other => {
+                        return Err(SessionError::Unexpected {
+                            expected: "an ACS request",
+                            got: message_name(&other),
+                        })
+                    }
+                };
+                let name = req.name();
+                self.acs_requests.push(name);
+                let reply = dev.apply(&req);
+                // A response echoes the request's cwmp:ID byte for byte.
+                let header = Header {
+                    id: env.header.id.clone(),
+                    ..Header::default()
+                };
+                answer = self
+                    .exchange(Exchange::AcsRpc(name), &header, Some(&reply), false)
+                    .await?;
+            }
+            // The ACS is done. If requests were held back and the ACS no longer holds them,
+            // they go now (TR-069 §3.7.1.4); otherwise the session is over.
+            if hold || !dev.has_request() {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Sends the device's pending requests unless held; returns the hold state after them.
+    async fn send_cpe_requests(
+        &mut self,
+        dev: &mut dyn SessionDevice,
+        mut hold: bool,
+    ) -> Result<bool, SessionError> {
+        while !hold {
+            let Some(req) = dev.next_request() else { break };
+            let msg = CpeMessage::Request(req);
+            let CpeMessage::Request(req) = &msg else {
+                unreachable!("constructed as a request")
+            };
+            let mut tries = 0;
+            loop {
+                let id = self.fresh_id();
+                let header = Header::with_id(id.clone());
+                let answer = self
+                    .exchange(Exchange::CpeRequest(req.name()), &header, Some(&msg), true)
+                    .await?;
+                let Answer::Message(env) = answer else {
+                    return Err(SessionError::Unexpected {
+                        expected: "a response to the CPE request",
+                        got: "empty answer",
+                    });
+                };
+                check_id(&id, &env.header)?;
+                hold = env.header.hold_requests.unwrap_or(false);
+                match &env.body {
+                    AcsMessage::Response(r) => dev.request_answered(req, Ok(r)),
+                    AcsMessage::Fault(f) if f.code == 8005 => {
+                        tries += 1;
+                        if tries > MAX_8005_RETRIES {
+                            return Err(SessionError::RetryExhausted);
+                        }
+                        continue;
+                    }
+                    AcsMessage::Fault(f) => dev.request_answered(req, Err(f)),
+                    AcsMessage::Request(r) => {
+                        return Err(SessionError::Unexpected {
+                            expected: "a response to the CPE request",
+                            got: r.name(),
+                        })
+                    }
+                }
+                break;
+            }
+        }
+        Ok(hold)
+    }
+
+    fn fresh_id(&mut self) -> String {
+        let id = format!("{}-{}", self.http.cfg.id_prefix, self.next_id);
+        self.next_id += 1;
+        id
+    }
+
+    /// One POST and its decoded answer, timed. `msg` None is the empty POST.
+    async fn exchange(
+        &mut self,
+        kind: Exchange,
+        header: &Header,
+        msg: Option<&CpeMessage>,
+        is_request: bool,
+    ) -> Result<Answer, SessionError> {
+        self.exchanges += 1;
+        if self.exchanges > self.http.cfg.max_exchanges {
+            return Err(SessionError::TooManyExchanges(self.http.cfg.max_exchanges));
+        }
+        let body = match msg {
+            None => Bytes::new(),
+            Some(msg) => {
+                let mut buf = Vec::with_capacity(2048);
+                encode_cpe(
+                    &Envelope::new(self.version, header.clone(), msg.clone()),
+                    &mut buf,
+                );
+                Bytes::from(buf)
+            }
+        };
+        let t0 = Instant::now();
+        let resp = self.http.post(body, is_request, &mut self.timings).await?;
+        self.timings.exchanges.push((kind, t0.elapsed()));
+        match resp.status {
+            StatusCode::NO_CONTENT => Ok(Answer::Empty),
+            StatusCode::OK if resp.body.iter().all(u8::is_ascii_whitespace) => Ok(Answer::Empty),
+            StatusCode::OK => Ok(Answer::Message(decode_acs(&resp.body)?)),
+            StatusCode::SERVICE_UNAVAILABLE => Err(SessionError::Overloaded {
+                retry_after: retry_after(&resp),
+            }),
+            s => Err(SessionError::Status(s.as_u16())),
+        }
+    }
+}
+
+fn message_name(m: &AcsMessage) -> &'static str {
+    match m {
+        AcsMessage::Request(r) => r.name(),
+        AcsMessage::Response(r) => r.name(),
+        AcsMessage::Fault(_) => "Fault",
+    }
+}
+
+/// A response to a CPE request must carry the request's cwmp:ID; a missing ID is tolerated
+/// (some ACSs omit the header), a different one is a broken ACS.
+fn check_id(expected: &str, got: &Header) -> Result<(), SessionError> {
+    match got.id.as_deref() {
+        Some(id) if id != expected => Err(SessionError::WrongId {
+            expected: expected.to_string(),
+            got: id.chars().take(64).collect(),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// `Retry-After` in seconds (the HTTP-date form is rare from ACSs and is ignored).
+fn retry_after(resp: &Response) -> Option<Duration> {
+    resp.headers
+        .get(http::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|s| s.trim().parse::<u64>().ok())
+        .map(|s| Duration::from_secs(s.min(86_400)))
+}
+
+/// Authentication state of the session.
+enum AuthState {
+    None,
+    Digest { challenge: DigestChallenge, nc: u32 },
+    Basic,
+}
+
+/// The HTTP side: connection, cookies, auth, redirects.
+struct Http<'a> {
+    cfg: &'a SessionConfig,
+    endpoint: Endpoint,
+    conn: Option<Connection>,
+    jar: CookieJar,
+    auth: AuthState,
+    redirects: u8,
+    connections: u32,
+    deadline: Instant,
+    trace: Option<&'a mut Trace>,
+}
+
+impl Http<'_> {
+    async fn connect(&mut self, timings: &mut Timings) -> Result<(), SessionError> {
+        let conn = self
+            .cfg
+            .connector
+            .connect(&self.endpoint, self.cfg.local_addr)
+            .await?;
+        if self.connections == 0 {
+            timings.connect = Some(conn.timings.tcp);
+            timings.tls = conn.timings.tls;
+        }
+        self.connections += 1;
+        if let Some(t) = self.trace.as_deref_mut() {
+            t.note(&format!(
+                "connect {} (connection {})",
+                self.endpoint.authority(),
+                self.connections
+            ));
+        }
+        self.conn = Some(conn);
+        Ok(())
+    }
+
+    fn authorization(&mut self, uri: &str) -> Option<String> {
+        let (user, pass) = self.cfg.credentials.as_ref()?;
+        match &mut self.auth {
+            AuthState::None => None,
+            AuthState::Basic => Some(basic::authorization(user, pass)),
+            AuthState::Digest { challenge, nc } => {
+                *nc += 1;
+                let cnonce = format!("{:016x}", rand::random::<u64>());
+                Some(challenge.authorization(user, pass, "POST", uri, *nc, &cnonce))
+            }
+        }
+    }
+
+    fn request(&mut self, body: &Bytes, is_request: bool) -> Request<Full<Bytes>> {
+        let uri = self.endpoint.path.clone();
+        let mut b = Request::post(uri.as_str())
+            .header(HOST, self.endpoint.authority())
+            .header("User-Agent", self.cfg.user_agent.as_str());
+        if !body.is_empty() {
+            b = b.header(CONTENT_TYPE, "text/xml; charset=\"utf-8\"");
+        }
+        if is_request {
+            // Deployed CPEs send an empty SOAPAction on POSTs that carry a request (R1.21).
+            b = b.header("SOAPAction", "\"\"");
+        }
+        b = b.header(CONTENT_LENGTH, body.len());
+        if let Some(a) = self.authorization(&uri) {
+            b = b.header(AUTHORIZATION, a);
+        }
+        if let Some(c) = self.jar.header() {
+            if let Ok(v) = HeaderValue::from_str(&c) {
+                b = b.header(COOKIE, v);
+            }
+        }
+        b.body(Full::new(body.clone()))
+            .unwrap_or_else(|_| Request::new(Full::new(body.clone())))
+    }
+
+    /// POSTs `body`, handling reconnects, auth challenges and redirects; returns the final
+    /// response (any status other than 401/3xx).
+    async fn post(
+        &mut self,
+        body: Bytes,
+        is_request: bool,
+        timings: &mut Timings,
+    ) -> Result<Response, SessionError> {
+        let mut challenged_on_this_conn = false;
+        let mut reconnects = 0;
+        loop {
+            let now = Instant::now();
+            if now >= self.deadline {
+                return Err(SessionError::SessionTimeout(self.cfg.session_timeout));
+            }
+            if self.conn.as_ref().is_none_or(Connection::is_closed) {
+                self.conn = None;
+                self.connect(timings).await?;
+                challenged_on_this_conn = false;
+            }
+            let limit = self.cfg.exchange_timeout.min(self.deadline - now);
+            let req = self.request(&body, is_request);
+            if let Some(t) = self.trace.as_deref_mut() {
+                t.request(&req, &body);
+            }
+            let Some(conn) = self.conn.as_mut() else {
+                continue;
+            };
+            let t0 = Instant::now();
+            let resp = match conn.send(req, limit, self.cfg.max_body).await {
+                Ok(r) => r,
+                // The ACS closed between exchanges (keep-alive expired, 204 with close): a CPE
+                // reconnects and carries on with its cookies (GenieACS resumes the session).
+                Err(TransportError::Closed) if reconnects < 2 => {
+                    reconnects += 1;
+                    self.conn = None;
+                    continue;
+                }
+                Err(TransportError::Timeout(_)) if Instant::now() >= self.deadline => {
+                    return Err(SessionError::SessionTimeout(self.cfg.session_timeout))
+                }
+                Err(e) => return Err(e.into()),
+            };
+            if let Some(t) = self.trace.as_deref_mut() {
+                t.response(&resp);
+            }
+            for v in resp.headers.get_all(http::header::SET_COOKIE) {
+                if let Ok(s) = v.to_str() {
+                    self.jar.store(s);
+                }
+            }
+            let status = resp.status.as_u16();
+            match status {
+                401 => {
+                    if challenged_on_this_conn || self.cfg.credentials.is_none() {
+                        return Err(SessionError::Auth(if self.cfg.credentials.is_none() {
+                            "challenged but no credentials configured"
+                        } else {
+                            "credentials rejected"
+                        }));
+                    }
+                    challenged_on_this_conn = true;
+                    self.auth = parse_challenge(&resp)?;
+                    timings.auth_challenge.get_or_insert(t0.elapsed());
+                    // The retry goes on the same socket (GenieACS binds its nonce to it); if the
+                    // ACS closed it, the loop reconnects and the new socket is challenged anew.
+                }
+                301 | 302 | 303 | 307 | 308 => {
+                    self.redirects += 1;
+                    if self.redirects > MAX_REDIRECTS {
+                        return Err(SessionError::TooManyRedirects(MAX_REDIRECTS));
+                    }
+                    let loc = resp
+                        .headers
+                        .get(http::header::LOCATION)
+                        .and_then(|v| v.to_str().ok())
+                        .ok_or(SessionError::Status(status))?;
+                    // Same POST to the new URL, for the rest of this session only (R1.38).
+                    self.endpoint = self.endpoint.join(loc)?;
+                    self.conn = None;
+                    self.auth = AuthState::None;
+                }
+                _ => return Ok(resp),
+            }
+        }
+    }
+}
+
+fn parse_challenge(resp: &Response) -> Result<AuthState, SessionError> {
+    let mut basic = false;
+    for v in resp.headers.get_all(http::header::WWW_AUTHENTICATE) {
+        let Ok(s) = v.to_str() else { continue };
+        match Challenge::parse(s) {
+            Ok(Some(Challenge::Digest(d))) => {
+                return Ok(AuthState::Digest {
+                    challenge: d,
+                    nc: 0,
+                })
+            }
+            Ok(Some(Challenge::Basic { .. })) => basic = true,
+            Ok(None) => {}
+            Err(e) => return Err(SessionError::Auth(e.label())),
+        }
+    }
+    if basic {
+        Ok(AuthState::Basic)
+    } else {
+        Err(SessionError::Auth("401 without a usable challenge"))
+    }
+}

@@ -1,0 +1,402 @@
+//! Real sessions over loopback against a scripted ACS: the protocol flow, cookies, auth,
+//! redirects, overload, and every broken-ACS case ending classified.
+
+mod support;
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use cpefleet::auth::DigestResponse;
+use cpefleet::cwmp::{
+    AcsRequest, AcsResponse, CpeMessage, CpeRequest, CpeResponse, CwmpVersion, DateTime,
+    DeviceIdStruct, EventCode, EventStruct, Fault, GetParameterValuesResponse, Inform,
+    ParameterValueStruct, TransferComplete, TransferCompleteFaultStruct, XsdType,
+};
+use cpefleet::session::transport::{Connector, Endpoint};
+use cpefleet::session::{run, Exchange, SessionConfig, SessionDevice};
+use support::*;
+
+/// A minimal device: answers GPV with "v" per name, anything else with fault 9000.
+#[derive(Default)]
+struct TestDevice {
+    acked: bool,
+    requests: VecDeque<CpeRequest>,
+    answered: Vec<(String, Result<String, u32>)>,
+    applied: Vec<String>,
+}
+
+impl SessionDevice for TestDevice {
+    fn inform(&mut self) -> Inform {
+        Inform {
+            device_id: DeviceIdStruct {
+                manufacturer: "cpefleet".into(),
+                oui: "00D09E".into(),
+                product_class: "HGW181".into(),
+                serial_number: "CPF00000001".into(),
+            },
+            events: vec![EventStruct {
+                code: EventCode::Boot,
+                command_key: String::new(),
+            }],
+            max_envelopes: 1,
+            current_time: DateTime::from_unix_ms(1_700_000_000_000),
+            retry_count: 0,
+            parameter_list: vec![ParameterValueStruct {
+                name: "Device.DeviceInfo.SoftwareVersion".into(),
+                value: "1.0".into(),
+                kind: Some(XsdType::String),
+            }],
+        }
+    }
+    fn inform_acknowledged(&mut self) {
+        self.acked = true;
+    }
+    fn next_request(&mut self) -> Option<CpeRequest> {
+        self.requests.pop_front()
+    }
+    fn has_request(&self) -> bool {
+        !self.requests.is_empty()
+    }
+    fn request_answered(&mut self, req: &CpeRequest, answer: Result<&AcsResponse, &Fault>) {
+        self.answered.push((
+            req.name().to_string(),
+            answer.map(|r| r.name().to_string()).map_err(|f| f.code),
+        ));
+    }
+    fn apply(&mut self, req: &AcsRequest) -> CpeMessage {
+        self.applied.push(req.name().to_string());
+        match req {
+            AcsRequest::GetParameterValues(g) => CpeMessage::Response(
+                CpeResponse::GetParameterValuesResponse(GetParameterValuesResponse {
+                    parameter_list: g
+                        .parameter_names
+                        .iter()
+                        .map(|n| ParameterValueStruct {
+                            name: n.clone(),
+                            value: "v".into(),
+                            kind: Some(XsdType::String),
+                        })
+                        .collect(),
+                }),
+            ),
+            _ => CpeMessage::Fault(Fault::new(9000)),
+        }
+    }
+}
+
+fn config(url: &str) -> SessionConfig {
+    SessionConfig {
+        acs: Endpoint::parse(url).unwrap(),
+        connector: Connector {
+            connect_timeout: Duration::from_secs(2),
+            tls: None,
+        },
+        local_addr: None,
+        credentials: Some(("cpe".into(), "secret".into())),
+        version: CwmpVersion::V1_0,
+        exchange_timeout: Duration::from_secs(5),
+        session_timeout: Duration::from_secs(10),
+        max_body: 64 * 1024,
+        max_exchanges: 100,
+        user_agent: "cpefleet-test".into(),
+        id_prefix: "cpe".into(),
+    }
+}
+
+fn gpv_request() -> Reply {
+    Reply::ok(envelope(
+        NS10,
+        "<cwmp:GetParameterValues><ParameterNames soap-enc:arrayType=\"xsd:string[1]\"><string>Device.DeviceInfo.UpTime</string></ParameterNames></cwmp:GetParameterValues>",
+    ))
+}
+
+fn transfer_complete() -> CpeRequest {
+    CpeRequest::TransferComplete(TransferComplete {
+        command_key: "dl-1".into(),
+        fault: TransferCompleteFaultStruct {
+            fault_code: 0,
+            fault_string: String::new(),
+        },
+        start_time: DateTime::from_unix_ms(1_700_000_000_000),
+        complete_time: DateTime::from_unix_ms(1_700_000_001_000),
+    })
+}
+
+#[tokio::test]
+async fn inform_empty_post_rpc_and_end() {
+    let acs = ScriptedAcs::start(vec![inform_response(NS10), gpv_request(), Reply::end()]).await;
+    let mut dev = TestDevice::default();
+    let report = run(&config(&acs.url), &mut dev, None).await;
+    assert!(report.is_ok(), "{:?}", report.outcome);
+    assert!(dev.acked && report.inform_acknowledged);
+    assert_eq!(dev.applied, vec!["GetParameterValues"]);
+    assert_eq!(report.acs_requests, vec!["GetParameterValues"]);
+    let kinds: Vec<Exchange> = report.timings.exchanges.iter().map(|(e, _)| *e).collect();
+    assert_eq!(
+        kinds,
+        vec![
+            Exchange::Inform,
+            Exchange::EmptyPost,
+            Exchange::AcsRpc("GetParameterValues")
+        ]
+    );
+    let r = acs.recorded();
+    assert_eq!(r.len(), 3);
+    assert!(r.iter().all(|x| x.connection == 1), "one connection");
+    assert!(r[0].request_line.starts_with("POST /acs "));
+    assert!(r[0].body.contains("Inform>"));
+    assert_eq!(r[0].header("SOAPAction"), Some("\"\""));
+    assert_eq!(r[0].header("Cookie"), None);
+    // The empty POST: no body, no Content-Type, no SOAPAction, the cookie.
+    assert_eq!(r[1].body, "");
+    assert_eq!(r[1].header("Content-Length"), Some("0"));
+    assert_eq!(r[1].header("Content-Type"), None);
+    assert_eq!(r[1].header("SOAPAction"), None);
+    assert_eq!(r[1].header("Cookie"), Some("session=0123456789abcdef"));
+    // The GPV response echoes the request's cwmp:ID and carries the cookie.
+    assert!(r[2].body.contains("GetParameterValuesResponse"));
+    assert_eq!(cwmp_id(&r[2].body).as_deref(), Some("cpe-1"));
+    assert_eq!(r[2].header("Cookie"), Some("session=0123456789abcdef"));
+}
+
+#[tokio::test]
+async fn transfer_complete_before_empty_post() {
+    let tc_response = Reply::ok(envelope(
+        NS10,
+        "<cwmp:TransferCompleteResponse></cwmp:TransferCompleteResponse>",
+    ));
+    let acs = ScriptedAcs::start(vec![inform_response(NS10), tc_response, Reply::end()]).await;
+    let mut dev = TestDevice::default();
+    dev.requests.push_back(transfer_complete());
+    let report = run(&config(&acs.url), &mut dev, None).await;
+    assert!(report.is_ok(), "{:?}", report.outcome);
+    assert_eq!(
+        dev.answered,
+        vec![(
+            "TransferComplete".to_string(),
+            Ok("TransferCompleteResponse".to_string())
+        )]
+    );
+    let r = acs.recorded();
+    assert!(r[1].body.contains("TransferComplete>"));
+    assert_eq!(r[1].header("SOAPAction"), Some("\"\""));
+    assert_eq!(r[2].body, "");
+}
+
+#[tokio::test]
+async fn hold_requests_defers_cpe_requests_until_released() {
+    let held = Reply::ok(
+        envelope(
+            NS10,
+            "<cwmp:InformResponse><MaxEnvelopes>1</MaxEnvelopes></cwmp:InformResponse>",
+        )
+        .replace(
+            "</cwmp:ID>",
+            "</cwmp:ID><cwmp:HoldRequests soap-env:mustUnderstand=\"1\">1</cwmp:HoldRequests>",
+        ),
+    );
+    let tc_response = Reply::ok(envelope(
+        NS10,
+        "<cwmp:TransferCompleteResponse></cwmp:TransferCompleteResponse>",
+    ));
+    let acs = ScriptedAcs::start(vec![
+        held,
+        gpv_request(),
+        Reply::status(204),
+        tc_response,
+        Reply::end(),
+    ])
+    .await;
+    let mut dev = TestDevice::default();
+    dev.requests.push_back(transfer_complete());
+    let report = run(&config(&acs.url), &mut dev, None).await;
+    assert!(report.is_ok(), "{:?}", report.outcome);
+    let bodies: Vec<String> = acs.recorded().into_iter().map(|r| r.body).collect();
+    assert!(bodies[0].contains("Inform>"));
+    assert_eq!(
+        bodies[1], "",
+        "held: empty POST instead of TransferComplete"
+    );
+    assert!(bodies[2].contains("GetParameterValuesResponse"));
+    assert!(
+        bodies[3].contains("TransferComplete>"),
+        "released after the 204"
+    );
+    assert_eq!(bodies[4], "");
+}
+
+#[tokio::test]
+async fn digest_challenge_answered_on_the_same_socket() {
+    let challenge = Reply::status(401).with_header(
+        "WWW-Authenticate",
+        "Digest realm=\"GenieACS\",qop=\"auth,auth-int\",nonce=\"0123456789abcdef0123456789abcdef\"",
+    );
+    let acs = ScriptedAcs::start(vec![challenge, inform_response(NS10), Reply::end()]).await;
+    let mut dev = TestDevice::default();
+    let report = run(&config(&acs.url), &mut dev, None).await;
+    assert!(report.is_ok(), "{:?}", report.outcome);
+    assert!(report.timings.auth_challenge.is_some());
+    let r = acs.recorded();
+    assert_eq!(r[0].connection, r[1].connection, "retry on the same socket");
+    assert_eq!(r[0].body, r[1].body, "the same Inform is re-sent");
+    let authz = r[1].header("Authorization").unwrap();
+    let d = DigestResponse::parse(authz.trim_start_matches("Digest ")).unwrap();
+    assert_eq!(d.username, "cpe");
+    assert_eq!(d.uri, "/acs");
+    assert!(d.verify("secret", "POST"));
+    // Later POSTs keep authenticating with a growing nonce count.
+    let later = DigestResponse::parse(
+        r[2].header("Authorization")
+            .unwrap()
+            .trim_start_matches("Digest "),
+    )
+    .unwrap();
+    assert_eq!(later.nc.as_deref(), Some("00000002"));
+}
+
+#[tokio::test]
+async fn wrong_credentials_and_endless_401_end_as_auth_failed() {
+    let challenge = || {
+        Reply::status(401).with_header(
+            "WWW-Authenticate",
+            "Digest realm=\"x\", qop=\"auth\", nonce=\"n\"",
+        )
+    };
+    let acs = ScriptedAcs::start(vec![challenge(), challenge(), challenge(), challenge()]).await;
+    let report = run(&config(&acs.url), &mut TestDevice::default(), None).await;
+    assert_eq!(report.label(), "auth_failed");
+    assert!(!report.inform_acknowledged);
+    assert_eq!(acs.recorded().len(), 2, "gives up after the second 401");
+}
+
+#[tokio::test]
+async fn redirect_resends_the_same_post() {
+    let target = ScriptedAcs::start(vec![inform_response(NS10), Reply::end()]).await;
+    let first =
+        ScriptedAcs::start(vec![Reply::status(307).with_header("Location", &target.url)]).await;
+    let report = run(&config(&first.url), &mut TestDevice::default(), None).await;
+    assert!(report.is_ok(), "{:?}", report.outcome);
+    assert_eq!(first.recorded()[0].body, target.recorded()[0].body);
+    assert_eq!(report.connections, 2);
+}
+
+#[tokio::test]
+async fn more_than_five_redirects_fail() {
+    let loop_acs = ScriptedAcs::start(
+        (0..10)
+            .map(|_| Reply::status(302).with_header("Location", "/again"))
+            .collect(),
+    )
+    .await;
+    let report = run(&config(&loop_acs.url), &mut TestDevice::default(), None).await;
+    assert_eq!(report.label(), "too_many_redirects");
+    assert_eq!(loop_acs.recorded().len(), 6);
+}
+
+#[tokio::test]
+async fn overload_503_carries_retry_after() {
+    let acs = ScriptedAcs::start(vec![Reply::status(503)
+        .with_header("Retry-after", "60")
+        .with_header("Connection", "close")])
+    .await;
+    let report = run(&config(&acs.url), &mut TestDevice::default(), None).await;
+    assert_eq!(report.label(), "http_503");
+    let err = report.outcome.unwrap_err();
+    assert_eq!(err.retry_after(), Some(Duration::from_secs(60)));
+}
+
+#[tokio::test]
+async fn fault_8005_on_inform_is_retried() {
+    let retry = Reply::ok(envelope(
+        NS10,
+        "<soap-env:Fault><faultcode>Server</faultcode><faultstring>CWMP fault</faultstring><detail><cwmp:Fault><FaultCode>8005</FaultCode><FaultString>Retry request</FaultString></cwmp:Fault></detail></soap-env:Fault>",
+    ));
+    let acs = ScriptedAcs::start(vec![retry, inform_response(NS10), Reply::end()]).await;
+    let report = run(&config(&acs.url), &mut TestDevice::default(), None).await;
+    assert!(report.is_ok(), "{:?}", report.outcome);
+    let r = acs.recorded();
+    assert!(r[1].body.contains("Inform>"), "the Inform is re-sent");
+    assert_ne!(cwmp_id(&r[0].body), cwmp_id(&r[1].body));
+}
+
+#[tokio::test]
+async fn reconnect_with_cookie_when_the_acs_closes_between_exchanges() {
+    let closing = inform_response(NS10).with_header("Connection", "close");
+    let acs = ScriptedAcs::start(vec![closing, Reply::end()]).await;
+    let report = run(&config(&acs.url), &mut TestDevice::default(), None).await;
+    assert!(report.is_ok(), "{:?}", report.outcome);
+    let r = acs.recorded();
+    assert_eq!((r[0].connection, r[1].connection), (1, 2));
+    assert_eq!(r[1].header("Cookie"), Some("session=0123456789abcdef"));
+}
+
+/// Every broken-ACS behaviour ends the session with its own label, promptly, without panic.
+#[tokio::test]
+async fn broken_acs_cases_are_classified() {
+    let cases: Vec<(Vec<Reply>, &str)> = vec![
+        (vec![Reply::ok("<not-xml")], "decode_xml"),
+        (
+            vec![Reply::ok(
+                envelope(
+                    NS10,
+                    "<cwmp:InformResponse><MaxEnvelopes>1</MaxEnvelopes></cwmp:InformResponse>",
+                )
+                .replace("{ID}", "someone-else"),
+            )],
+            "wrong_cwmp_id",
+        ),
+        (vec![Reply::status(500)], "http_5xx"),
+        (vec![Reply::status(400)], "http_400"),
+        (vec![Reply::status(204)], "unexpected_message"),
+        (vec![Reply::Close], "connection_closed"),
+        (
+            vec![Reply::Truncated {
+                declared: 5000,
+                body: "<soap-env:Envelope".into(),
+            }],
+            "http_incomplete",
+        ),
+        (vec![Reply::Endless], "body_too_large"),
+        (vec![Reply::Stall], "exchange_timeout"),
+        (
+            vec![
+                inform_response(NS10),
+                Reply::ok(envelope(
+                    NS10,
+                    "<cwmp:InformResponse><MaxEnvelopes>1</MaxEnvelopes></cwmp:InformResponse>",
+                )),
+            ],
+            "unexpected_message",
+        ),
+    ];
+    for (script, label) in cases {
+        let acs = ScriptedAcs::start(script).await;
+        let mut cfg = config(&acs.url);
+        cfg.exchange_timeout = Duration::from_millis(300);
+        let report = run(&cfg, &mut TestDevice::default(), None).await;
+        assert_eq!(report.label(), label, "{:?}", report.outcome);
+    }
+}
+
+#[tokio::test]
+async fn an_acs_that_never_ends_the_session_is_cut_off() {
+    let acs = ScriptedAcs::start(
+        std::iter::once(inform_response(NS10))
+            .chain((0..50).map(|_| gpv_request()))
+            .collect(),
+    )
+    .await;
+    let mut cfg = config(&acs.url);
+    cfg.max_exchanges = 10;
+    let report = run(&cfg, &mut TestDevice::default(), None).await;
+    assert_eq!(report.label(), "too_many_exchanges");
+}
+
+#[tokio::test]
+async fn connection_refused_is_classified() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/", listener.local_addr().unwrap());
+    drop(listener);
+    let report = run(&config(&url), &mut TestDevice::default(), None).await;
+    assert_eq!(report.label(), "connect_refused");
+}
