@@ -13,6 +13,7 @@
 #![forbid(unsafe_code)]
 #![deny(rust_2018_idioms)]
 
+pub mod acs;
 pub mod auth;
 pub mod cr;
 pub mod cwmp;

@@ -12,6 +12,7 @@ pub mod retry;
 pub mod run;
 pub mod tls;
 pub mod trace;
+pub mod transfer;
 pub mod transport;
 
 pub use error::SessionError;

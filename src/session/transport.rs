@@ -292,6 +292,43 @@ impl Connection {
     }
 }
 
+impl Connection {
+    /// Sends one request and counts the response body without keeping it (file downloads:
+    /// a firmware image must not live in memory per device). Returns (status, headers, bytes).
+    pub async fn send_counting(
+        &mut self,
+        req: Request<Full<Bytes>>,
+        limit: Duration,
+        max_body: u64,
+    ) -> Result<(StatusCode, HeaderMap, u64), TransportError> {
+        let exchange = async {
+            self.sender.ready().await.map_err(|e| {
+                if e.is_closed() || e.is_canceled() {
+                    TransportError::Closed
+                } else {
+                    TransportError::Http(e)
+                }
+            })?;
+            let resp = self.sender.send_request(req).await?;
+            let (parts, mut body) = resp.into_parts();
+            let mut n: u64 = 0;
+            while let Some(frame) = body.frame().await {
+                if let Ok(data) = frame?.into_data() {
+                    n += data.len() as u64;
+                    if n > max_body {
+                        return Err(TransportError::BodyTooLarge(max_body as usize));
+                    }
+                }
+            }
+            Ok((parts.status, parts.headers, n))
+        };
+        match timeout(limit, exchange).await {
+            Ok(r) => r,
+            Err(_) => Err(TransportError::Timeout(limit)),
+        }
+    }
+}
+
 async fn resolve(ep: &Endpoint) -> Result<SocketAddr, TransportError> {
     if let Ok(ip) = ep.host.parse::<IpAddr>() {
         return Ok(SocketAddr::new(ip, ep.port));

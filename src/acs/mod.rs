@@ -1,0 +1,3 @@
+//! The embedded ACS: a CWMP server for quickstarts, tests and benchmarks, and its file server.
+
+pub mod file_server;
