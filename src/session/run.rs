@@ -123,7 +123,7 @@ struct Session<'a> {
 enum Answer {
     /// 204, or 200 with an empty (or whitespace) body: the ACS has nothing more.
     Empty,
-    Message(Envelope<AcsMessage>),
+    Message(Box<Envelope<AcsMessage>>),
 }
 
 impl Session<'_> {
@@ -315,7 +315,7 @@ impl Session<'_> {
         match resp.status {
             StatusCode::NO_CONTENT => Ok(Answer::Empty),
             StatusCode::OK if resp.body.iter().all(u8::is_ascii_whitespace) => Ok(Answer::Empty),
-            StatusCode::OK => Ok(Answer::Message(decode_acs(&resp.body)?)),
+            StatusCode::OK => Ok(Answer::Message(Box::new(decode_acs(&resp.body)?))),
             StatusCode::SERVICE_UNAVAILABLE => Err(SessionError::Overloaded {
                 retry_after: retry_after(&resp),
             }),
