@@ -18,6 +18,7 @@ pub mod auth;
 pub mod cr;
 pub mod cwmp;
 pub mod device;
+pub mod fleet;
 pub mod import;
 pub mod model;
 pub mod render;

@@ -1,0 +1,3 @@
+//! The fleet: many devices, their life between sessions, and the scheduler.
+
+pub mod life;
