@@ -23,3 +23,6 @@ pub mod import;
 pub mod model;
 pub mod render;
 pub mod session;
+
+pub mod scenario;
+pub mod units;

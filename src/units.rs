@@ -1,0 +1,166 @@
+//! Human quantities shared by the CLI and the YAML files: durations (`250ms`, `30s`, `5m`,
+//! `1h30m`), rates (`100/s`, `6000/min`, `2/h`), shares (`25%`, `0.25`) and counts (`10k`,
+//! `1M`). One parser each, so the command line and the files accept exactly the same spellings.
+
+use std::time::Duration;
+
+/// Parses a duration: one or more `<number><unit>` terms, unit one of ms, s, m, h, d; a bare
+/// number is seconds.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let t = s.trim();
+    if t.is_empty() {
+        return Err("empty duration".into());
+    }
+    if let Ok(secs) = t.parse::<f64>() {
+        return secs_to_duration(secs, s);
+    }
+    let mut total = 0f64;
+    let mut rest = t;
+    while !rest.is_empty() {
+        let num_end = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .ok_or_else(|| format!("duration {s:?} lacks a unit (ms, s, m, h, d)"))?;
+        if num_end == 0 {
+            return Err(format!("invalid duration {s:?}"));
+        }
+        let n: f64 = rest[..num_end]
+            .parse()
+            .map_err(|_| format!("invalid duration {s:?}"))?;
+        let after = &rest[num_end..];
+        let unit_end = after
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(after.len());
+        let factor = match after[..unit_end].trim() {
+            "ms" => 0.001,
+            "s" | "sec" => 1.0,
+            "m" | "min" => 60.0,
+            "h" => 3600.0,
+            "d" => 86400.0,
+            u => {
+                return Err(format!(
+                    "unknown duration unit {u:?} in {s:?} (ms, s, m, h, d)"
+                ))
+            }
+        };
+        total += n * factor;
+        rest = &after[unit_end..];
+    }
+    secs_to_duration(total, s)
+}
+
+fn secs_to_duration(secs: f64, src: &str) -> Result<Duration, String> {
+    if !secs.is_finite() || secs < 0.0 || secs > 1e9 {
+        return Err(format!("duration {src:?} out of range"));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+/// Parses a rate into events per second: `100/s`, `6000/min`, `2/h`, or a bare number (per s).
+pub fn parse_rate(s: &str) -> Result<f64, String> {
+    let t = s.trim();
+    let (n, per) = match t.split_once('/') {
+        Some((n, per)) => (n.trim(), per.trim()),
+        None => (t, "s"),
+    };
+    let n: f64 = n.parse().map_err(|_| format!("invalid rate {s:?}"))?;
+    let div = match per {
+        "s" | "sec" => 1.0,
+        "m" | "min" => 60.0,
+        "h" | "hour" => 3600.0,
+        "d" | "day" => 86400.0,
+        u => return Err(format!("unknown rate unit {u:?} in {s:?} (s, min, h, d)")),
+    };
+    if !n.is_finite() || n < 0.0 {
+        return Err(format!("rate {s:?} must be a non-negative number"));
+    }
+    Ok(n / div)
+}
+
+/// Parses a share: `25%` or a fraction `0.25`; must lie in [0, 1].
+pub fn parse_share(s: &str) -> Result<f64, String> {
+    let t = s.trim();
+    let v = match t.strip_suffix('%') {
+        Some(p) => p.trim().parse::<f64>().map(|p| p / 100.0),
+        None => t.parse::<f64>(),
+    }
+    .map_err(|_| format!("invalid share {s:?} (use 25% or 0.25)"))?;
+    if !(0.0..=1.0).contains(&v) {
+        return Err(format!("share {s:?} must be between 0% and 100%"));
+    }
+    Ok(v)
+}
+
+/// Parses a count: `1000`, `10k`, `1M`, `1_000_000`.
+pub fn parse_count(s: &str) -> Result<u64, String> {
+    let t: String = s.trim().chars().filter(|c| *c != '_').collect();
+    let (num, mul) = match t.chars().last() {
+        Some('k' | 'K') => (&t[..t.len() - 1], 1_000u64),
+        Some('M') => (&t[..t.len() - 1], 1_000_000),
+        _ => (t.as_str(), 1),
+    };
+    let n: f64 = num.parse().map_err(|_| format!("invalid count {s:?}"))?;
+    if !n.is_finite() || n < 0.0 || n.fract() != 0.0 && mul == 1 {
+        return Err(format!("invalid count {s:?}"));
+    }
+    Ok((n * mul as f64).round() as u64)
+}
+
+/// Formats a duration compactly for reports and `check` output.
+pub fn fmt_duration(d: Duration) -> String {
+    let ms = d.as_millis();
+    if ms < 1000 {
+        format!("{ms}ms")
+    } else if ms < 60_000 {
+        format!("{:.1}s", d.as_secs_f64())
+    } else if ms < 3_600_000 {
+        format!("{}m{:02}s", ms / 60_000, (ms % 60_000) / 1000)
+    } else {
+        format!("{}h{:02}m", ms / 3_600_000, (ms % 3_600_000) / 60_000)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration("30s"), Ok(Duration::from_secs(30)));
+        assert_eq!(parse_duration("5m"), Ok(Duration::from_secs(300)));
+        assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
+        assert_eq!(parse_duration("12"), Ok(Duration::from_secs(12)));
+        assert!(parse_duration("5 parsecs").is_err());
+        assert!(parse_duration("").is_err());
+        assert!(parse_duration("s").is_err());
+        assert!(parse_duration("-3s").is_err());
+    }
+
+    #[test]
+    fn rates_shares_counts() {
+        assert_eq!(parse_rate("100/s"), Ok(100.0));
+        assert_eq!(parse_rate("6000/min"), Ok(100.0));
+        assert_eq!(parse_rate("36/h"), Ok(0.01));
+        assert_eq!(parse_rate("5"), Ok(5.0));
+        assert!(parse_rate("fast").is_err());
+        assert!(parse_rate("1/fortnight").is_err());
+        assert_eq!(parse_share("25%"), Ok(0.25));
+        assert_eq!(parse_share("0.5"), Ok(0.5));
+        assert!(parse_share("150%").is_err());
+        assert_eq!(parse_count("10k"), Ok(10_000));
+        assert_eq!(parse_count("1M"), Ok(1_000_000));
+        assert_eq!(parse_count("1_000"), Ok(1000));
+        assert_eq!(parse_count("2.5k"), Ok(2500));
+        assert!(parse_count("1.5").is_err());
+        assert!(parse_count("many").is_err());
+    }
+
+    #[test]
+    fn formatting() {
+        assert_eq!(fmt_duration(Duration::from_millis(42)), "42ms");
+        assert_eq!(fmt_duration(Duration::from_millis(1500)), "1.5s");
+        assert_eq!(fmt_duration(Duration::from_secs(125)), "2m05s");
+        assert_eq!(fmt_duration(Duration::from_secs(5400)), "1h30m");
+    }
+}
