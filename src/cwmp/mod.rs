@@ -14,7 +14,9 @@ pub mod error;
 pub mod fault;
 pub mod message;
 pub mod rpc;
+pub mod sample;
 pub mod time;
+mod tree;
 pub mod value;
 pub mod version;
 
