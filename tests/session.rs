@@ -103,11 +103,12 @@ fn config(url: &str) -> SessionConfig {
     }
 }
 
+/// An ACS request with the ACS's own cwmp:ID (as GenieACS numbers them).
 fn gpv_request() -> Reply {
     Reply::ok(envelope(
         NS10,
         "<cwmp:GetParameterValues><ParameterNames soap-enc:arrayType=\"xsd:string[1]\"><string>Device.DeviceInfo.UpTime</string></ParameterNames></cwmp:GetParameterValues>",
-    ))
+    ).replace("{ID}", "1a2137f31190001"))
 }
 
 fn transfer_complete() -> CpeRequest {
@@ -155,7 +156,7 @@ async fn inform_empty_post_rpc_and_end() {
     assert_eq!(r[1].header("Cookie"), Some("session=0123456789abcdef"));
     // The GPV response echoes the request's cwmp:ID and carries the cookie.
     assert!(r[2].body.contains("GetParameterValuesResponse"));
-    assert_eq!(cwmp_id(&r[2].body).as_deref(), Some("cpe-1"));
+    assert_eq!(cwmp_id(&r[2].body).as_deref(), Some("1a2137f31190001"));
     assert_eq!(r[2].header("Cookie"), Some("session=0123456789abcdef"));
 }
 
@@ -348,7 +349,8 @@ async fn broken_acs_cases_are_classified() {
         (vec![Reply::status(500)], "http_5xx"),
         (vec![Reply::status(400)], "http_400"),
         (vec![Reply::status(204)], "unexpected_message"),
-        (vec![Reply::Close], "connection_closed"),
+        // Closed before answering, or in the middle of the body: an incomplete message.
+        (vec![Reply::Close], "http_incomplete"),
         (
             vec![Reply::Truncated {
                 declared: 5000,

@@ -171,7 +171,9 @@ impl TransportError {
             TransportError::ConnectTimeout => "connect_timeout",
             TransportError::Tls(_) => "tls",
             TransportError::TlsNotConfigured => "tls_not_configured",
-            TransportError::Http(e) if e.is_incomplete_message() => "http_incomplete",
+            TransportError::Http(e) if e.is_incomplete_message() || ends_early(e) => {
+                "http_incomplete"
+            }
             TransportError::Http(e) if e.is_parse() => "http_parse",
             TransportError::Http(_) => "http",
             TransportError::Timeout(_) => "exchange_timeout",
@@ -179,6 +181,20 @@ impl TransportError {
             TransportError::Closed => "connection_closed",
         }
     }
+}
+
+/// A body cut short by the peer (hyper reports it as a body error caused by UnexpectedEof).
+fn ends_early(e: &hyper::Error) -> bool {
+    let mut src: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
+    while let Some(s) = src {
+        if let Some(io) = s.downcast_ref::<io::Error>() {
+            if io.kind() == io::ErrorKind::UnexpectedEof {
+                return true;
+            }
+        }
+        src = s.source();
+    }
+    false
 }
 
 impl Connector {
