@@ -251,6 +251,16 @@ impl Dec<'_, '_> {
     }
 
     fn fault(&self, el: NodeId) -> Result<Fault, DecodeError> {
+        let result = self.cwmp_fault(el);
+        // GenieACS's malformed `soap-env:Body:Fault` only ever means 8000 (method not
+        // supported): keep that meaning even if its detail were unreadable.
+        if result.is_err() && self.t.local(el) != b"Fault" {
+            return Ok(Fault::new(8000));
+        }
+        result
+    }
+
+    fn cwmp_fault(&self, el: NodeId) -> Result<Fault, DecodeError> {
         let t = self.t;
         let detail = self.req(el, "detail")?;
         let f = t
@@ -1042,6 +1052,12 @@ mod tests {
         let e = decode_acs(xml).expect("tolerated");
         assert_eq!(e.body, AcsMessage::Fault(Fault::new(8000)));
         assert_eq!(e.header.id.as_deref(), Some("cpe-16"));
+        // Even without a readable detail it stays the 8000 it stands for.
+        let bare = env("<soap-env:Body:Fault><faultcode>Server</faultcode></soap-env:Body:Fault>");
+        assert_eq!(
+            decode_acs(&bare).map(|e| e.body),
+            Ok(AcsMessage::Fault(Fault::new(8000)))
+        );
     }
 
     #[test]
