@@ -20,7 +20,7 @@ mod tree;
 pub mod value;
 pub mod version;
 
-pub use decode::{decode_acs, decode_cpe};
+pub use decode::{decode_acs, decode_cpe, MAX_ARRAY_ITEMS};
 pub use encode::{encode_acs, encode_cpe};
 pub use envelope::{Envelope, Header};
 pub use error::DecodeError;
