@@ -22,17 +22,27 @@ const MAX_TOTAL_INSTANCES: usize = 1_000_000;
 const IDENTITY: [&str; 4] = ["Manufacturer", "ManufacturerOUI", "ProductClass", "SerialNumber"];
 
 pub(crate) fn compile(src: &str, origin: &str) -> Result<Template, ModelError> {
-    let file: TemplateFile = serde_yaml::from_str(src).map_err(|e| {
-        let (line, column) = e
-            .location()
-            .map_or((1, 1), |l| (l.line(), l.column()));
+    let syntax = |e: serde_yaml::Error| {
+        let (mut line, mut column) = e.location().map_or((1, 1), |l| (l.line(), l.column()));
+        let message = e.to_string();
+        // serde_yaml places a duplicate key at its mapping's first key; point at the second
+        // occurrence, the one to delete.
+        if let Some(dup) = duplicate_key(&message) {
+            if let Some(at) = (Locator { src }).second_key(dup, line, column) {
+                (line, column) = at;
+            }
+        }
         ModelError::Syntax {
             origin: origin.to_string(),
             line,
             column,
-            message: e.to_string(),
+            message,
         }
-    })?;
+    };
+    // A typed parse into BTreeMaps silently keeps the last of duplicate keys; the untyped
+    // parse refuses them, so run it first.
+    serde_yaml::from_str::<serde_yaml::Value>(src).map_err(syntax)?;
+    let file: TemplateFile = serde_yaml::from_str(src).map_err(syntax)?;
     Compiler {
         file: &file,
         loc: Locator { src },
@@ -799,6 +809,12 @@ fn enclosing_table(objects: &[ObjectDef], mut o: Option<ObjId>) -> Option<ObjId>
     None
 }
 
+/// The key of serde_yaml's "duplicate entry with key \"K\"" message.
+fn duplicate_key(message: &str) -> Option<&str> {
+    let rest = message.split_once("duplicate entry with key \"")?.1;
+    Some(rest.rsplit_once('"')?.0)
+}
+
 /// Finds keys in the YAML source to give semantic errors a line and column.
 struct Locator<'a> {
     src: &'a str,
@@ -859,6 +875,34 @@ impl Locator<'_> {
             cursor = line_end;
         }
         cursor
+    }
+
+    /// The second occurrence of `key` as a key of the mapping whose first key is at
+    /// (line, column), 1-based.
+    fn second_key(&self, key: &str, line: usize, column: usize) -> Option<(usize, usize)> {
+        let start = self
+            .src
+            .split_inclusive('\n')
+            .take(line.saturating_sub(1))
+            .map(str::len)
+            .sum::<usize>();
+        let mut found = 0;
+        let mut offset = start;
+        for l in self.src.get(start..)?.split_inclusive('\n') {
+            let trimmed = l.trim_start();
+            let indent = l.len() - trimmed.len();
+            let is_key = [format!("{key}:"), format!("\"{key}\":"), format!("'{key}':")]
+                .iter()
+                .any(|f| trimmed.starts_with(f.as_str()));
+            if indent + 1 == column && is_key {
+                found += 1;
+                if found == 2 {
+                    return Some(self.line_col(offset + indent));
+                }
+            }
+            offset += l.len();
+        }
+        None
     }
 
     fn line_col(&self, pos: usize) -> (usize, usize) {
