@@ -8,7 +8,7 @@ pub mod file;
 pub mod generate;
 mod loader;
 pub mod path;
-mod template;
+pub(crate) mod template;
 
 use std::path::Path;
 
