@@ -56,7 +56,8 @@ fn minimal_template_loads() {
 
 #[test]
 fn bad_type_name() {
-    let src = format!("{MIN}  Device.X.:\n    parameters:\n      A: {{ type: strnig, value: x }}\n");
+    let src =
+        format!("{MIN}  Device.X.:\n    parameters:\n      A: {{ type: strnig, value: x }}\n");
     let e = fails(&src, Some(Problem::Type), 12, 12);
     assert!(e.to_string().contains("strnig"));
     assert_eq!(e.label(), "model_type");
@@ -70,7 +71,9 @@ fn missing_type() {
 
 #[test]
 fn default_not_valid_for_type() {
-    let src = format!("{MIN}  Device.X.:\n    parameters:\n      B: {{ type: unsignedInt, value: -1 }}\n");
+    let src = format!(
+        "{MIN}  Device.X.:\n    parameters:\n      B: {{ type: unsignedInt, value: -1 }}\n"
+    );
     fails(&src, Some(Problem::Value), 12, 31);
 }
 
@@ -137,13 +140,15 @@ fn duplicate_parameter_and_object() {
 
 #[test]
 fn duplicate_table_and_single_object() {
-    let src = format!("{MIN}  Device.X.:\n    parameters: {{}}\n  Device.X.{{i}}.:\n    instances: 1\n");
+    let src =
+        format!("{MIN}  Device.X.:\n    parameters: {{}}\n  Device.X.{{i}}.:\n    instances: 1\n");
     fails(&src, Some(Problem::DuplicatePath), 10, 3);
 }
 
 #[test]
 fn duplicate_yaml_key_is_a_syntax_error_with_place() {
-    let src = format!("{MIN}  Device.X.:\n    parameters: {{}}\n  Device.X.:\n    parameters: {{}}\n");
+    let src =
+        format!("{MIN}  Device.X.:\n    parameters: {{}}\n  Device.X.:\n    parameters: {{}}\n");
     let e = fails(&src, None, 12, 3);
     assert_eq!(e.label(), "model_syntax");
 }
@@ -162,7 +167,10 @@ fn object_key_without_trailing_dot() {
 
 #[test]
 fn missing_identity_parameter() {
-    let src = MIN.replace("      SerialNumber: { type: string, gen: { pattern: \"S{index}\" } }\n", "");
+    let src = MIN.replace(
+        "      SerialNumber: { type: string, gen: { pattern: \"S{index}\" } }\n",
+        "",
+    );
     let e = fails(&src, Some(Problem::Identity), 4, 3);
     assert!(e.to_string().contains("SerialNumber"), "{e}");
 }
@@ -177,9 +185,12 @@ fn bad_root_and_version() {
 
 #[test]
 fn bad_notification_and_active_notify() {
-    let src = format!("{MIN}  Device.X.:\n    parameters:\n      A: {{ type: int, notification: 3 }}\n");
+    let src =
+        format!("{MIN}  Device.X.:\n    parameters:\n      A: {{ type: int, notification: 3 }}\n");
     fails(&src, Some(Problem::Attribute), 12, 23);
-    let src = format!("{MIN}  Device.X.:\n    parameters:\n      A: {{ type: int, active_notify: always }}\n");
+    let src = format!(
+        "{MIN}  Device.X.:\n    parameters:\n      A: {{ type: int, active_notify: always }}\n"
+    );
     fails(&src, Some(Problem::Attribute), 12, 23);
 }
 

@@ -152,7 +152,9 @@ pub struct Applied {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
     /// Reboot after the session; next Inform `1 BOOT` + `M Reboot`(command_key).
-    Reboot { command_key: String },
+    Reboot {
+        command_key: String,
+    },
     /// Reset after the session ([`DeviceView::factory_reset`]); then `0 BOOTSTRAP` + `1 BOOT`.
     FactoryReset,
     /// Queued with its CommandKey (state 1); TransferComplete follows later.
@@ -164,14 +166,18 @@ pub enum Effect {
     },
     ScheduleDownload(crate::cwmp::ScheduleDownload),
     /// Queued transfers with this CommandKey were removed from the queue.
-    CancelTransfer { command_key: String },
+    CancelTransfer {
+        command_key: String,
+    },
     /// PeriodicInformEnable/Interval/Time changed by SPV: reschedule at once.
     PeriodicInformChanged,
     /// ManagementServer.URL changed: the next session carries `0 BOOTSTRAP`.
     ManagementServerUrlChanged,
     ConnectionRequestCredentialsChanged,
     /// `<object>DiagnosticsState` was set to "Requested" (e.g. "Device.IP.Diagnostics.IPPing.").
-    DiagnosticsRequested { object: String },
+    DiagnosticsRequested {
+        object: String,
+    },
 }
 
 #[cfg(test)]

@@ -3,9 +3,9 @@
 //! changes anything, so a fault leaves the device as it was.
 
 use crate::cwmp::{
-    AcsRequest, AddObject, AddObjectResponse, AllQueuedTransferStruct, CancelTransfer,
-    CpeMessage, CpeResponse, CwmpVersion, DateTime, DeleteObject, DeleteObjectResponse,
-    Download, DownloadResponse, Fault, GetAllQueuedTransfersResponse, GetParameterAttributes,
+    AcsRequest, AddObject, AddObjectResponse, AllQueuedTransferStruct, CancelTransfer, CpeMessage,
+    CpeResponse, CwmpVersion, DateTime, DeleteObject, DeleteObjectResponse, Download,
+    DownloadResponse, Fault, GetAllQueuedTransfersResponse, GetParameterAttributes,
     GetParameterAttributesResponse, GetParameterNames, GetParameterNamesResponse,
     GetParameterValues, GetParameterValuesResponse, GetQueuedTransfersResponse,
     GetRPCMethodsResponse, ParameterAttributeStruct, ParameterInfoStruct, ParameterValueStruct,
@@ -16,8 +16,8 @@ use crate::device::delta::{Attr, Key, QueuedTransfer, MAX_QUEUED_TRANSFERS};
 use crate::device::view::DeviceView;
 use crate::device::{Applied, Effect};
 use crate::model::path::{self, Inst};
-use crate::model::{flag, Node, ObjId, Role};
 use crate::model::template::segment_count;
+use crate::model::{flag, Node, ObjId, Role};
 
 /// The methods this CPE implements, by the CWMP version that introduced them (R3.2: the list
 /// is exact; anything else is answered 9000, R3.1). ChangeDUState is not listed: deployment
@@ -59,15 +59,15 @@ impl DeviceView<'_> {
             Err(Fault::new(9000))
         } else {
             match req {
-                AcsRequest::GetRPCMethods => ok(CpeResponse::GetRPCMethodsResponse(
-                    GetRPCMethodsResponse {
+                AcsRequest::GetRPCMethods => {
+                    ok(CpeResponse::GetRPCMethodsResponse(GetRPCMethodsResponse {
                         method_list: METHODS
                             .iter()
                             .filter(|(_, v)| *v <= self.t.cwmp_version())
                             .map(|(m, _)| m.to_string())
                             .collect(),
-                    },
-                )),
+                    }))
+                }
                 AcsRequest::GetParameterNames(r) => self.get_parameter_names(r),
                 AcsRequest::GetParameterValues(r) => self.get_parameter_values(r),
                 AcsRequest::SetParameterValues(r) => self.set_parameter_values(r),
@@ -81,9 +81,10 @@ impl DeviceView<'_> {
                         command_key: r.command_key.clone(),
                     }],
                 )),
-                AcsRequest::FactoryReset => {
-                    Ok((CpeResponse::FactoryResetResponse, vec![Effect::FactoryReset]))
-                }
+                AcsRequest::FactoryReset => Ok((
+                    CpeResponse::FactoryResetResponse,
+                    vec![Effect::FactoryReset],
+                )),
                 AcsRequest::Download(r) => self.download(r),
                 AcsRequest::Upload(r) => self.upload(r),
                 AcsRequest::ScheduleInform(r) => {
@@ -234,8 +235,14 @@ impl DeviceView<'_> {
             // Any unknown name faults the whole call (R3.8).
             let params = self.expand(name).ok_or_else(|| Fault::new(9005))?;
             for (p, (pid, inst)) in params {
-                let Some(def) = self.t.param(pid) else { continue };
-                list.push(ParameterValueStruct::new(p, self.read_value(pid, &inst), def.kind));
+                let Some(def) = self.t.param(pid) else {
+                    continue;
+                };
+                list.push(ParameterValueStruct::new(
+                    p,
+                    self.read_value(pid, &inst),
+                    def.kind,
+                ));
             }
         }
         ok(CpeResponse::GetParameterValuesResponse(
@@ -285,7 +292,9 @@ impl DeviceView<'_> {
         }
         let mut effects = Vec::new();
         for (key, value) in writes {
-            let Some(def) = self.t.param(key.0) else { continue };
+            let Some(def) = self.t.param(key.0) else {
+                continue;
+            };
             let changed = self.value(key.0, &key.1) != *value;
             let effect = match def.role {
                 Role::PeriodicInform => Some(Effect::PeriodicInformChanged),
@@ -373,7 +382,9 @@ impl DeviceView<'_> {
             }
         }
         for (key, notification, access) in updates {
-            let Some(def) = self.t.param(key.0) else { continue };
+            let Some(def) = self.t.param(key.0) else {
+                continue;
+            };
             let current = self.delta().and_then(|d| d.attr(&key)).cloned();
             let mut attr = current.unwrap_or_else(|| Attr {
                 notification: def.notification,
@@ -453,7 +464,10 @@ impl DeviceView<'_> {
         let Some(table_path) = t.object(table).map(|o| o.path.clone()) else {
             return Err(Fault::new(9005));
         };
-        let under = |o: ObjId| t.object(o).is_some_and(|d| d.path.starts_with(&*table_path));
+        let under = |o: ObjId| {
+            t.object(o)
+                .is_some_and(|d| d.path.starts_with(&*table_path))
+        };
         let param_under = |p| t.param(p).is_some_and(|d| d.path.starts_with(&*table_path));
         let d = self.d.delta_mut();
         if d.is_added(&(table, inst)) || initial {

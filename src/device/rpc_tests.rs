@@ -41,14 +41,23 @@ fn response(a: Applied) -> CpeResponse {
 
 #[track_caller]
 fn fault(a: Applied) -> Fault {
-    assert!(a.effects.is_empty(), "a fault has no effects: {:?}", a.effects);
+    assert!(
+        a.effects.is_empty(),
+        "a fault has no effects: {:?}",
+        a.effects
+    );
     match a.message {
         CpeMessage::Fault(f) => f,
         other => panic!("expected a fault, got {other:?}"),
     }
 }
 
-fn gpn(t: &Template, d: &mut Device, path: &str, next_level: bool) -> Result<Vec<(String, bool)>, u32> {
+fn gpn(
+    t: &Template,
+    d: &mut Device,
+    path: &str,
+    next_level: bool,
+) -> Result<Vec<(String, bool)>, u32> {
     let a = apply(
         t,
         d,
@@ -157,17 +166,30 @@ fn gpa(t: &Template, d: &mut Device, name: &str) -> Result<Vec<ParameterAttribut
 fn get_rpc_methods_lists_exactly_what_is_implemented() {
     let t = template();
     let mut d = device(1);
-    let CpeResponse::GetRPCMethodsResponse(r) = response(apply(&t, &mut d, AcsRequest::GetRPCMethods))
+    let CpeResponse::GetRPCMethodsResponse(r) =
+        response(apply(&t, &mut d, AcsRequest::GetRPCMethods))
     else {
         panic!()
     };
     let mut methods = r.method_list.clone();
     methods.sort();
     let mut want = vec![
-        "AddObject", "CancelTransfer", "DeleteObject", "Download", "FactoryReset",
-        "GetAllQueuedTransfers", "GetParameterAttributes", "GetParameterNames",
-        "GetParameterValues", "GetQueuedTransfers", "GetRPCMethods", "Reboot",
-        "ScheduleDownload", "ScheduleInform", "SetParameterAttributes", "SetParameterValues",
+        "AddObject",
+        "CancelTransfer",
+        "DeleteObject",
+        "Download",
+        "FactoryReset",
+        "GetAllQueuedTransfers",
+        "GetParameterAttributes",
+        "GetParameterNames",
+        "GetParameterValues",
+        "GetQueuedTransfers",
+        "GetRPCMethods",
+        "Reboot",
+        "ScheduleDownload",
+        "ScheduleInform",
+        "SetParameterAttributes",
+        "SetParameterValues",
         "Upload",
     ];
     want.sort();
@@ -180,12 +202,16 @@ fn cwmp_1_0_device_lacks_later_methods() {
     let src = GATEWAY.replace("cwmp_version: \"1.2\"", "cwmp_version: \"1.0\"");
     let t = Template::from_yaml_str(&src, "t").unwrap();
     let mut d = device(1);
-    let CpeResponse::GetRPCMethodsResponse(r) = response(apply(&t, &mut d, AcsRequest::GetRPCMethods))
+    let CpeResponse::GetRPCMethodsResponse(r) =
+        response(apply(&t, &mut d, AcsRequest::GetRPCMethods))
     else {
         panic!()
     };
     assert_eq!(r.method_list.len(), 14);
-    assert!(!r.method_list.iter().any(|m| m == "ScheduleDownload" || m == "GetAllQueuedTransfers"));
+    assert!(!r
+        .method_list
+        .iter()
+        .any(|m| m == "ScheduleDownload" || m == "GetAllQueuedTransfers"));
     let f = fault(apply(&t, &mut d, AcsRequest::GetAllQueuedTransfers));
     assert_eq!(f.code, 9000);
 }
@@ -194,7 +220,10 @@ fn cwmp_1_0_device_lacks_later_methods() {
 fn unknown_and_du_methods_are_9000() {
     let t = template();
     let mut d = device(1);
-    assert_eq!(fault(apply(&t, &mut d, AcsRequest::Unknown("X_Foo".into()))).code, 9000);
+    assert_eq!(
+        fault(apply(&t, &mut d, AcsRequest::Unknown("X_Foo".into()))).code,
+        9000
+    );
     let du = AcsRequest::ChangeDUState(ChangeDUState {
         operations: vec![],
         command_key: "k".into(),
@@ -208,7 +237,10 @@ fn unknown_and_du_methods_are_9000() {
 fn gpn_empty_path() {
     let t = template();
     let mut d = device(1);
-    assert_eq!(gpn(&t, &mut d, "", true).unwrap(), vec![("Device.".to_string(), false)]);
+    assert_eq!(
+        gpn(&t, &mut d, "", true).unwrap(),
+        vec![("Device.".to_string(), false)]
+    );
     let all = gpn(&t, &mut d, "", false).unwrap();
     assert_eq!(all.len(), t.paths().count());
     assert_eq!(all.first().map(|p| p.0.as_str()), Some("Device."));
@@ -241,7 +273,9 @@ fn gpn_next_level_lists_direct_children() {
     let root = gpn(&t, &mut d, "Device.", true).unwrap();
     assert!(root.contains(&("Device.RootDataModelVersion".to_string(), false)));
     assert!(root.contains(&("Device.DeviceInfo.".to_string(), false)));
-    assert!(!root.iter().any(|(n, _)| n.starts_with("Device.DeviceInfo.") && n.len() > 18));
+    assert!(!root
+        .iter()
+        .any(|(n, _)| n.starts_with("Device.DeviceInfo.") && n.len() > 18));
 }
 
 #[test]
@@ -300,20 +334,52 @@ fn gpv_values_types_and_generators() {
     assert_eq!(
         got,
         vec![
-            ("Device.DeviceInfo.SerialNumber", "CPF00000007", Some(XsdType::String)),
-            ("Device.DeviceInfo.UpTime", "3600", Some(XsdType::UnsignedInt)),
+            (
+                "Device.DeviceInfo.SerialNumber",
+                "CPF00000007",
+                Some(XsdType::String)
+            ),
+            (
+                "Device.DeviceInfo.UpTime",
+                "3600",
+                Some(XsdType::UnsignedInt)
+            ),
             (
                 "Device.ManagementServer.ConnectionRequestURL",
                 "http://127.0.0.1:7548/cr/7",
                 Some(XsdType::String)
             ),
-            ("Device.ManagementServer.Username", "0A1B2C-CPF00000007", Some(XsdType::String)),
+            (
+                "Device.ManagementServer.Username",
+                "0A1B2C-CPF00000007",
+                Some(XsdType::String)
+            ),
             ("Device.WiFi.SSID.1.SSID", "main", Some(XsdType::String)),
-            ("Device.WiFi.SSID.2.SSID", "cpefleet-7-2", Some(XsdType::String)),
-            ("Device.ManagementServer.PeriodicInformEnable", "true", Some(XsdType::Boolean)),
-            ("Device.WiFi.SSIDNumberOfEntries", "2", Some(XsdType::UnsignedInt)),
-            ("Device.IP.Interface.2.IPv4AddressNumberOfEntries", "2", Some(XsdType::UnsignedInt)),
-            ("Device.IP.Interface.2.IPv4Address.3.IPAddress", "192.168.1.1", Some(XsdType::String)),
+            (
+                "Device.WiFi.SSID.2.SSID",
+                "cpefleet-7-2",
+                Some(XsdType::String)
+            ),
+            (
+                "Device.ManagementServer.PeriodicInformEnable",
+                "true",
+                Some(XsdType::Boolean)
+            ),
+            (
+                "Device.WiFi.SSIDNumberOfEntries",
+                "2",
+                Some(XsdType::UnsignedInt)
+            ),
+            (
+                "Device.IP.Interface.2.IPv4AddressNumberOfEntries",
+                "2",
+                Some(XsdType::UnsignedInt)
+            ),
+            (
+                "Device.IP.Interface.2.IPv4Address.3.IPAddress",
+                "192.168.1.1",
+                Some(XsdType::String)
+            ),
         ]
     );
     // Nothing was stored for all that.
@@ -326,11 +392,21 @@ fn gpv_partial_paths_and_whole_tree() {
     let mut d = device(1);
     let wifi = gpv(&t, &mut d, &["Device.WiFi."]).unwrap();
     assert_eq!(wifi.len(), 13);
-    assert!(wifi.iter().all(|p| p.name.starts_with("Device.WiFi.") && !p.name.ends_with('.')));
+    assert!(wifi
+        .iter()
+        .all(|p| p.name.starts_with("Device.WiFi.") && !p.name.ends_with('.')));
     let all = gpv(&t, &mut d, &[""]).unwrap();
     assert_eq!(all.len(), t.parameter_count());
-    assert_eq!(gpv(&t, &mut d, &["Device."]).unwrap().len(), t.parameter_count());
-    let two = gpv(&t, &mut d, &["Device.Hosts.", "Device.DeviceInfo.Manufacturer"]).unwrap();
+    assert_eq!(
+        gpv(&t, &mut d, &["Device."]).unwrap().len(),
+        t.parameter_count()
+    );
+    let two = gpv(
+        &t,
+        &mut d,
+        &["Device.Hosts.", "Device.DeviceInfo.Manufacturer"],
+    )
+    .unwrap();
     assert_eq!(two.len(), 3);
 }
 
@@ -338,7 +414,10 @@ fn gpv_partial_paths_and_whole_tree() {
 fn gpv_unknown_name_faults_the_whole_call() {
     let t = template();
     let mut d = device(1);
-    assert_eq!(gpv(&t, &mut d, &["Device.DeviceInfo.Manufacturer", "Device.X"]), Err(9005));
+    assert_eq!(
+        gpv(&t, &mut d, &["Device.DeviceInfo.Manufacturer", "Device.X"]),
+        Err(9005)
+    );
     assert_eq!(gpv(&t, &mut d, &["Device.WiFi.SSID.9."]), Err(9005));
     assert_eq!(gpv(&t, &mut d, &["Device.WiFi.SSID.1"]), Err(9005));
 }
@@ -350,7 +429,8 @@ fn gpv_hidden_reads_null_but_get_sees_the_value() {
     assert_eq!(value(&t, &mut d, "Device.ManagementServer.Password"), "");
     let view = DeviceView::new(&t, &mut d, &env());
     assert_eq!(
-        view.get("Device.ManagementServer.Password").map(|p| p.value),
+        view.get("Device.ManagementServer.Password")
+            .map(|p| p.value),
         Some("secret".into())
     );
     assert_eq!(view.get("Device.WiFi."), None);
@@ -390,7 +470,11 @@ fn spv_applies_canonical_values_and_sets_parameter_key() {
         &mut d,
         spv(
             &[
-                ("Device.ManagementServer.PeriodicInformInterval", "600", Some(XsdType::UnsignedInt)),
+                (
+                    "Device.ManagementServer.PeriodicInformInterval",
+                    "600",
+                    Some(XsdType::UnsignedInt),
+                ),
                 ("Device.ManagementServer.PeriodicInformEnable", "0", None),
                 ("Device.WiFi.SSID.2.SSID", "guest", Some(XsdType::String)),
             ],
@@ -402,11 +486,20 @@ fn spv_applies_canonical_values_and_sets_parameter_key() {
         response(a),
         CpeResponse::SetParameterValuesResponse(SetParameterValuesResponse { status: 0 })
     );
-    assert_eq!(value(&t, &mut d, "Device.ManagementServer.PeriodicInformInterval"), "600");
-    assert_eq!(value(&t, &mut d, "Device.ManagementServer.PeriodicInformEnable"), "false");
+    assert_eq!(
+        value(&t, &mut d, "Device.ManagementServer.PeriodicInformInterval"),
+        "600"
+    );
+    assert_eq!(
+        value(&t, &mut d, "Device.ManagementServer.PeriodicInformEnable"),
+        "false"
+    );
     // An ACS write overrides the generator.
     assert_eq!(value(&t, &mut d, "Device.WiFi.SSID.2.SSID"), "guest");
-    assert_eq!(value(&t, &mut d, "Device.ManagementServer.ParameterKey"), "key-1");
+    assert_eq!(
+        value(&t, &mut d, "Device.ManagementServer.ParameterKey"),
+        "key-1"
+    );
     // ACS-made changes never notify (R3.5), even on an active parameter.
     assert!(!d.change_pending());
     assert!(!d.active_change_pending());
@@ -421,11 +514,23 @@ fn spv_faults_are_collected_and_nothing_changes() {
         &mut d,
         spv(
             &[
-                ("Device.ManagementServer.PeriodicInformInterval", "600", None),
+                (
+                    "Device.ManagementServer.PeriodicInformInterval",
+                    "600",
+                    None,
+                ),
                 ("Device.Nope", "1", None),
                 ("Device.DeviceInfo.UpTime", "5", None),
-                ("Device.ManagementServer.PeriodicInformEnable", "true", Some(XsdType::String)),
-                ("Device.ManagementServer.PeriodicInformTime", "yesterday", None),
+                (
+                    "Device.ManagementServer.PeriodicInformEnable",
+                    "true",
+                    Some(XsdType::String),
+                ),
+                (
+                    "Device.ManagementServer.PeriodicInformTime",
+                    "yesterday",
+                    None,
+                ),
                 ("Device.ManagementServer.PeriodicInformInterval.", "1", None),
             ],
             "bad",
@@ -447,8 +552,14 @@ fn spv_faults_are_collected_and_nothing_changes() {
             ("Device.ManagementServer.PeriodicInformInterval.", 9005),
         ]
     );
-    assert!(d.delta().is_none(), "atomic: nothing applied, no ParameterKey");
-    assert_eq!(value(&t, &mut d, "Device.ManagementServer.PeriodicInformInterval"), "300");
+    assert!(
+        d.delta().is_none(),
+        "atomic: nothing applied, no ParameterKey"
+    );
+    assert_eq!(
+        value(&t, &mut d, "Device.ManagementServer.PeriodicInformInterval"),
+        "300"
+    );
 }
 
 #[test]
@@ -476,7 +587,11 @@ fn spv_same_name_twice_is_9003() {
     let t = template();
     let mut d = device(1);
     let n = "Device.ManagementServer.PeriodicInformInterval";
-    let f = fault(apply(&t, &mut d, spv(&[(n, "60", None), (n, "70", None)], "k")));
+    let f = fault(apply(
+        &t,
+        &mut d,
+        spv(&[(n, "60", None), (n, "70", None)], "k"),
+    ));
     assert_eq!(f.code, 9003);
     assert!(f.set_parameter_values_faults.is_empty());
     assert!(d.delta().is_none());
@@ -487,7 +602,11 @@ fn spv_effects() {
     let t = template();
     let mut d = device(1);
     let url = "Device.ManagementServer.URL";
-    let same = apply(&t, &mut d, spv(&[(url, "http://acs.example:7547/", None)], "k"));
+    let same = apply(
+        &t,
+        &mut d,
+        spv(&[(url, "http://acs.example:7547/", None)], "k"),
+    );
     assert!(same.effects.is_empty());
     let a = apply(
         &t,
@@ -495,9 +614,17 @@ fn spv_effects() {
         spv(
             &[
                 (url, "http://other:7547/", None),
-                ("Device.ManagementServer.ConnectionRequestPassword", "pw2", None),
+                (
+                    "Device.ManagementServer.ConnectionRequestPassword",
+                    "pw2",
+                    None,
+                ),
                 ("Device.IP.Diagnostics.IPPing.Host", "10.0.0.1", None),
-                ("Device.IP.Diagnostics.IPPing.DiagnosticsState", "Requested", None),
+                (
+                    "Device.IP.Diagnostics.IPPing.DiagnosticsState",
+                    "Requested",
+                    None,
+                ),
             ],
             "k2",
         ),
@@ -512,10 +639,19 @@ fn spv_effects() {
             },
         ]
     );
-    assert_eq!(value(&t, &mut d, "Device.ManagementServer.ConnectionRequestPassword"), "");
+    assert_eq!(
+        value(
+            &t,
+            &mut d,
+            "Device.ManagementServer.ConnectionRequestPassword"
+        ),
+        ""
+    );
     let view = DeviceView::new(&t, &mut d, &env());
     assert_eq!(
-        view.get("Device.ManagementServer.ConnectionRequestPassword").unwrap().value,
+        view.get("Device.ManagementServer.ConnectionRequestPassword")
+            .unwrap()
+            .value,
         "pw2"
     );
 }
@@ -531,7 +667,10 @@ fn gpa_defaults_and_forced_notification() {
     assert_eq!(attr(&mut d, "Device.WiFi.SSID.1.Channel"), 1);
     assert_eq!(attr(&mut d, "Device.WiFi.SSID.1.Enable"), 0);
     assert_eq!(attr(&mut d, "Device.DeviceInfo.SoftwareVersion"), 2);
-    assert_eq!(attr(&mut d, "Device.ManagementServer.ConnectionRequestURL"), 2);
+    assert_eq!(
+        attr(&mut d, "Device.ManagementServer.ConnectionRequestURL"),
+        2
+    );
     assert_eq!(gpa(&t, &mut d, "Device.WiFi.SSID.1.").unwrap().len(), 6);
     assert_eq!(gpa(&t, &mut d, "Device.Nope."), Err(9005));
 }
@@ -540,20 +679,44 @@ fn gpa_defaults_and_forced_notification() {
 fn spa_applies_to_subtrees_and_back_to_default_frees_the_delta() {
     let t = template();
     let mut d = device(1);
-    response(apply(&t, &mut d, spa("Device.WiFi.SSID.2.", Some(1), Some(vec!["Subscriber"]))));
+    response(apply(
+        &t,
+        &mut d,
+        spa("Device.WiFi.SSID.2.", Some(1), Some(vec!["Subscriber"])),
+    ));
     let attrs = gpa(&t, &mut d, "Device.WiFi.SSID.2.").unwrap();
     assert_eq!(attrs.len(), 6);
-    assert!(attrs.iter().all(|a| a.notification == 1 && a.access_list == ["Subscriber"]));
-    assert_eq!(gpa(&t, &mut d, "Device.WiFi.SSID.1.Enable").unwrap()[0].notification, 0);
+    assert!(attrs
+        .iter()
+        .all(|a| a.notification == 1 && a.access_list == ["Subscriber"]));
+    assert_eq!(
+        gpa(&t, &mut d, "Device.WiFi.SSID.1.Enable").unwrap()[0].notification,
+        0
+    );
     // NotificationChange false leaves the notification alone (R3.13).
-    response(apply(&t, &mut d, spa("Device.WiFi.SSID.2.Enable", None, Some(vec![]))));
+    response(apply(
+        &t,
+        &mut d,
+        spa("Device.WiFi.SSID.2.Enable", None, Some(vec![])),
+    ));
     let a = &gpa(&t, &mut d, "Device.WiFi.SSID.2.Enable").unwrap()[0];
     assert_eq!((a.notification, a.access_list.len()), (1, 0));
     // Forced active stays active whatever is set.
-    response(apply(&t, &mut d, spa("Device.DeviceInfo.SoftwareVersion", Some(0), None)));
-    assert_eq!(gpa(&t, &mut d, "Device.DeviceInfo.SoftwareVersion").unwrap()[0].notification, 2);
+    response(apply(
+        &t,
+        &mut d,
+        spa("Device.DeviceInfo.SoftwareVersion", Some(0), None),
+    ));
+    assert_eq!(
+        gpa(&t, &mut d, "Device.DeviceInfo.SoftwareVersion").unwrap()[0].notification,
+        2
+    );
     // Everything back to the defaults: no per-device data left.
-    response(apply(&t, &mut d, spa("Device.DeviceInfo.SoftwareVersion", Some(0), None)));
+    response(apply(
+        &t,
+        &mut d,
+        spa("Device.DeviceInfo.SoftwareVersion", Some(0), None),
+    ));
     for (name, n) in [
         ("Device.WiFi.SSID.2.Enable", 0),
         ("Device.WiFi.SSID.2.SSID", 2),
@@ -572,8 +735,19 @@ fn spa_applies_to_subtrees_and_back_to_default_frees_the_delta() {
 fn spa_faults() {
     let t = template();
     let mut d = device(1);
-    assert_eq!(fault(apply(&t, &mut d, spa("Device.Nope", Some(1), None))).code, 9005);
-    assert_eq!(fault(apply(&t, &mut d, spa("Device.WiFi.SSID.1.SSID", Some(3), None))).code, 9003);
+    assert_eq!(
+        fault(apply(&t, &mut d, spa("Device.Nope", Some(1), None))).code,
+        9005
+    );
+    assert_eq!(
+        fault(apply(
+            &t,
+            &mut d,
+            spa("Device.WiFi.SSID.1.SSID", Some(3), None)
+        ))
+        .code,
+        9003
+    );
     let no_value = AcsRequest::SetParameterAttributes(SetParameterAttributes {
         parameter_list: vec![SetParameterAttributesStruct {
             name: "Device.WiFi.SSID.1.SSID".into(),
@@ -585,13 +759,27 @@ fn spa_faults() {
     });
     assert_eq!(fault(apply(&t, &mut d, no_value)).code, 9003);
     assert_eq!(
-        fault(apply(&t, &mut d, spa("Device.DeviceInfo.UpTime", Some(2), None))).code,
+        fault(apply(
+            &t,
+            &mut d,
+            spa("Device.DeviceInfo.UpTime", Some(2), None)
+        ))
+        .code,
         9009
     );
     // Passive on a canDeny parameter is fine.
-    response(apply(&t, &mut d, spa("Device.DeviceInfo.UpTime", Some(1), None)));
+    response(apply(
+        &t,
+        &mut d,
+        spa("Device.DeviceInfo.UpTime", Some(1), None),
+    ));
     assert_eq!(
-        fault(apply(&t, &mut d, spa("Device.WiFi.SSID.1.SSID", None, Some(vec!["Everyone"])))).code,
+        fault(apply(
+            &t,
+            &mut d,
+            spa("Device.WiFi.SSID.1.SSID", None, Some(vec!["Everyone"]))
+        ))
+        .code,
         9003
     );
 }
@@ -613,20 +801,25 @@ fn add_object_creates_defaults_and_never_reuses_numbers() {
     assert_eq!(value(&t, &mut d, "Device.WiFi.SSIDNumberOfEntries"), "3");
     assert_eq!(value(&t, &mut d, "Device.WiFi.SSID.3.Enable"), "true");
     assert_eq!(value(&t, &mut d, "Device.WiFi.SSID.3.SSID"), "cpefleet-3-3");
-    assert_eq!(value(&t, &mut d, "Device.ManagementServer.ParameterKey"), "add-1");
     assert_eq!(
-        gpn(&t, &mut d, "Device.WiFi.SSID.", true).unwrap().len(),
-        3
+        value(&t, &mut d, "Device.ManagementServer.ParameterKey"),
+        "add-1"
     );
+    assert_eq!(gpn(&t, &mut d, "Device.WiFi.SSID.", true).unwrap().len(), 3);
     response(apply(&t, &mut d, delete("Device.WiFi.SSID.3.", "del-1")));
-    assert_eq!(value(&t, &mut d, "Device.ManagementServer.ParameterKey"), "del-1");
-    let CpeResponse::AddObjectResponse(r) = response(apply(&t, &mut d, add("Device.WiFi.SSID.", "k")))
+    assert_eq!(
+        value(&t, &mut d, "Device.ManagementServer.ParameterKey"),
+        "del-1"
+    );
+    let CpeResponse::AddObjectResponse(r) =
+        response(apply(&t, &mut d, add("Device.WiFi.SSID.", "k")))
     else {
         panic!()
     };
     assert_eq!(r.instance_number, 4, "3 is never reused");
     response(apply(&t, &mut d, delete("Device.WiFi.SSID.2.", "k")));
-    let CpeResponse::AddObjectResponse(r) = response(apply(&t, &mut d, add("Device.WiFi.SSID.", "k")))
+    let CpeResponse::AddObjectResponse(r) =
+        response(apply(&t, &mut d, add("Device.WiFi.SSID.", "k")))
     else {
         panic!()
     };
@@ -638,7 +831,11 @@ fn add_object_creates_defaults_and_never_reuses_numbers() {
         .collect();
     assert_eq!(
         names,
-        ["Device.WiFi.SSID.1.", "Device.WiFi.SSID.4.", "Device.WiFi.SSID.5."]
+        [
+            "Device.WiFi.SSID.1.",
+            "Device.WiFi.SSID.4.",
+            "Device.WiFi.SSID.5."
+        ]
     );
 }
 
@@ -646,52 +843,107 @@ fn add_object_creates_defaults_and_never_reuses_numbers() {
 fn add_object_faults() {
     let t = template();
     let mut d = device(1);
-    assert_eq!(fault(apply(&t, &mut d, add("Device.WiFi.", "k"))).code, 9005);
-    assert_eq!(fault(apply(&t, &mut d, add("Device.WiFi.SSID.1.", "k"))).code, 9005);
-    assert_eq!(fault(apply(&t, &mut d, add("Device.WiFi.SSID", "k"))).code, 9005);
-    assert_eq!(fault(apply(&t, &mut d, add("Device.Hosts.Host.", "k"))).code, 9005);
-    assert_eq!(fault(apply(&t, &mut d, add("Device.Nope.", "k"))).code, 9005);
+    assert_eq!(
+        fault(apply(&t, &mut d, add("Device.WiFi.", "k"))).code,
+        9005
+    );
+    assert_eq!(
+        fault(apply(&t, &mut d, add("Device.WiFi.SSID.1.", "k"))).code,
+        9005
+    );
+    assert_eq!(
+        fault(apply(&t, &mut d, add("Device.WiFi.SSID", "k"))).code,
+        9005
+    );
+    assert_eq!(
+        fault(apply(&t, &mut d, add("Device.Hosts.Host.", "k"))).code,
+        9005
+    );
+    assert_eq!(
+        fault(apply(&t, &mut d, add("Device.Nope.", "k"))).code,
+        9005
+    );
     assert!(d.delta().is_none());
     // IP.Interface: 2 initial, max_entries 4.
     response(apply(&t, &mut d, add("Device.IP.Interface.", "k")));
     response(apply(&t, &mut d, add("Device.IP.Interface.", "k")));
-    assert_eq!(fault(apply(&t, &mut d, add("Device.IP.Interface.", "k2"))).code, 9004);
-    assert_eq!(value(&t, &mut d, "Device.ManagementServer.ParameterKey"), "k");
+    assert_eq!(
+        fault(apply(&t, &mut d, add("Device.IP.Interface.", "k2"))).code,
+        9004
+    );
+    assert_eq!(
+        value(&t, &mut d, "Device.ManagementServer.ParameterKey"),
+        "k"
+    );
 }
 
 #[test]
 fn nested_tables_count_and_number_per_parent() {
     let t = template();
     let mut d = device(1);
-    let CpeResponse::AddObjectResponse(r) =
-        response(apply(&t, &mut d, add("Device.IP.Interface.2.IPv4Address.", "k")))
-    else {
+    let CpeResponse::AddObjectResponse(r) = response(apply(
+        &t,
+        &mut d,
+        add("Device.IP.Interface.2.IPv4Address.", "k"),
+    )) else {
         panic!()
     };
-    assert_eq!(r.instance_number, 4, "instance 3 is declared in the template");
-    let CpeResponse::AddObjectResponse(r) =
-        response(apply(&t, &mut d, add("Device.IP.Interface.1.IPv4Address.", "k")))
-    else {
+    assert_eq!(
+        r.instance_number, 4,
+        "instance 3 is declared in the template"
+    );
+    let CpeResponse::AddObjectResponse(r) = response(apply(
+        &t,
+        &mut d,
+        add("Device.IP.Interface.1.IPv4Address.", "k"),
+    )) else {
         panic!()
     };
     assert_eq!(r.instance_number, 2);
-    assert_eq!(value(&t, &mut d, "Device.IP.Interface.2.IPv4AddressNumberOfEntries"), "3");
-    assert_eq!(value(&t, &mut d, "Device.IP.Interface.1.IPv4AddressNumberOfEntries"), "2");
+    assert_eq!(
+        value(
+            &t,
+            &mut d,
+            "Device.IP.Interface.2.IPv4AddressNumberOfEntries"
+        ),
+        "3"
+    );
+    assert_eq!(
+        value(
+            &t,
+            &mut d,
+            "Device.IP.Interface.1.IPv4AddressNumberOfEntries"
+        ),
+        "2"
+    );
     // A new interface starts with no addresses; adding one there starts at 1.
-    let CpeResponse::AddObjectResponse(r) = response(apply(&t, &mut d, add("Device.IP.Interface.", "k")))
+    let CpeResponse::AddObjectResponse(r) =
+        response(apply(&t, &mut d, add("Device.IP.Interface.", "k")))
     else {
         panic!()
     };
     assert_eq!(r.instance_number, 3);
-    assert_eq!(value(&t, &mut d, "Device.IP.Interface.3.IPv4AddressNumberOfEntries"), "0");
+    assert_eq!(
+        value(
+            &t,
+            &mut d,
+            "Device.IP.Interface.3.IPv4AddressNumberOfEntries"
+        ),
+        "0"
+    );
     assert_eq!(value(&t, &mut d, "Device.IP.Interface.3.Name"), "ip3");
-    let CpeResponse::AddObjectResponse(r) =
-        response(apply(&t, &mut d, add("Device.IP.Interface.3.IPv4Address.", "k")))
-    else {
+    let CpeResponse::AddObjectResponse(r) = response(apply(
+        &t,
+        &mut d,
+        add("Device.IP.Interface.3.IPv4Address.", "k"),
+    )) else {
         panic!()
     };
     assert_eq!(r.instance_number, 1);
-    assert_eq!(value(&t, &mut d, "Device.IP.Interface.3.IPv4Address.1.Status"), "Enabled");
+    assert_eq!(
+        value(&t, &mut d, "Device.IP.Interface.3.IPv4Address.1.Status"),
+        "Enabled"
+    );
 }
 
 #[test]
@@ -701,26 +953,57 @@ fn delete_object_removes_the_subtree() {
     response(apply(
         &t,
         &mut d,
-        spv(&[("Device.IP.Interface.2.IPv4Address.1.IPAddress", "1.2.3.4", None)], "k"),
+        spv(
+            &[(
+                "Device.IP.Interface.2.IPv4Address.1.IPAddress",
+                "1.2.3.4",
+                None,
+            )],
+            "k",
+        ),
     ));
     response(apply(&t, &mut d, delete("Device.IP.Interface.2.", "k")));
     assert_eq!(gpv(&t, &mut d, &["Device.IP.Interface.2."]), Err(9005));
-    assert_eq!(gpv(&t, &mut d, &["Device.IP.Interface.2.IPv4Address.1.IPAddress"]), Err(9005));
+    assert_eq!(
+        gpv(
+            &t,
+            &mut d,
+            &["Device.IP.Interface.2.IPv4Address.1.IPAddress"]
+        ),
+        Err(9005)
+    );
     assert_eq!(value(&t, &mut d, "Device.IP.InterfaceNumberOfEntries"), "1");
     let names: Vec<String> = gpn(&t, &mut d, "Device.IP.", false)
         .unwrap()
         .into_iter()
         .map(|p| p.0)
         .collect();
-    assert!(names.iter().all(|n| !n.starts_with("Device.IP.Interface.2.")));
+    assert!(names
+        .iter()
+        .all(|n| !n.starts_with("Device.IP.Interface.2.")));
     assert!(names.contains(&"Device.IP.Interface.1.IPv4Address.1.IPAddress".to_string()));
     let d_ref = d.delta().unwrap();
-    assert!(d_ref.values.is_empty(), "values under the deleted instance are dropped");
+    assert!(
+        d_ref.values.is_empty(),
+        "values under the deleted instance are dropped"
+    );
     // Faults: unknown instance, table path, a non-writable table's instance.
-    assert_eq!(fault(apply(&t, &mut d, delete("Device.IP.Interface.2.", "k"))).code, 9005);
-    assert_eq!(fault(apply(&t, &mut d, delete("Device.IP.Interface.", "k"))).code, 9005);
-    assert_eq!(fault(apply(&t, &mut d, delete("Device.Hosts.Host.1.", "k"))).code, 9005);
-    assert_eq!(fault(apply(&t, &mut d, delete("Device.IP.Interface.1", "k"))).code, 9005);
+    assert_eq!(
+        fault(apply(&t, &mut d, delete("Device.IP.Interface.2.", "k"))).code,
+        9005
+    );
+    assert_eq!(
+        fault(apply(&t, &mut d, delete("Device.IP.Interface.", "k"))).code,
+        9005
+    );
+    assert_eq!(
+        fault(apply(&t, &mut d, delete("Device.Hosts.Host.1.", "k"))).code,
+        9005
+    );
+    assert_eq!(
+        fault(apply(&t, &mut d, delete("Device.IP.Interface.1", "k"))).code,
+        9005
+    );
 }
 
 #[test]
@@ -760,8 +1043,19 @@ fn walked_tree_matches_the_sorted_table() {
 fn reboot_factory_reset_schedule_inform() {
     let t = template();
     let mut d = device(1);
-    let a = apply(&t, &mut d, AcsRequest::Reboot(Reboot { command_key: "rb".into() }));
-    assert_eq!(a.effects, vec![Effect::Reboot { command_key: "rb".into() }]);
+    let a = apply(
+        &t,
+        &mut d,
+        AcsRequest::Reboot(Reboot {
+            command_key: "rb".into(),
+        }),
+    );
+    assert_eq!(
+        a.effects,
+        vec![Effect::Reboot {
+            command_key: "rb".into()
+        }]
+    );
     assert_eq!(response(a), CpeResponse::RebootResponse);
     let a = apply(&t, &mut d, AcsRequest::FactoryReset);
     assert_eq!(a.effects, vec![Effect::FactoryReset]);
@@ -845,9 +1139,17 @@ fn download_is_queued_with_unknown_times() {
 fn download_faults() {
     let t = template();
     let mut d = device(1);
-    let f = fault(apply(&t, &mut d, AcsRequest::Download(download("k", "ftp://x/fw"))));
+    let f = fault(apply(
+        &t,
+        &mut d,
+        AcsRequest::Download(download("k", "ftp://x/fw")),
+    ));
     assert_eq!(f.code, 9013);
-    let f = fault(apply(&t, &mut d, AcsRequest::Download(download("k", "not a url"))));
+    let f = fault(apply(
+        &t,
+        &mut d,
+        AcsRequest::Download(download("k", "not a url")),
+    ));
     assert_eq!(f.code, 9013);
     for i in 0..16 {
         response(apply(
@@ -856,7 +1158,11 @@ fn download_faults() {
             AcsRequest::Download(download(&format!("k{i}"), "HTTPS://x/fw")),
         ));
     }
-    let f = fault(apply(&t, &mut d, AcsRequest::Download(download("k16", "http://x/fw"))));
+    let f = fault(apply(
+        &t,
+        &mut d,
+        AcsRequest::Download(download("k16", "http://x/fw")),
+    ));
     assert_eq!(f.code, 9004);
     assert_eq!(d.transfers().len(), 16);
 }
@@ -873,7 +1179,9 @@ fn upload_and_schedule_download() {
     };
     let a = apply(&t, &mut d, AcsRequest::Upload(up.clone()));
     assert_eq!(a.effects, vec![Effect::Upload(up)]);
-    let CpeResponse::UploadResponse(r) = response(a) else { panic!() };
+    let CpeResponse::UploadResponse(r) = response(a) else {
+        panic!()
+    };
     assert_eq!((r.status, r.start_time), (1, DateTime::UNKNOWN));
     let window = TimeWindowStruct {
         window_start: 0,
@@ -896,13 +1204,23 @@ fn upload_and_schedule_download() {
         time_window_list: vec![],
         ..sd.clone()
     };
-    assert_eq!(fault(apply(&t, &mut d, AcsRequest::ScheduleDownload(none))).code, 9003);
+    assert_eq!(
+        fault(apply(&t, &mut d, AcsRequest::ScheduleDownload(none))).code,
+        9003
+    );
     let three = ScheduleDownload {
         time_window_list: vec![window.clone(), window.clone(), window],
         ..sd
     };
-    assert_eq!(fault(apply(&t, &mut d, AcsRequest::ScheduleDownload(three))).code, 9003);
-    let keys: Vec<String> = d.transfers().iter().map(|t| t.command_key.clone()).collect();
+    assert_eq!(
+        fault(apply(&t, &mut d, AcsRequest::ScheduleDownload(three))).code,
+        9003
+    );
+    let keys: Vec<String> = d
+        .transfers()
+        .iter()
+        .map(|t| t.command_key.clone())
+        .collect();
     assert_eq!(keys, ["up", "sd"]);
 }
 
@@ -916,14 +1234,31 @@ fn cancel_transfer() {
         })
     };
     assert_eq!(fault(apply(&t, &mut d, cancel("none"))).code, 9003);
-    response(apply(&t, &mut d, AcsRequest::Download(download("a", "http://x/a"))));
-    response(apply(&t, &mut d, AcsRequest::Download(download("b", "http://x/b"))));
+    response(apply(
+        &t,
+        &mut d,
+        AcsRequest::Download(download("a", "http://x/a")),
+    ));
+    response(apply(
+        &t,
+        &mut d,
+        AcsRequest::Download(download("b", "http://x/b")),
+    ));
     d.transfer_started("b");
     assert_eq!(fault(apply(&t, &mut d, cancel("b"))).code, 9021);
     let a = apply(&t, &mut d, cancel("a"));
-    assert_eq!(a.effects, vec![Effect::CancelTransfer { command_key: "a".into() }]);
+    assert_eq!(
+        a.effects,
+        vec![Effect::CancelTransfer {
+            command_key: "a".into()
+        }]
+    );
     assert_eq!(response(a), CpeResponse::CancelTransferResponse);
-    let keys: Vec<&str> = d.transfers().iter().map(|t| t.command_key.as_str()).collect();
+    let keys: Vec<&str> = d
+        .transfers()
+        .iter()
+        .map(|t| t.command_key.as_str())
+        .collect();
     assert_eq!(keys, ["b"]);
 }
 
@@ -948,7 +1283,11 @@ fn inform_carries_identity_and_forced_parameters() {
     assert_eq!(inform.events, events);
     assert_eq!((inform.max_envelopes, inform.retry_count), (1, 2));
     assert_eq!(inform.current_time, DateTime::from_unix_ms(NOW_MS));
-    let names: Vec<&str> = inform.parameter_list.iter().map(|p| p.name.as_str()).collect();
+    let names: Vec<&str> = inform
+        .parameter_list
+        .iter()
+        .map(|p| p.name.as_str())
+        .collect();
     assert_eq!(
         names,
         [
@@ -960,7 +1299,10 @@ fn inform_carries_identity_and_forced_parameters() {
             "Device.ManagementServer.ParameterKey",
         ]
     );
-    assert_eq!(inform.parameter_list[4].value, "http://127.0.0.1:7548/cr/42");
+    assert_eq!(
+        inform.parameter_list[4].value,
+        "http://127.0.0.1:7548/cr/42"
+    );
     assert_eq!(view.cr_path(), "cr/42");
 }
 
@@ -972,7 +1314,10 @@ fn local_changes_notify_per_attributes() {
     // notification 0: nothing to report
     assert_eq!(view.set_local("Device.WiFi.SSID.1.Enable", "0"), Ok(false));
     // passive
-    assert_eq!(view.set_local("Device.WiFi.SSID.1.Channel", "11"), Ok(false));
+    assert_eq!(
+        view.set_local("Device.WiFi.SSID.1.Channel", "11"),
+        Ok(false)
+    );
     // unchanged value: nothing new
     assert_eq!(view.set_local("Device.WiFi.SSID.2.Channel", "6"), Ok(false));
     let inform = view.inform(vec![], 0);
@@ -985,11 +1330,24 @@ fn local_changes_notify_per_attributes() {
     assert_eq!(view.set_local("Device.WiFi.SSID.2.SSID", "x"), Ok(true));
     assert_eq!(view.set_local("Device.WiFi.SSID.2.SSID", "y"), Ok(true));
     // forced active and forced inform: listed once
-    assert_eq!(view.set_local("Device.DeviceInfo.ProvisioningCode", "p1"), Ok(true));
+    assert_eq!(
+        view.set_local("Device.DeviceInfo.ProvisioningCode", "p1"),
+        Ok(true)
+    );
     let inform = view.inform(vec![], 0);
-    let names: Vec<&str> = inform.parameter_list.iter().map(|p| p.name.as_str()).collect();
+    let names: Vec<&str> = inform
+        .parameter_list
+        .iter()
+        .map(|p| p.name.as_str())
+        .collect();
     assert_eq!(names.len(), 8);
-    assert_eq!(names.iter().filter(|n| n.ends_with("ProvisioningCode")).count(), 1);
+    assert_eq!(
+        names
+            .iter()
+            .filter(|n| n.ends_with("ProvisioningCode"))
+            .count(),
+        1
+    );
     assert_eq!(inform.parameter_list[7].name, "Device.WiFi.SSID.2.SSID");
     assert_eq!(inform.parameter_list[7].value, "y", "current value");
     view.informed();
@@ -1005,7 +1363,12 @@ fn local_change_faults() {
     let mut view = DeviceView::new(&t, &mut d, &env());
     assert_eq!(view.set_local("Device.Nope", "1").unwrap_err().code, 9005);
     assert_eq!(view.set_local("Device.WiFi.", "1").unwrap_err().code, 9005);
-    assert_eq!(view.set_local("Device.WiFi.SSID.1.Channel", "x").unwrap_err().code, 9007);
+    assert_eq!(
+        view.set_local("Device.WiFi.SSID.1.Channel", "x")
+            .unwrap_err()
+            .code,
+        9007
+    );
     assert!(d.delta().is_none());
 }
 
@@ -1013,15 +1376,26 @@ fn local_change_faults() {
 fn factory_reset_drops_everything() {
     let t = template();
     let mut d = device(1);
-    response(apply(&t, &mut d, spv(&[("Device.WiFi.SSID.1.SSID", "z", None)], "k")));
+    response(apply(
+        &t,
+        &mut d,
+        spv(&[("Device.WiFi.SSID.1.SSID", "z", None)], "k"),
+    ));
     response(apply(&t, &mut d, add("Device.WiFi.SSID.", "k")));
-    response(apply(&t, &mut d, spa("Device.WiFi.SSID.1.Enable", Some(2), None)));
+    response(apply(
+        &t,
+        &mut d,
+        spa("Device.WiFi.SSID.1.Enable", Some(2), None),
+    ));
     let mut view = DeviceView::new(&t, &mut d, &env());
     view.set_local("Device.WiFi.SSID.2.SSID", "q").unwrap();
     view.factory_reset();
     assert!(d.delta().is_none());
     assert!(!d.active_change_pending());
-    assert_eq!(value(&t, &mut d, "Device.ManagementServer.ParameterKey"), "");
+    assert_eq!(
+        value(&t, &mut d, "Device.ManagementServer.ParameterKey"),
+        ""
+    );
     assert_eq!(value(&t, &mut d, "Device.WiFi.SSID.1.SSID"), "main");
     assert_eq!(value(&t, &mut d, "Device.WiFi.SSIDNumberOfEntries"), "2");
 }
@@ -1052,7 +1426,12 @@ objects:
     let view = DeviceView::new(&t, &mut d, &env());
     let id = view.device_id();
     assert_eq!(
-        (id.manufacturer.as_str(), id.oui.as_str(), id.product_class.as_str(), id.serial_number.as_str()),
+        (
+            id.manufacturer.as_str(),
+            id.oui.as_str(),
+            id.product_class.as_str(),
+            id.serial_number.as_str()
+        ),
         ("Acme", "00D09E", "", "00D09E0000FF")
     );
 }

@@ -6,9 +6,7 @@
 //! concrete table (binary search, range scan, no allocation per lookup); one with added or
 //! deleted instances walks the schema, asking the delta which instances exist.
 
-use crate::cwmp::{
-    DeviceIdStruct, EventStruct, Fault, Inform, ParameterValueStruct,
-};
+use crate::cwmp::{DeviceIdStruct, EventStruct, Fault, Inform, ParameterValueStruct};
 use crate::device::delta::{Delta, Key};
 use crate::device::{Device, Env, ACTIVE_CHANGE};
 use crate::model::generate::{GenCtx, Ident};
@@ -104,7 +102,9 @@ impl<'a> DeviceView<'a> {
     pub fn inform(&self, events: Vec<EventStruct>, retry_count: u32) -> Inform {
         let mut keys: Vec<Key> = Vec::new();
         for &pid in self.t.forced.iter() {
-            let Some(def) = self.t.param(pid) else { continue };
+            let Some(def) = self.t.param(pid) else {
+                continue;
+            };
             for inst in self.instances_of(def.obj) {
                 keys.push((pid, inst));
             }
@@ -210,7 +210,8 @@ impl<'a> DeviceView<'a> {
                 (o, self.t.object(o)?.depth)
             }
         };
-        self.chain_exists(obj, &inst, levels).then_some((node, inst))
+        self.chain_exists(obj, &inst, levels)
+            .then_some((node, inst))
     }
 
     fn key_exists(&self, (pid, inst): &Key) -> bool {
@@ -281,7 +282,12 @@ impl<'a> DeviceView<'a> {
 
     /// Visit the subtree at an existing partial path (`""` = everything) in tree order, down to
     /// `max_level` path segments.
-    pub(super) fn visit(&self, prefix: &str, max_level: usize, f: &mut dyn FnMut(&str, Node, &Inst)) {
+    pub(super) fn visit(
+        &self,
+        prefix: &str,
+        max_level: usize,
+        f: &mut dyn FnMut(&str, Node, &Inst),
+    ) {
         if !self.structural() {
             let range = self.t.entry_range(prefix);
             for e in self.t.entries().get(range).unwrap_or(&[]) {
@@ -296,7 +302,11 @@ impl<'a> DeviceView<'a> {
         } else {
             self.lookup(prefix)
         };
-        let start_path = if prefix.is_empty() { self.t.root() } else { prefix };
+        let start_path = if prefix.is_empty() {
+            self.t.root()
+        } else {
+            prefix
+        };
         if let Some(start) = start {
             self.t
                 .walk(start, start_path, &self.instances(), max_level, f);

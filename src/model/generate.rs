@@ -49,7 +49,10 @@ pub(crate) enum Gen {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Piece {
     Lit(Box<str>),
-    Index { hex: Option<bool>, width: u8 },
+    Index {
+        hex: Option<bool>,
+        width: u8,
+    },
     Seed,
     /// Instance number: `None` innermost, `Some(k)` the k-th table level (0 = outermost).
     Inst(Option<usize>),
@@ -261,9 +264,9 @@ impl Gen {
                 }
                 let mut out = Vec::with_capacity(values.len());
                 for v in values {
-                    let c = kind
-                        .canonical(v)
-                        .ok_or_else(|| format!("choice value {v:?} is not a valid {}", kind.tr106()))?;
+                    let c = kind.canonical(v).ok_or_else(|| {
+                        format!("choice value {v:?} is not a valid {}", kind.tr106())
+                    })?;
                     out.push(c.into_boxed_str());
                 }
                 Gen::Choice(out.into_boxed_slice())
@@ -306,7 +309,7 @@ impl Gen {
     /// Whether the pattern quotes an identity value (to refuse cycles at load).
     pub(crate) fn quotes(&self, id: Ident) -> bool {
         match self {
-            Gen::Pattern(pieces) => pieces.iter().any(|p| *p == Piece::Ident(id)),
+            Gen::Pattern(pieces) => pieces.contains(&Piece::Ident(id)),
             _ => false,
         }
     }
@@ -325,8 +328,8 @@ impl Gen {
                 offset,
                 stride,
             } => {
-                let low = (u64::from(ctx.index) * u64::from(*stride) + u64::from(*offset))
-                    & 0x00ff_ffff;
+                let low =
+                    (u64::from(ctx.index) * u64::from(*stride) + u64::from(*offset)) & 0x00ff_ffff;
                 let v = (u64::from(*oui) << 24) | low;
                 let b = v.to_be_bytes();
                 format!(
@@ -351,9 +354,8 @@ impl Gen {
                 offset,
                 stride,
             } => {
-                let host = 1u128
-                    + u128::from(ctx.index) * u128::from(*stride)
-                    + u128::from(*offset);
+                let host =
+                    1u128 + u128::from(ctx.index) * u128::from(*stride) + u128::from(*offset);
                 let host = match 1u128.checked_shl(u32::from(*host_bits)) {
                     Some(size) if *host_bits < 128 => host % size,
                     _ => host,
@@ -368,11 +370,7 @@ impl Gen {
                 // Jitter of up to a minute's worth, so that a fleet's counters are not in
                 // lockstep yet stay reproducible.
                 let span = (rate * 60.0) as u64;
-                let jitter = if span == 0 {
-                    0
-                } else {
-                    ctx.random(1) % span
-                };
+                let jitter = if span == 0 { 0 } else { ctx.random(1) % span };
                 let grown = (rate * ctx.uptime_s() as f64) as u64;
                 let v = start.wrapping_add(grown).wrapping_add(jitter);
                 if *wrap32 {
@@ -568,15 +566,29 @@ mod tests {
             XsdType::String,
         );
         let ident = no_ident;
-        assert_eq!(g.eval(&ctx_for(255, &[3, 7], &ident)), "S00000255-ff-0000FF-7-3-{x}");
-        let g = gen(GenSpec::Pattern("{serial}/{oui}/{product_class}".into()), XsdType::String);
+        assert_eq!(
+            g.eval(&ctx_for(255, &[3, 7], &ident)),
+            "S00000255-ff-0000FF-7-3-{x}"
+        );
+        let g = gen(
+            GenSpec::Pattern("{serial}/{oui}/{product_class}".into()),
+            XsdType::String,
+        );
         let ident = |id: Ident| format!("{id:?}");
         assert_eq!(g.eval(&ctx_for(1, &[], &ident)), "Serial/Oui/ProductClass");
     }
 
     #[test]
     fn pattern_errors() {
-        for bad in ["{nope}", "{index:q}", "{i3}", "{rand:0}", "{rand:x}", "a{b", "a}b"] {
+        for bad in [
+            "{nope}",
+            "{index:q}",
+            "{i3}",
+            "{rand:0}",
+            "{rand:x}",
+            "a{b",
+            "a}b",
+        ] {
             assert!(
                 Gen::compile(&GenSpec::Pattern(bad.into()), XsdType::String, 2).is_err(),
                 "{bad}"
@@ -585,7 +597,12 @@ mod tests {
         assert!(Gen::compile(&GenSpec::Pattern("{i}".into()), XsdType::String, 0).is_err());
         // numeric pattern on a numeric type is fine, a non-numeric one is not
         assert!(Gen::compile(&GenSpec::Pattern("{index}".into()), XsdType::UnsignedInt, 0).is_ok());
-        assert!(Gen::compile(&GenSpec::Pattern("x{index}".into()), XsdType::UnsignedInt, 0).is_err());
+        assert!(Gen::compile(
+            &GenSpec::Pattern("x{index}".into()),
+            XsdType::UnsignedInt,
+            0
+        )
+        .is_err());
     }
 
     #[test]
@@ -645,7 +662,10 @@ mod tests {
         assert_eq!(g.eval(&ctx_for(300, &[], &ident)), "10.20.1.45");
         assert_eq!(g.eval(&ctx_for(65535, &[], &ident)), "10.20.0.0");
         let ip: Ipv4Addr = g.eval(&ctx_for(123_456, &[], &ident)).parse().unwrap();
-        assert_eq!(u32::from(ip) >> 16, u32::from(Ipv4Addr::new(10, 20, 0, 0)) >> 16);
+        assert_eq!(
+            u32::from(ip) >> 16,
+            u32::from(Ipv4Addr::new(10, 20, 0, 0)) >> 16
+        );
         for bad in ["10.0.0.0", "10.0.0.0/33", "x/8"] {
             assert!(Gen::compile(
                 &GenSpec::Ipv4 {
@@ -681,7 +701,10 @@ mod tests {
         let ident = no_ident;
         let c = ctx_for(5, &[], &ident);
         assert_eq!(gen(GenSpec::Uptime, XsdType::UnsignedInt).eval(&c), "100");
-        assert_eq!(gen(GenSpec::Now, XsdType::DateTime).eval(&c), c.now.format());
+        assert_eq!(
+            gen(GenSpec::Now, XsdType::DateTime).eval(&c),
+            c.now.format()
+        );
         assert_eq!(
             gen(GenSpec::ConnectionRequestUrl, XsdType::String).eval(&c),
             "http://127.0.0.1:7548/cr/5"
@@ -742,7 +765,15 @@ mod tests {
             assert!((-5..=5).contains(&r));
         }
         assert_eq!(seen.len(), 3);
-        assert!(Gen::compile(&GenSpec::Random { min: 0, max: 1 << 40 }, XsdType::UnsignedInt, 0).is_err());
+        assert!(Gen::compile(
+            &GenSpec::Random {
+                min: 0,
+                max: 1 << 40
+            },
+            XsdType::UnsignedInt,
+            0
+        )
+        .is_err());
         assert!(Gen::compile(&GenSpec::Random { min: 2, max: 1 }, XsdType::Int, 0).is_err());
         assert!(Gen::compile(&GenSpec::Choice(vec!["x".into()]), XsdType::Boolean, 0).is_err());
         assert!(Gen::compile(&GenSpec::Choice(vec![]), XsdType::String, 0).is_err());

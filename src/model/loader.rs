@@ -8,6 +8,7 @@ use crate::cwmp::{CwmpVersion, XsdType};
 use crate::model::error::{ModelError, Problem};
 use crate::model::file::{ObjectSpec, ParamSpec, TemplateFile};
 use crate::model::generate::{salt, Gen, Ident};
+use crate::model::locate::{duplicate_key, Locator};
 use crate::model::path::{self, Inst, MAX_DEPTH};
 use crate::model::template::{
     flag, Node, ObjId, ObjectDef, ParamDef, ParamId, Role, Source, TableDef, Template,
@@ -19,7 +20,12 @@ const MAX_INSTANCES: u32 = 65_535;
 const MAX_TOTAL_INSTANCES: usize = 1_000_000;
 
 /// The four identity parameters of DeviceInfo, in [`Template::identity`] order.
-const IDENTITY: [&str; 4] = ["Manufacturer", "ManufacturerOUI", "ProductClass", "SerialNumber"];
+const IDENTITY: [&str; 4] = [
+    "Manufacturer",
+    "ManufacturerOUI",
+    "ProductClass",
+    "SerialNumber",
+];
 
 pub(crate) fn compile(src: &str, origin: &str) -> Result<Template, ModelError> {
     let syntax = |e: serde_yaml::Error| {
@@ -28,7 +34,7 @@ pub(crate) fn compile(src: &str, origin: &str) -> Result<Template, ModelError> {
         // serde_yaml places a duplicate key at its mapping's first key; point at the second
         // occurrence, the one to delete.
         if let Some(dup) = duplicate_key(&message) {
-            if let Some(at) = (Locator { src }).second_key(dup, line, column) {
+            if let Some(at) = Locator::new(src).second_key(dup, line, column) {
                 (line, column) = at;
             }
         }
@@ -45,7 +51,7 @@ pub(crate) fn compile(src: &str, origin: &str) -> Result<Template, ModelError> {
     let file: TemplateFile = serde_yaml::from_str(src).map_err(syntax)?;
     Compiler {
         file: &file,
-        loc: Locator { src },
+        loc: Locator::new(src),
         origin,
     }
     .run()
@@ -308,7 +314,10 @@ impl Compiler<'_> {
                 let id = ObjId(i as u32);
                 if o.table.is_some() {
                     let table_path = o.path.strip_suffix("{i}.").unwrap_or(&o.path);
-                    vec![(table_path.into(), Node::Table(id)), (o.path.clone(), Node::Instance(id))]
+                    vec![
+                        (table_path.into(), Node::Table(id)),
+                        (o.path.clone(), Node::Instance(id)),
+                    ]
                 } else {
                     vec![(o.path.clone(), Node::Object(id))]
                 }
@@ -352,20 +361,29 @@ impl Compiler<'_> {
                     return Err(fail(
                         Problem::Attribute,
                         &["objects", key, field],
-                        format!("{field} belongs on the table {schema_path}, not on instance {key}"),
+                        format!(
+                            "{field} belongs on the table {schema_path}, not on instance {key}"
+                        ),
                     ));
                 }
             }
             // Declare every instance along the path.
             let mut t = Some(obj);
             while let Some(o) = t {
-                let Some(def) = objects.get(o.0 as usize) else { break };
+                let Some(def) = objects.get(o.0 as usize) else {
+                    break;
+                };
                 if def.table.is_some() {
-                    declared_inst.entry(o).or_default().insert(inst.truncate(def.depth));
+                    declared_inst
+                        .entry(o)
+                        .or_default()
+                        .insert(inst.truncate(def.depth));
                 }
                 t = def.parent;
             }
-            let Some(def) = objects.get(obj.0 as usize) else { continue };
+            let Some(def) = objects.get(obj.0 as usize) else {
+                continue;
+            };
             for (name, p) in &spec.parameters {
                 let at = ["objects", key, "parameters", name.as_str()];
                 let pid = def
@@ -379,7 +397,9 @@ impl Compiler<'_> {
                             format!("{name} is not a parameter of {schema_path}"),
                         )
                     })?;
-                let Some(pdef) = params.get(pid as usize) else { continue };
+                let Some(pdef) = params.get(pid as usize) else {
+                    continue;
+                };
                 let only = ParamSpec {
                     kind: None,
                     value: None,
@@ -387,7 +407,9 @@ impl Compiler<'_> {
                     ..p.clone()
                 };
                 if only != ParamSpec::default()
-                    || p.kind.as_deref().is_some_and(|k| XsdType::from_tr106(k) != Some(pdef.kind))
+                    || p.kind
+                        .as_deref()
+                        .is_some_and(|k| XsdType::from_tr106(k) != Some(pdef.kind))
                 {
                     return Err(fail(
                         Problem::Attribute,
@@ -413,7 +435,7 @@ impl Compiler<'_> {
                 }
             }
         }
-        overrides.sort_by(|a, b| a.0.cmp(&b.0));
+        overrides.sort_by_key(|a| a.0);
         overrides.dedup_by(|a, b| a.0 == b.0);
 
         // 6. Initial instances, outer tables first (objects are in tree order).
@@ -455,7 +477,10 @@ impl Compiler<'_> {
                         return Err(fail(
                             Problem::Attribute,
                             &["objects", &o.path, "max_entries"],
-                            format!("{} starts with {n} instances, more than max_entries {max}", o.path),
+                            format!(
+                                "{} starts with {n} instances, more than max_entries {max}",
+                                o.path
+                            ),
                         ));
                     }
                 }
@@ -494,7 +519,12 @@ impl Compiler<'_> {
                 }
             }
         }
-        for (pid, id) in identity.iter().skip(1).zip([Ident::Oui, Ident::ProductClass, Ident::Serial]) {
+        for (pid, id) in
+            identity
+                .iter()
+                .skip(1)
+                .zip([Ident::Oui, Ident::ProductClass, Ident::Serial])
+        {
             if let Some(Source::Gen(g)) = params.get(pid.0 as usize).map(|p| &p.source) {
                 if g.quotes(id) {
                     let name = params.get(pid.0 as usize).map_or("", |p| p.name());
@@ -550,9 +580,10 @@ fn compile_param(
     root: &str,
 ) -> Result<ParamDef, Fail> {
     let at = ["objects", obj_path, "parameters", name];
-    let kind_name = p.kind.as_deref().ok_or_else(|| {
-        fail(Problem::Type, &at, format!("{name} has no type"))
-    })?;
+    let kind_name = p
+        .kind
+        .as_deref()
+        .ok_or_else(|| fail(Problem::Type, &at, format!("{name} has no type")))?;
     let kind = XsdType::from_tr106(kind_name).ok_or_else(|| {
         fail(
             Problem::Type,
@@ -705,13 +736,13 @@ fn value_source(p: &ParamSpec, kind: XsdType, depth: usize, at: &[&str]) -> Resu
     match (&p.value, &p.gen) {
         (Some(_), Some(_)) => Err(fail(
             Problem::Generator,
-            &join(&at, "gen"),
+            &join(at, "gen"),
             "value and gen are exclusive",
         )),
         (None, None) => Ok(Source::Null),
         (None, Some(g)) => Gen::compile(g, kind, depth)
             .map(Source::Gen)
-            .map_err(|m| fail(Problem::Generator, &join(&at, "gen"), m)),
+            .map_err(|m| fail(Problem::Generator, &join(at, "gen"), m)),
         (Some(v), None) => {
             let text = match v {
                 serde_yaml::Value::Null => String::new(),
@@ -721,7 +752,7 @@ fn value_source(p: &ParamSpec, kind: XsdType, depth: usize, at: &[&str]) -> Resu
                 _ => {
                     return Err(fail(
                         Problem::Value,
-                        &join(&at, "value"),
+                        &join(at, "value"),
                         "value must be a scalar",
                     ))
                 }
@@ -731,7 +762,7 @@ fn value_source(p: &ParamSpec, kind: XsdType, depth: usize, at: &[&str]) -> Resu
                 .ok_or_else(|| {
                     fail(
                         Problem::Value,
-                        &join(&at, "value"),
+                        &join(at, "value"),
                         format!("{text:?} is not a valid {}", kind.tr106()),
                     )
                 })
@@ -741,7 +772,10 @@ fn value_source(p: &ParamSpec, kind: XsdType, depth: usize, at: &[&str]) -> Resu
 
 fn classify(key: &str, root: &str) -> Result<Key, (Problem, String)> {
     if !key.ends_with('.') {
-        return Err((Problem::Path, format!("object path {key:?} must end with '.'")));
+        return Err((
+            Problem::Path,
+            format!("object path {key:?} must end with '.'"),
+        ));
     }
     if !key.starts_with(root) {
         return Err((
@@ -765,7 +799,10 @@ fn classify(key: &str, root: &str) -> Result<Key, (Problem, String)> {
             path::is_valid_name(seg)
         };
         if !ok {
-            return Err((Problem::Path, format!("object path {key:?}: bad segment {seg:?}")));
+            return Err((
+                Problem::Path,
+                format!("object path {key:?}: bad segment {seg:?}"),
+            ));
         }
     }
     if placeholders + numbers > MAX_DEPTH {
@@ -807,108 +844,4 @@ fn enclosing_table(objects: &[ObjectDef], mut o: Option<ObjId>) -> Option<ObjId>
         o = def.parent;
     }
     None
-}
-
-/// The key of serde_yaml's "duplicate entry with key \"K\"" message.
-fn duplicate_key(message: &str) -> Option<&str> {
-    let rest = message.split_once("duplicate entry with key \"")?.1;
-    Some(rest.rsplit_once('"')?.0)
-}
-
-/// Finds keys in the YAML source to give semantic errors a line and column.
-struct Locator<'a> {
-    src: &'a str,
-}
-
-impl Locator<'_> {
-    /// The place of the innermost key of `keys` (each looked for inside the previous one's
-    /// block) that can be found; the first non-blank character if none.
-    fn find(&self, keys: &[&str]) -> (usize, usize) {
-        let mut start = 0;
-        let mut end = self.src.len();
-        let mut best = self.line_col(self.src.len() - self.src.trim_start().len());
-        for key in keys {
-            let Some(pos) = self.find_key(key, start, end) else { break };
-            best = self.line_col(pos);
-            start = pos;
-            end = self.block_end(pos);
-        }
-        best
-    }
-
-    fn find_key(&self, key: &str, start: usize, end: usize) -> Option<usize> {
-        let hay = self.src.get(start..end)?;
-        let forms = [format!("{key}:"), format!("\"{key}\":"), format!("'{key}':")];
-        let mut best: Option<usize> = None;
-        for form in &forms {
-            let mut from = 0;
-            while let Some(off) = hay.get(from..).and_then(|h| h.find(form.as_str())) {
-                let at = from + off;
-                let before = hay.get(..at).and_then(|h| h.chars().next_back());
-                let after = hay.get(at + form.len()..).and_then(|h| h.chars().next());
-                let key_start = before.is_none_or(|c| c.is_whitespace() || c == '{' || c == ',');
-                let key_end = after.is_none_or(|c| c.is_whitespace());
-                if key_start && key_end {
-                    best = Some(best.map_or(at, |b| b.min(at)));
-                    break;
-                }
-                from = at + 1;
-            }
-        }
-        best.map(|b| start + b)
-    }
-
-    /// End of the block a key at `pos` opens: its line, then following lines indented deeper
-    /// than the key (blank and comment lines included).
-    fn block_end(&self, pos: usize) -> usize {
-        let line_start = self.src.get(..pos).and_then(|s| s.rfind('\n')).map_or(0, |i| i + 1);
-        let col = pos - line_start;
-        let mut cursor = self.src.get(pos..).and_then(|s| s.find('\n')).map_or(self.src.len(), |i| pos + i + 1);
-        while cursor < self.src.len() {
-            let line_end = self.src.get(cursor..).and_then(|s| s.find('\n')).map_or(self.src.len(), |i| cursor + i + 1);
-            let line = self.src.get(cursor..line_end).unwrap_or("");
-            let trimmed = line.trim_start();
-            let indent = line.len() - trimmed.len();
-            if !(trimmed.is_empty() || trimmed.starts_with('#') || indent > col) {
-                break;
-            }
-            cursor = line_end;
-        }
-        cursor
-    }
-
-    /// The second occurrence of `key` as a key of the mapping whose first key is at
-    /// (line, column), 1-based.
-    fn second_key(&self, key: &str, line: usize, column: usize) -> Option<(usize, usize)> {
-        let start = self
-            .src
-            .split_inclusive('\n')
-            .take(line.saturating_sub(1))
-            .map(str::len)
-            .sum::<usize>();
-        let mut found = 0;
-        let mut offset = start;
-        for l in self.src.get(start..)?.split_inclusive('\n') {
-            let trimmed = l.trim_start();
-            let indent = l.len() - trimmed.len();
-            let is_key = [format!("{key}:"), format!("\"{key}\":"), format!("'{key}':")]
-                .iter()
-                .any(|f| trimmed.starts_with(f.as_str()));
-            if indent + 1 == column && is_key {
-                found += 1;
-                if found == 2 {
-                    return Some(self.line_col(offset + indent));
-                }
-            }
-            offset += l.len();
-        }
-        None
-    }
-
-    fn line_col(&self, pos: usize) -> (usize, usize) {
-        let before = self.src.get(..pos).unwrap_or("");
-        let line = before.matches('\n').count() + 1;
-        let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-        (line, col)
-    }
 }

@@ -7,6 +7,7 @@ pub mod error;
 pub mod file;
 pub mod generate;
 mod loader;
+mod locate;
 pub mod path;
 pub(crate) mod template;
 
@@ -14,8 +15,8 @@ use std::path::Path;
 
 pub use error::{ModelError, Problem};
 pub use generate::{cr_path, device_from_cr_path};
-pub use template::{Node, ObjId, ParamId, Role, Template};
 pub(crate) use template::{flag, Instances, Source};
+pub use template::{Node, ObjId, ParamId, Role, Template};
 
 impl Template {
     /// Read and compile a template file; errors name the file, line and column.

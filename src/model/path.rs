@@ -314,7 +314,10 @@ mod tests {
         assert_eq!(to_schema("Device.WiFi.SSID.01."), None);
         assert_eq!(to_schema("Device.WiFi.SSID.0."), None);
         assert_eq!(to_schema("Device.WiFi.1"), None);
-        assert_eq!(to_schema("").map(|(s, i)| (s, i.len())), Some((String::new(), 0)));
+        assert_eq!(
+            to_schema("").map(|(s, i)| (s, i.len())),
+            Some((String::new(), 0))
+        );
     }
 
     #[test]

@@ -232,9 +232,16 @@ impl Template {
 
     /// The entry index of an exact concrete path of an untouched device.
     pub(crate) fn find_entry(&self, p: &str) -> Option<usize> {
-        self.entries
+        let i = self
+            .entries
             .binary_search_by(|e| path::cmp_paths(self.entry_path(e), p))
-            .ok()
+            .ok()?;
+        // The order compares instance numbers numerically ("01" == "1"); names must match
+        // exactly.
+        self.entries
+            .get(i)
+            .is_some_and(|e| self.entry_path(e) == p)
+            .then_some(i)
     }
 
     /// The entries at and below a partial path (`""` = all) of an untouched device.
@@ -276,7 +283,9 @@ impl Template {
         let Some(t) = self.object(table).and_then(|o| o.table.as_ref()) else {
             return Vec::new();
         };
-        let start = t.initial.partition_point(|i| i.truncate(parent.len()) < *parent);
+        let start = t
+            .initial
+            .partition_point(|i| i.truncate(parent.len()) < *parent);
         t.initial
             .get(start..)
             .unwrap_or(&[])
@@ -366,7 +375,9 @@ impl Template {
                     buf.truncate(mark);
                 }
                 for &child in def.children.iter() {
-                    let Some(c) = self.object(child) else { continue };
+                    let Some(c) = self.object(child) else {
+                        continue;
+                    };
                     let mark = buf.len();
                     buf.push_str(c.name());
                     buf.push('.');
@@ -426,5 +437,71 @@ pub(crate) fn segment_count(p: &str) -> usize {
         0
     } else {
         body.bytes().filter(|&b| b == b'.').count() + 1
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GATEWAY: &str = include_str!("../../tests/fixtures/gateway.yaml");
+
+    struct Initial<'t>(&'t Template);
+    impl Instances for Initial<'_> {
+        fn list(&self, table: ObjId, parent: &Inst) -> Vec<u32> {
+            self.0.initial_instances(table, parent)
+        }
+    }
+
+    #[test]
+    fn concrete_table_is_sorted_and_matches_the_walk() {
+        let t = Template::from_yaml_str(GATEWAY, "gateway.yaml").unwrap();
+        let paths: Vec<&str> = t.paths().collect();
+        assert!(paths
+            .windows(2)
+            .all(|w| path::cmp_paths(w[0], w[1]).is_lt()));
+        let mut walked = Vec::new();
+        t.walk(
+            (Node::Object(ObjId(0)), Inst::EMPTY),
+            "Device.",
+            &Initial(&t),
+            usize::MAX,
+            &mut |p, _, _| walked.push(p.to_string()),
+        );
+        assert_eq!(walked, paths);
+    }
+
+    #[test]
+    fn lookups_and_ranges() {
+        let t = Template::from_yaml_str(GATEWAY, "gateway.yaml").unwrap();
+        let e = t.entries()[t.find_entry("Device.WiFi.SSID.2.SSID").unwrap()];
+        assert!(matches!(e.node, Node::Param(_)));
+        assert_eq!(e.inst.as_slice(), &[2]);
+        assert_eq!(t.find_entry("Device.WiFi.SSID.02.SSID"), None);
+        assert_eq!(t.find_entry("Device.WiFi.SSID.3.SSID"), None);
+        let r = t.entry_range("Device.WiFi.");
+        let inside: Vec<&str> = t.entries()[r].iter().map(|e| t.entry_path(e)).collect();
+        assert_eq!(inside.first(), Some(&"Device.WiFi."));
+        assert_eq!(inside.len(), 1 + 1 + 1 + 2 * 7);
+        assert!(inside.iter().all(|p| p.starts_with("Device.WiFi.")));
+        assert_eq!(t.entry_range("").len(), t.entries().len());
+        assert_eq!(
+            t.initial_instances(ObjId(0), &Inst::EMPTY),
+            Vec::<u32>::new()
+        );
+    }
+
+    #[test]
+    fn number_of_entries_counts_its_table() {
+        let t = Template::from_yaml_str(GATEWAY, "gateway.yaml").unwrap();
+        let Some(Node::Param(pid)) = t.schema.get("Device.WiFi.SSIDNumberOfEntries").copied()
+        else {
+            panic!()
+        };
+        let Some(Node::Table(ssid)) = t.schema.get("Device.WiFi.SSID.").copied() else {
+            panic!()
+        };
+        assert_eq!(t.param(pid).map(|p| &p.source), Some(&Source::Count(ssid)));
+        assert!(!t.param(pid).unwrap().has(flag::WRITABLE));
     }
 }
