@@ -297,9 +297,10 @@ impl DeviceView<'_> {
             };
             let changed = self.value(key.0, &key.1) != *value;
             let effect = match def.role {
-                Role::PeriodicInform => Some(Effect::PeriodicInformChanged),
+                // Rewriting a value with itself changes nothing to act on.
+                Role::PeriodicInform if changed => Some(Effect::PeriodicInformChanged),
                 Role::AcsUrl if changed => Some(Effect::ManagementServerUrlChanged),
-                Role::CrCredentials => Some(Effect::ConnectionRequestCredentialsChanged),
+                Role::CrCredentials if changed => Some(Effect::ConnectionRequestCredentialsChanged),
                 Role::DiagnosticsState if &*value == "Requested" => {
                     Some(Effect::DiagnosticsRequested {
                         object: path::to_concrete(

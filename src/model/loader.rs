@@ -552,6 +552,7 @@ impl Compiler<'_> {
             schema,
             arena: "".into(),
             entries: Box::new([]),
+            exact: HashMap::new(),
             overrides: overrides.into_boxed_slice(),
             forced,
             identity,
