@@ -605,7 +605,22 @@ fn spv_effects() {
     let same = apply(
         &t,
         &mut d,
-        spv(&[(url, "http://acs.example:7547/", None)], "k"),
+        spv(
+            &[
+                (url, "http://acs.example:7547/", None),
+                (
+                    "Device.ManagementServer.PeriodicInformInterval",
+                    "300",
+                    None,
+                ),
+                (
+                    "Device.ManagementServer.ConnectionRequestPassword",
+                    "crpass",
+                    None,
+                ),
+            ],
+            "k",
+        ),
     );
     assert!(same.effects.is_empty());
     let a = apply(
