@@ -459,6 +459,13 @@ mod tests {
     }
 
     #[test]
+    fn template_is_shareable_across_threads() {
+        fn shareable<T: Send + Sync>() {}
+        shareable::<Template>();
+        shareable::<std::sync::Arc<Template>>();
+    }
+
+    #[test]
     fn concrete_table_is_sorted_and_matches_the_walk() {
         let t = Template::from_yaml_str(GATEWAY, "gateway.yaml").unwrap();
         let paths: Vec<&str> = t.paths().collect();
