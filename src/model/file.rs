@@ -81,7 +81,13 @@ pub struct ParamSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<serde_yaml::Value>,
     /// Generated per-device value, computed on read (exclusive with `value`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `singleton_map`: serde_yaml 0.9 otherwise reads and writes enums only as YAML tags
+    /// (`!pattern "…"`), not the `{ pattern: "…" }` / `uptime` form documented above.
+    #[serde(
+        default,
+        with = "serde_yaml::with::singleton_map",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub gen: Option<GenSpec>,
     #[serde(default, skip_serializing_if = "is_false")]
     pub writable: bool,
@@ -171,4 +177,31 @@ fn one() -> u32 {
 }
 fn one64() -> u64 {
     1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generators_read_and_write_in_the_documented_map_form() {
+        let src = "gen: { pattern: \"CPF{index:08}\" }\n";
+        let p: ParamSpec = serde_yaml::from_str(src).unwrap();
+        assert_eq!(p.gen, Some(GenSpec::Pattern("CPF{index:08}".into())));
+        let p: ParamSpec = serde_yaml::from_str("gen: uptime").unwrap();
+        assert_eq!(p.gen, Some(GenSpec::Uptime));
+        let p: ParamSpec = serde_yaml::from_str("gen: { mac: { oui: 0A1B2C } }").unwrap();
+        assert_eq!(
+            p.gen,
+            Some(GenSpec::Mac {
+                oui: "0A1B2C".into(),
+                offset: 0,
+                stride: 1
+            })
+        );
+        let out = serde_yaml::to_string(&p).unwrap();
+        assert!(out.contains("mac:") && !out.contains('!'), "{out}");
+        let back: ParamSpec = serde_yaml::from_str(&out).unwrap();
+        assert_eq!(back, p);
+    }
 }
