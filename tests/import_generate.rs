@@ -290,12 +290,18 @@ fn tr104_voip() {
         ],
         &[
             (p, 1),
-            ("Device.Services.VoiceService.{i}.Capabilities.Codec.{i}.", 3),
+            (
+                "Device.Services.VoiceService.{i}.Capabilities.Codec.{i}.",
+                3,
+            ),
             ("Device.Services.VoiceService.{i}.POTS.FXS.{i}.", 2),
             ("Device.Services.VoiceService.{i}.SIP.Client.{i}.", 2),
             ("Device.Services.VoiceService.{i}.SIP.Network.{i}.", 1),
             ("Device.Services.VoiceService.{i}.CallControl.Line.{i}.", 2),
-            ("Device.Services.VoiceService.{i}.CallControl.Extension.{i}.", 2),
+            (
+                "Device.Services.VoiceService.{i}.CallControl.Extension.{i}.",
+                2,
+            ),
             ("Device.Services.VoiceService.{i}.VoIPProfile.{i}.", 1),
             ("Device.Services.VoiceService.{i}.CodecProfile.{i}.", 3),
         ],

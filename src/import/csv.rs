@@ -75,6 +75,17 @@ pub fn parse(src: &str) -> Result<Vec<Record>, ImportError> {
                     closed_quote = true;
                     match chars.peek() {
                         None | Some(',') | Some('\n') | Some('\r') => {}
+                        // Usually a quote that was never closed, which swallowed the
+                        // following lines up to the next quote: point at where it opened.
+                        Some(_) if line > quote_line => {
+                            return Err(ImportError::CsvSyntax {
+                                line: quote_line,
+                                message: format!(
+                                    "the quoted field opened here runs to line {line} and is \
+                                     followed by text there (unbalanced quote?)"
+                                ),
+                            })
+                        }
                         Some(_) => {
                             return Err(ImportError::CsvSyntax {
                                 line,
@@ -166,6 +177,16 @@ mod tests {
             matches!(err, ImportError::CsvSyntax { line: 3, .. }),
             "{err:?}"
         );
+    }
+
+    #[test]
+    fn a_runaway_quote_is_reported_where_it_opened() {
+        let err = parse("a\n\"open,x\nb\nc,\"d\"e\n").unwrap_err();
+        assert!(
+            matches!(err, ImportError::CsvSyntax { line: 2, .. }),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains("line 4"), "{err}");
     }
 
     #[test]

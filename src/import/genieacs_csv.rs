@@ -267,6 +267,15 @@ fn build(
         }
     }
 
+    // The same table can be empty under one parent instance and populated under another
+    // (`FilterMode.1.ACL` vs `FilterMode.2.ACL.1`): it is a table everywhere.
+    let table_schemas: BTreeSet<String> = tables.keys().map(|t| schema_of(t)).collect();
+    for obj in &objects {
+        if !tables.contains_key(obj) && table_schemas.contains(&schema_of(obj)) {
+            tables.entry(obj.clone()).or_default();
+        }
+    }
+
     // Schema parameters, accumulated over all instances.
     let mut schema: BTreeMap<String, BTreeMap<String, Acc>> = BTreeMap::new();
     for obj in &objects {
@@ -528,6 +537,22 @@ mod tests {
             matches!(err, ImportError::CsvSyntax { line: 1, .. }),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_table_empty_under_one_parent_is_still_a_table() {
+        let t = import(
+            "IGD.F.1,true,true,,\n\
+             IGD.F.1.ACL,true,true,,\n\
+             IGD.F.2,true,true,,\n\
+             IGD.F.2.ACL,true,true,,\n\
+             IGD.F.2.ACL.1,true,true,,\n\
+             IGD.F.2.ACL.1.Rule,false,true,x,xsd:string\n",
+        )
+        .unwrap();
+        assert!(t.objects.contains_key("IGD.F.{i}.ACL.{i}."));
+        assert!(!t.objects.contains_key("IGD.F.{i}.ACL."));
+        assert!(t.objects.contains_key("IGD.F.2.ACL.1."));
     }
 
     #[test]
