@@ -356,6 +356,14 @@ fn service_models_mount_under_services() {
         ]),
         ..BbfImportOptions::default()
     };
+    let bad_mount = BbfImportOptions {
+        mount: "Device.Services".into(),
+        ..opts.clone()
+    };
+    assert_eq!(
+        import_bbf_xml(&src, &bad_mount).unwrap_err().label(),
+        "options"
+    );
     let t = import_bbf_xml(&src, &opts).unwrap();
     assert_eq!(t.root, "Device.");
     assert!(t.objects.contains_key("Device."));

@@ -143,6 +143,12 @@ fn xml_error(src: &str, byte: u64, message: String, syntax: bool) -> ImportError
 }
 
 fn parse(src: &str, opts: &BbfImportOptions) -> Result<State, ImportError> {
+    if !opts.mount.ends_with('.') || opts.mount.starts_with('.') {
+        return Err(ImportError::options(format!(
+            "mount {:?} must be an object path like \"Device.Services.\"",
+            opts.mount
+        )));
+    }
     let mut reader = Reader::from_str(src);
     let mut st = State::default();
     loop {

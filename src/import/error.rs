@@ -32,6 +32,9 @@ pub enum ImportError {
     /// Serialising the result failed.
     #[error("writing YAML: {0}")]
     Yaml(#[from] serde_yaml::Error),
+    /// A bug in the importer (its output failed its own check).
+    #[error("internal error: {message}")]
+    Internal { message: String },
 }
 
 impl ImportError {
@@ -44,6 +47,7 @@ impl ImportError {
             ImportError::XmlModel { .. } => "xml_model",
             ImportError::Options { .. } => "options",
             ImportError::Yaml(_) => "yaml",
+            ImportError::Internal { .. } => "internal",
         }
     }
 
@@ -54,7 +58,9 @@ impl ImportError {
             | ImportError::CsvRecord { line, .. }
             | ImportError::XmlSyntax { line, .. }
             | ImportError::XmlModel { line, .. } => Some(*line),
-            ImportError::Options { .. } | ImportError::Yaml(_) => None,
+            ImportError::Options { .. } | ImportError::Yaml(_) | ImportError::Internal { .. } => {
+                None
+            }
         }
     }
 

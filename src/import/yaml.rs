@@ -25,9 +25,9 @@ pub fn write_yaml_with_header(t: &TemplateFile, generated_by: &str) -> Result<St
     out.push_str(&body(t)?);
     let back: TemplateFile = serde_yaml::from_str(&out)?;
     if back != *t {
-        return Err(ImportError::options(
-            "internal: the written YAML does not read back as the same template",
-        ));
+        return Err(ImportError::Internal {
+            message: "the written YAML does not read back as the same template".into(),
+        });
     }
     Ok(out)
 }
@@ -98,7 +98,9 @@ fn object(out: &mut String, path: &str, spec: &ObjectSpec) -> Result<(), ImportE
         ..spec.clone()
     };
     let Value::Mapping(fields) = serde_yaml::to_value(&header)? else {
-        return Err(ImportError::options("internal: object is not a mapping"));
+        return Err(ImportError::Internal {
+            message: format!("object {path} does not serialise as a mapping"),
+        });
     };
     if fields.is_empty() && spec.parameters.is_empty() {
         let _ = writeln!(out, "  {key}: {{}}");
@@ -182,11 +184,22 @@ fn scalar_in(v: &Value, block: bool) -> String {
     }
 }
 
+/// YAML 1.1 readers (PyYAML, many editors' linters) take these words as booleans or null;
+/// serde_yaml (YAML 1.2) does not, so they are quoted for the sake of people's other tools.
+const YAML11_WORDS: [&str; 12] = [
+    "y", "n", "yes", "no", "on", "off", "true", "false", "null", "~", "nan", "inf",
+];
+
 fn plain_ok(s: &str, block: bool) -> bool {
+    // A leading digit or sign would read as a number in some YAML dialect ("1_000", "0x1F",
+    // "1.0.0" is fine but not worth a special case): such values are quoted.
     let first_ok = s
         .chars()
         .next()
-        .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_' || c == '/');
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == '/');
+    if YAML11_WORDS.contains(&s.to_ascii_lowercase().as_str()) {
+        return false;
+    }
     let chars_ok = s
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '/' | '+' | '(' | ')'))
@@ -248,6 +261,9 @@ mod tests {
             ("I", "string", Value::String("- item".into())),
             ("J", "string", Value::String("#hash".into())),
             ("K", "string", Value::String("null".into())),
+            ("K2", "string", Value::String("Off".into())),
+            ("K3", "string", Value::String("1_000".into())),
+            ("K4", "string", Value::String("192.168.1.1".into())),
             ("L", "decimal", Value::Number(1.5.into())),
             ("M", "string", Value::String("tab\there\nnewline".into())),
             ("N", "string", Value::String("Device.WiFi.SSID.{i}.".into())),
@@ -341,6 +357,14 @@ mod tests {
         assert!(text.contains("      U: { gen: uptime }\n"), "{text}");
         assert!(text.contains("  Device.X.1.: {}\n"), "{text}");
         assert!(text.contains("cwmp_version: \"1.4\"\n"), "{text}");
+        assert!(
+            text.contains("K2: { type: string, value: \"Off\" }"),
+            "{text}"
+        );
+        assert!(
+            text.contains("K3: { type: string, value: \"1_000\" }"),
+            "{text}"
+        );
     }
 
     #[test]
