@@ -5,6 +5,7 @@
 //! Importers only build files; checking a template against the format's rules and compiling it
 //! is the loader's job (`crate::model`). They do no I/O: callers pass text in and get text out.
 
+mod bbf_build;
 mod bbf_types;
 mod bbf_xml;
 mod census;
