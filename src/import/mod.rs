@@ -1,1 +1,26 @@
-//! Template importers (placeholder).
+//! Template importers: turn a device dump (genieacs-sim CSV) or an official BBF data-model
+//! definition (cwmp-datamodel XML) into the hand-editable [`TemplateFile`] shape of
+//! `data-models/*.yaml`, and write it as YAML.
+//!
+//! Importers only build files; checking a template against the format's rules and compiling it
+//! is the loader's job (`crate::model`). They do no I/O: callers pass text in and get text out.
+
+mod bbf_build;
+mod bbf_types;
+mod bbf_xml;
+mod census;
+mod csv;
+mod error;
+mod genieacs_csv;
+mod identity;
+mod merge;
+mod value;
+mod yaml;
+
+pub use bbf_xml::{import_bbf_xml, BbfImportOptions};
+pub use census::concrete_parameter_count;
+pub use error::ImportError;
+pub use genieacs_csv::import_genieacs_csv;
+pub use identity::Identity;
+pub use merge::merge;
+pub use yaml::{write_yaml, write_yaml_with_header};
