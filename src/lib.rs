@@ -15,6 +15,7 @@
 
 pub mod acs;
 pub mod auth;
+pub mod cli;
 pub mod cr;
 pub mod cwmp;
 pub mod device;

@@ -1,12 +1,22 @@
 //! Thin binary: parse the command line, run, map the outcome to an exit code.
 #![forbid(unsafe_code)]
 
-fn main() {
-    std::process::exit(cpefleet_cli::main());
-}
+use clap::Parser;
+use cpefleet::cli::{self, Cli, InputError};
 
-mod cpefleet_cli {
-    pub fn main() -> i32 {
-        0
-    }
+fn main() {
+    let cli = Cli::parse();
+    let code = match cli::dispatch(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("cpefleet: {e:#}");
+            // Bad input the user can fix is 2; anything else that stopped the run is 1.
+            if e.downcast_ref::<InputError>().is_some() {
+                2
+            } else {
+                1
+            }
+        }
+    };
+    std::process::exit(code);
 }

@@ -4,7 +4,10 @@ use cpefleet::import::{concrete_parameter_count, import_genieacs_csv, write_yaml
 use cpefleet::model::file::{GenSpec, TemplateFile};
 use serde_yaml::Value;
 
-const DUMP: &str = "/work/shared/genieacs-sim/data_model_202BC1-BM632w-8KA8WA1151100043.csv";
+const DUMP: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../shared/genieacs-sim/data_model_202BC1-BM632w-8KA8WA1151100043.csv"
+);
 const IGD: &str = "InternetGatewayDevice.";
 
 fn dump() -> String {

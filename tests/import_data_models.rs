@@ -243,9 +243,10 @@ fn sizes() {
     let voip = count("tr104-voip");
     assert!(voip < gateway, "tr104-voip has {voip}");
     // The IGD keeps every parameter of the dump it was made from.
-    let dump = std::fs::read_to_string(
-        "/work/shared/genieacs-sim/data_model_202BC1-BM632w-8KA8WA1151100043.csv",
-    )
+    let dump = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/genieacs-sim/data_model_202BC1-BM632w-8KA8WA1151100043.csv"
+    ))
     .unwrap();
     let rows = dump
         .lines()

@@ -12,7 +12,7 @@ use cpefleet::import::{
 };
 use cpefleet::model::file::TemplateFile;
 
-const SHARED: &str = "/work/shared";
+const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared");
 
 fn read(rel: &str) -> String {
     let p = Path::new(SHARED).join(rel);

@@ -1,5 +1,5 @@
 //! [`DeviceView::apply`]: the CPE side of every ACS -> CPE RPC (TR-069 Annex A; rule numbers
-//! R… refer to /work/shared/docs/cwmp-digest.md). Each handler validates everything before it
+//! R… refer to ../shared/docs/cwmp-digest.md). Each handler validates everything before it
 //! changes anything, so a fault leaves the device as it was.
 
 use crate::cwmp::{

@@ -1,3 +1,482 @@
-//! The fleet: many devices, their life between sessions, and the scheduler.
+//! The fleet: many virtual CPEs in one process, driven by a scenario.
+//!
+//! - `life`: a device's events and retries between sessions (pure);
+//! - `cpe`: a device checked out for a session;
+//! - `timer`: the shard's timer queue;
+//! - `shard`: the scheduler loop owning a slice of the devices;
+//! - `router`: connection requests from the shared listener to the right shard;
+//! - `stats`: what shards count and measure, merged exactly at the end.
+//!
+//! Devices are split over `S` shards by `index % S`; each shard is one task with its own timer
+//! heap and session cap (design.md §2.1 option B). An idle device is ~80 bytes of plain data
+//! and a 16-byte heap entry: no task, future or waker.
 
+pub mod cpe;
 pub mod life;
+pub mod router;
+pub mod shard;
+pub mod stats;
+pub mod timer;
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use crate::cr::{self, CrAuthenticator, CrConfig, CrStats};
+use crate::cwmp::{CwmpVersion, DateTime};
+use crate::device::{Device, DeviceView, Env};
+use crate::model::Template;
+use crate::scenario::{Phase, Scenario};
+use crate::session::transfer::TransferLimits;
+use crate::session::transport::{Connector, Endpoint};
+use crate::session::{tls, SessionConfig};
+
+use router::Router;
+use shard::{Shard, ShardMsg};
+use stats::{Live, ShardStats};
+
+/// A group at run time.
+pub struct GroupRt {
+    pub name: String,
+    pub template: Arc<Template>,
+    pub template_id: u16,
+    /// Global index range of the group.
+    pub first: u32,
+    pub count: u32,
+    pub version: CwmpVersion,
+    pub bootstrapped: bool,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    /// Simulated durations.
+    pub reboot_time: Duration,
+    pub periodic_interval: Option<Duration>,
+    pub jitter: f64,
+    pub apply_delay: Duration,
+    pub download_failure_rate: f64,
+    /// Real-time impairment added before each session.
+    pub latency: Duration,
+}
+
+/// Everything shards share (immutable during the run).
+pub struct FleetCtx {
+    pub seed: u64,
+    pub time_scale: f64,
+    /// Simulated clock: `sim_epoch_ms` at `started`, advancing `time_scale` times faster.
+    pub sim_epoch_ms: i64,
+    pub started: Instant,
+    pub duration: Duration,
+    pub grace: Duration,
+    pub groups: Vec<GroupRt>,
+    pub shards: u32,
+    /// This process's device range (all of them unless the run is sharded over processes).
+    pub first: u32,
+    pub count: u32,
+    pub max_sessions: usize,
+    pub session: SessionConfig,
+    pub acs_username: Option<String>,
+    pub acs_password: Option<String>,
+    pub source_addresses: Vec<IpAddr>,
+    pub cr_url_base: Arc<str>,
+    pub phases: Vec<Phase>,
+    pub router: Arc<Router>,
+    pub live: Arc<Live>,
+    pub transfer_connector: Connector,
+    pub transfer_limits: TransferLimits,
+    pub trace: Option<TraceSpec>,
+}
+
+/// `--trace SELECTOR DIR`: which devices' exchanges are written, and where.
+#[derive(Debug, Clone)]
+pub struct TraceSpec {
+    /// Inclusive index ranges.
+    pub ranges: Vec<(u32, u32)>,
+    pub dir: PathBuf,
+}
+
+impl TraceSpec {
+    /// Parses "0-9,42" (device indexes).
+    pub fn parse(selector: &str, dir: PathBuf) -> Result<TraceSpec, String> {
+        let mut ranges = Vec::new();
+        for part in selector.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (a, b) = part.split_once('-').unwrap_or((part, part));
+            let a: u32 = a
+                .trim()
+                .parse()
+                .map_err(|_| format!("trace selector {part:?}: expected N or N-M"))?;
+            let b: u32 = b
+                .trim()
+                .parse()
+                .map_err(|_| format!("trace selector {part:?}: expected N or N-M"))?;
+            ranges.push((a.min(b), a.max(b)));
+        }
+        if ranges.is_empty() {
+            return Err("empty trace selector".into());
+        }
+        Ok(TraceSpec { ranges, dir })
+    }
+
+    pub fn matches(&self, index: u32) -> bool {
+        self.ranges.iter().any(|(a, b)| (*a..=*b).contains(&index))
+    }
+}
+
+impl FleetCtx {
+    pub fn group_of(&self, index: u32) -> usize {
+        self.groups
+            .iter()
+            .position(|g| index >= g.first && index - g.first < g.count)
+            .unwrap_or(0)
+    }
+
+    /// The simulated clock now.
+    pub fn sim_now(&self) -> DateTime {
+        let real = self.started.elapsed().as_secs_f64() * 1000.0;
+        DateTime::from_unix_ms(self.sim_epoch_ms + (real * self.time_scale) as i64)
+    }
+
+    /// A simulated duration in real time.
+    pub fn real(&self, sim: Duration) -> Duration {
+        sim.div_f64(self.time_scale)
+    }
+
+    pub fn trace_path(&self, index: u32, seq: u64) -> Option<PathBuf> {
+        let t = self.trace.as_ref()?;
+        t.matches(index)
+            .then(|| t.dir.join(format!("device-{index}-session-{seq}.http")))
+    }
+}
+
+/// Run-time options that are not part of a scenario.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    pub shards: Option<u32>,
+    pub grace: Duration,
+    pub trace: Option<TraceSpec>,
+    /// This process's slice of the fleet (sharded runs): (I, N).
+    pub shard_of: Option<(u32, u32)>,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            shards: None,
+            grace: Duration::from_secs(10),
+            trace: None,
+            shard_of: None,
+        }
+    }
+}
+
+/// The outcome of a run.
+#[derive(Debug)]
+pub struct RunResult {
+    pub stats: ShardStats,
+    pub devices: u64,
+    pub elapsed: Duration,
+    pub cr: Arc<CrStats>,
+    pub cr_url_base: String,
+    pub acs_url: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum FleetError {
+    #[error("template {path}: {message}")]
+    Template { path: String, message: String },
+    #[error("connection-request listener {addr}: {source}")]
+    Listen {
+        addr: String,
+        source: std::io::Error,
+    },
+    #[error("TLS: {0}")]
+    Tls(#[from] tls::TlsError),
+    #[error("ACS URL: {0}")]
+    Url(String),
+    #[error("too many templates (at most 65535)")]
+    Templates,
+}
+
+impl FleetError {
+    pub fn label(&self) -> &'static str {
+        match self {
+            FleetError::Template { .. } => "template_invalid",
+            FleetError::Listen { .. } => "listen",
+            FleetError::Tls(e) => e.label(),
+            FleetError::Url(_) => "url_invalid",
+            FleetError::Templates => "templates",
+        }
+    }
+}
+
+/// Loads each distinct template once (groups share them).
+pub fn load_templates(s: &Scenario) -> Result<Vec<(PathBuf, Arc<Template>)>, FleetError> {
+    let mut out: Vec<(PathBuf, Arc<Template>)> = Vec::new();
+    for g in &s.groups {
+        if out.iter().any(|(p, _)| *p == g.template) {
+            continue;
+        }
+        let t = Template::load(&g.template).map_err(|e| FleetError::Template {
+            path: g.template.display().to_string(),
+            message: e.to_string(),
+        })?;
+        out.push((g.template.clone(), Arc::new(t)));
+    }
+    if out.len() > usize::from(u16::MAX) {
+        return Err(FleetError::Templates);
+    }
+    Ok(out)
+}
+
+/// Runs the fleet of `s` against `acs_url` until the scenario's end or `cancel`.
+pub async fn run(
+    s: &Scenario,
+    acs_url: &str,
+    opts: &RunOptions,
+    cancel: CancellationToken,
+) -> Result<RunResult, FleetError> {
+    let templates = load_templates(s)?;
+    let mut groups = Vec::new();
+    let mut first = 0u32;
+    for g in &s.groups {
+        let tid = templates
+            .iter()
+            .position(|(p, _)| *p == g.template)
+            .unwrap_or(0);
+        let template = templates[tid].1.clone();
+        groups.push(GroupRt {
+            name: g.name.clone(),
+            version: g.version.unwrap_or_else(|| template.cwmp_version()),
+            template,
+            template_id: tid as u16,
+            first,
+            count: g.count,
+            bootstrapped: g.bootstrapped,
+            username: g.username.clone(),
+            password: g.password.clone(),
+            reboot_time: g.reboot_time,
+            periodic_interval: g.periodic_interval,
+            jitter: g.jitter,
+            apply_delay: g.apply_delay,
+            download_failure_rate: g.download_failure_rate,
+            latency: g.latency,
+        });
+        first = first.saturating_add(g.count);
+    }
+    let total = first;
+    let (first, count) = match opts.shard_of {
+        Some((i, n)) => slice(total, i, n),
+        None => (0, total),
+    };
+
+    // TLS for the ACS (and file servers).
+    let tls_cfg = match (&s.acs.client_cert, &s.acs.client_key) {
+        (Some(c), Some(k)) if !c.contains('{') => Some(tls::client_config(
+            &s.acs.tls,
+            Some((std::path::Path::new(c), std::path::Path::new(k))),
+        )?),
+        _ => Some(tls::client_config(&s.acs.tls, None)?),
+    };
+    let connector = Connector {
+        connect_timeout: Duration::from_secs(10),
+        tls: tls_cfg,
+    };
+    let endpoint = Endpoint::parse(acs_url).map_err(|e| FleetError::Url(e.to_string()))?;
+
+    // The shared connection-request listener.
+    let listener = TcpListener::bind(s.cr.listen)
+        .await
+        .map_err(|source| FleetError::Listen {
+            addr: s.cr.listen.to_string(),
+            source,
+        })?;
+    let bound = listener.local_addr().map_err(|source| FleetError::Listen {
+        addr: s.cr.listen.to_string(),
+        source,
+    })?;
+    let cr_url_base: Arc<str> = Arc::from(
+        s.cr.url
+            .clone()
+            .unwrap_or_else(|| format!("http://{bound}"))
+            .trim_end_matches('/'),
+    );
+
+    let shards = opts
+        .shards
+        .unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(|n| n.get() as u32)
+                .unwrap_or(1)
+        })
+        .clamp(1, 1024)
+        .min(count.max(1));
+    let mut inboxes = Vec::new();
+    let mut receivers = Vec::new();
+    for _ in 0..shards {
+        // Bounded: a flood of connection requests is answered 503 (and counted), never queued
+        // without limit.
+        let (tx, rx) = mpsc::channel::<ShardMsg>(4096);
+        inboxes.push(tx);
+        receivers.push(rx);
+    }
+    let seed = s.seed;
+    let cred_groups: Vec<(u32, u32, Arc<Template>)> = groups
+        .iter()
+        .map(|g| (g.first, g.count, g.template.clone()))
+        .collect();
+    let cred_base = cr_url_base.clone();
+    let defaults = Arc::new(move |index: u32| -> Option<(String, String)> {
+        let (_, _, t) = cred_groups
+            .iter()
+            .find(|(f, c, _)| index >= *f && index - *f < *c)?;
+        let mut dev = Device::new(index);
+        let env = Env {
+            seed,
+            now: DateTime::from_unix_ms(0),
+            cr_url_base: &cred_base,
+        };
+        let v = DeviceView::new(t, &mut dev, &env);
+        let root = t.root();
+        let user = v
+            .get(&format!("{root}ManagementServer.ConnectionRequestUsername"))
+            .map(|p| p.value)
+            .unwrap_or_default();
+        // get() reads hidden parameters too (GetParameterValues would hide them).
+        let pass = v
+            .get(&format!("{root}ManagementServer.ConnectionRequestPassword"))
+            .map(|p| p.value)
+            .unwrap_or_default();
+        Some((user, pass))
+    });
+    let router = Arc::new(Router::new(
+        first,
+        count,
+        inboxes,
+        defaults,
+        s.cr.min_interval,
+    ));
+    let cr_stats = Arc::new(CrStats::default());
+    let cr_cancel = cancel.child_token();
+    let secret = format!("{:016x}", rand::random::<u64>());
+    tokio::spawn(cr::serve(
+        listener,
+        router.clone(),
+        Arc::new(CrConfig {
+            auth: CrAuthenticator::new(s.cr.auth, "cpefleet", &secret),
+            max_connections: 1024,
+            header_timeout: Duration::from_secs(5),
+        }),
+        cr_stats.clone(),
+        cr_cancel.clone(),
+    ));
+
+    let started = Instant::now();
+    let sim_epoch_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0);
+    let live = Arc::new(Live::default());
+    let ctx = Arc::new(FleetCtx {
+        seed: s.seed,
+        time_scale: s.time_scale,
+        sim_epoch_ms,
+        started,
+        duration: s.duration,
+        grace: opts.grace,
+        groups,
+        shards,
+        first,
+        count,
+        max_sessions: s.max_sessions,
+        session: SessionConfig {
+            acs: endpoint,
+            connector: connector.clone(),
+            local_addr: None,
+            credentials: None,
+            version: CwmpVersion::V1_0,
+            exchange_timeout: s.acs.exchange_timeout,
+            session_timeout: s.acs.session_timeout,
+            max_body: 4 * 1024 * 1024,
+            max_exchanges: 10_000,
+            user_agent: concat!("cpefleet/", env!("CARGO_PKG_VERSION")).to_string(),
+            id_prefix: String::new(),
+        },
+        acs_username: s.acs.username.clone(),
+        acs_password: s.acs.password.clone(),
+        source_addresses: s.source_addresses.clone(),
+        cr_url_base: cr_url_base.clone(),
+        phases: s.phases.clone(),
+        router,
+        live,
+        transfer_connector: connector,
+        transfer_limits: TransferLimits {
+            timeout: Duration::from_secs(300),
+            max_bytes: 1 << 30,
+        },
+        trace: opts.trace.clone(),
+    });
+
+    let mut handles = Vec::new();
+    for (id, rx) in receivers.into_iter().enumerate() {
+        let shard = Shard::new(id as u32, ctx.clone(), rx);
+        handles.push(tokio::spawn(shard.run(cancel.child_token())));
+    }
+    let mut stats = ShardStats::default();
+    for h in handles {
+        match h.await {
+            Ok(s) => stats.merge(&s),
+            Err(_) => stats.error("shard_panic"),
+        }
+    }
+    cr_cancel.cancel();
+    Ok(RunResult {
+        stats,
+        devices: u64::from(count),
+        elapsed: started.elapsed(),
+        cr: cr_stats,
+        cr_url_base: cr_url_base.to_string(),
+        acs_url: acs_url.to_string(),
+    })
+}
+
+/// The contiguous slice of `total` devices that process `i` of `n` takes.
+pub fn slice(total: u32, i: u32, n: u32) -> (u32, u32) {
+    let n = n.max(1);
+    let i = i.min(n - 1);
+    let base = total / n;
+    let extra = total % n;
+    let first = i * base + i.min(extra);
+    let count = base + u32::from(i < extra);
+    (first, count)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slices_cover_the_fleet_exactly_once() {
+        for (total, n) in [(10u32, 3u32), (7, 7), (3, 5), (1_000_000, 4)] {
+            let mut next = 0;
+            for i in 0..n {
+                let (f, c) = slice(total, i, n);
+                assert_eq!(f, next);
+                next = f + c;
+            }
+            assert_eq!(next, total);
+        }
+    }
+
+    #[test]
+    fn trace_selectors() {
+        let t = TraceSpec::parse("0-2, 7", PathBuf::from("/tmp")).unwrap();
+        assert!(t.matches(0) && t.matches(2) && t.matches(7));
+        assert!(!t.matches(3));
+        assert!(TraceSpec::parse("x", PathBuf::new()).is_err());
+        assert!(TraceSpec::parse("", PathBuf::new()).is_err());
+    }
+}

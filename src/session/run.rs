@@ -29,7 +29,7 @@ use super::trace::Trace;
 use super::transport::{Connection, Connector, Endpoint, Response, TransportError};
 
 /// The device's side of a session: pure decisions, no I/O.
-pub trait SessionDevice {
+pub trait SessionDevice: Send {
     /// The Inform that opens the session (events, RetryCount, ParameterList).
     fn inform(&mut self) -> Inform;
     /// The ACS acknowledged the Inform: its events are delivered.

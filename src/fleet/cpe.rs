@@ -1,0 +1,82 @@
+//! A device checked out for a session: its template, its record and its life, moved into the
+//! session task (ownership by move, no locks) and moved back when the session ends. Implements
+//! the session's [`SessionDevice`] by asking the pure [`DeviceView`].
+
+use std::sync::Arc;
+
+use crate::cwmp::{
+    AcsRequest, AcsResponse, CpeMessage, CpeRequest, DateTime, EventCode, Fault, Inform,
+};
+use crate::device::{Device, DeviceView, Effect, Env};
+use crate::model::Template;
+use crate::session::SessionDevice;
+
+use super::life::Life;
+
+/// The checked-out device.
+pub struct Cpe {
+    pub template: Arc<Template>,
+    pub device: Device,
+    pub life: Life,
+    pub seed: u64,
+    /// The device's clock at the start of the session (simulated time).
+    pub now: DateTime,
+    pub cr_url_base: Arc<str>,
+    /// What the ACS asked for during the session, for the scheduler to carry out afterwards.
+    pub effects: Vec<Effect>,
+}
+
+impl Cpe {
+    /// Reads or changes the device through its template.
+    pub fn with_view<R>(&mut self, f: impl FnOnce(&mut DeviceView<'_>) -> R) -> R {
+        let env = Env {
+            seed: self.seed,
+            now: self.now,
+            cr_url_base: &self.cr_url_base,
+        };
+        let mut view = DeviceView::new(&self.template, &mut self.device, &env);
+        f(&mut view)
+    }
+}
+
+impl SessionDevice for Cpe {
+    fn inform(&mut self) -> Inform {
+        // Notified value changes ride in the ParameterList, announced by `4 VALUE CHANGE`.
+        if self.device.change_pending() {
+            self.life.add(EventCode::ValueChange);
+        }
+        let events = self.life.inform_events();
+        let retry = u32::from(self.life.retry);
+        self.with_view(|v| v.inform(events, retry))
+    }
+
+    fn inform_acknowledged(&mut self) {
+        self.life.inform_acknowledged();
+        self.with_view(|v| v.informed());
+    }
+
+    fn next_request(&mut self) -> Option<CpeRequest> {
+        self.life
+            .next_transfer_complete()
+            .map(CpeRequest::TransferComplete)
+    }
+
+    fn has_request(&self) -> bool {
+        self.life.has_transfer_complete()
+    }
+
+    fn request_answered(&mut self, req: &CpeRequest, answer: Result<&AcsResponse, &Fault>) {
+        if let (CpeRequest::TransferComplete(tc), Ok(_)) = (req, answer) {
+            self.life.transfer_answered();
+            self.device.transfer_finished(&tc.command_key);
+        }
+        // A fault leaves the TransferComplete owed: the session's end puts it back in the
+        // queue and the next session sends it again, as TR-069 asks.
+    }
+
+    fn apply(&mut self, req: &AcsRequest) -> CpeMessage {
+        let applied = self.with_view(|v| v.apply(req));
+        self.effects.extend(applied.effects);
+        applied.message
+    }
+}
