@@ -6,6 +6,8 @@
 //! the request it answers.
 #![allow(dead_code)]
 
+pub mod schema;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 

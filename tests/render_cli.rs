@@ -1,0 +1,284 @@
+//! `cpefleet render` from the outside: every ACS request kind, for every shipped template,
+//! answered with a schema-valid envelope; Informs for each event set; bad input files are a
+//! clear error with exit code 2.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use cpefleet::cwmp::{
+    decode_cpe, encode_acs, sample, AcsMessage, AcsRequest, AddObject, CpeMessage, CwmpVersion,
+    DeleteObject, Envelope, GetParameterNames, GetParameterValues, Header, ParameterValueStruct,
+    SetParameterValues, XsdType,
+};
+use cpefleet::model::Template;
+use support::schema::{validate, validator};
+
+fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_cpefleet")
+}
+
+fn templates() -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("data-models");
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+        .collect();
+    v.sort();
+    assert!(v.len() >= 4, "the four shipped templates");
+    v
+}
+
+/// The sample requests (written for an IGD) moved under the template's root, plus requests
+/// that succeed on it (a real table for AddObject, writable ManagementServer values).
+fn requests_for(t: &Template) -> Vec<(String, AcsRequest)> {
+    let root = t.root();
+    let v = t.cwmp_version();
+    let mut out = Vec::new();
+    for r in sample::acs_requests(v) {
+        out.push((r.name().to_string(), rebase(r, root)));
+    }
+    let ms = format!("{root}ManagementServer.");
+    out.push((
+        "gpv-ms".into(),
+        AcsRequest::GetParameterValues(GetParameterValues {
+            parameter_names: vec![ms.clone(), format!("{root}DeviceInfo.")],
+        }),
+    ));
+    out.push((
+        "gpn-root".into(),
+        AcsRequest::GetParameterNames(GetParameterNames {
+            parameter_path: root.to_string(),
+            next_level: false,
+        }),
+    ));
+    out.push((
+        "spv-ok".into(),
+        AcsRequest::SetParameterValues(SetParameterValues {
+            parameter_list: vec![
+                ParameterValueStruct::new(
+                    format!("{ms}PeriodicInformInterval"),
+                    "600",
+                    XsdType::UnsignedInt,
+                ),
+                ParameterValueStruct::new(
+                    format!("{ms}PeriodicInformEnable"),
+                    "1",
+                    XsdType::Boolean,
+                ),
+            ],
+            parameter_key: "render-1".into(),
+        }),
+    ));
+    // A writable table the template has, for AddObject/DeleteObject that succeed.
+    let candidates = [
+        "Device.NAT.PortMapping.",
+        "InternetGatewayDevice.WANDevice.1.WANConnectionDevice.1.WANIPConnection.1.PortMapping.",
+    ];
+    if let Some(table) = candidates.iter().find(|c| t.paths().any(|p| p == **c)) {
+        out.push((
+            "add-object".into(),
+            AcsRequest::AddObject(AddObject {
+                object_name: table.to_string(),
+                parameter_key: "k".into(),
+            }),
+        ));
+        out.push((
+            "delete-object".into(),
+            AcsRequest::DeleteObject(DeleteObject {
+                object_name: format!("{table}1."),
+                parameter_key: "k".into(),
+            }),
+        ));
+    }
+    out
+}
+
+/// Replaces the IGD root in every name of a request with `root`.
+fn rebase(r: AcsRequest, root: &str) -> AcsRequest {
+    let fix = |s: &mut String| {
+        if let Some(rest) = s.strip_prefix("InternetGatewayDevice.") {
+            *s = format!("{root}{rest}");
+        }
+    };
+    let mut r = r;
+    match &mut r {
+        AcsRequest::GetParameterNames(g) => fix(&mut g.parameter_path),
+        AcsRequest::GetParameterValues(g) => g.parameter_names.iter_mut().for_each(fix),
+        AcsRequest::SetParameterValues(s) => {
+            s.parameter_list.iter_mut().for_each(|p| fix(&mut p.name))
+        }
+        AcsRequest::GetParameterAttributes(g) => g.parameter_names.iter_mut().for_each(fix),
+        AcsRequest::SetParameterAttributes(s) => {
+            s.parameter_list.iter_mut().for_each(|p| fix(&mut p.name))
+        }
+        AcsRequest::AddObject(a) => fix(&mut a.object_name),
+        AcsRequest::DeleteObject(d) => fix(&mut d.object_name),
+        _ => {}
+    }
+    r
+}
+
+fn render(args: &[&str]) -> std::process::Output {
+    Command::new(bin())
+        .arg("render")
+        .args(args)
+        .output()
+        .expect("run cpefleet")
+}
+
+#[test]
+fn every_request_kind_for_every_template_is_answered_schema_valid() {
+    let script = validator();
+    let dir = tempfile::tempdir().unwrap();
+    let mut files = Vec::new();
+    for tpath in templates() {
+        let t = Template::load(&tpath).unwrap();
+        let tname = t.name().to_string();
+        for (i, (label, req)) in requests_for(&t).into_iter().enumerate() {
+            let env = Envelope::new(
+                t.cwmp_version(),
+                Header::with_id(format!("acs-{i}")),
+                AcsMessage::Request(req.clone()),
+            );
+            let mut bytes = Vec::new();
+            encode_acs(&env, &mut bytes);
+            let rf = dir.path().join(format!("{tname}-{i}-req.xml"));
+            std::fs::write(&rf, &bytes).unwrap();
+            let out = render(&[
+                tpath.to_str().unwrap(),
+                "--index",
+                "3",
+                "--request",
+                rf.to_str().unwrap(),
+            ]);
+            assert!(
+                out.status.success(),
+                "{tname} {label}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let resp = decode_cpe(&out.stdout).unwrap_or_else(|e| panic!("{tname} {label}: {e}"));
+            assert_eq!(
+                resp.header.id.as_deref(),
+                Some(format!("acs-{i}").as_str()),
+                "ID echoed"
+            );
+            // Each request gets its own response kind or a fault, never something else.
+            match (&req, &resp.body) {
+                (_, CpeMessage::Fault(f)) => {
+                    assert!((9000..=9032).contains(&f.code), "{label}: {f:?}")
+                }
+                (AcsRequest::Unknown(_), other) => {
+                    panic!("{label}: unknown RPC answered {other:?}")
+                }
+                (r, CpeMessage::Response(x)) => {
+                    assert_eq!(x.name(), r.response_name(), "{tname} {label}")
+                }
+                (_, other) => panic!("{label}: {other:?}"),
+            }
+            if label == "spv-ok"
+                || label == "gpv-ms"
+                || label == "gpn-root"
+                || label == "add-object"
+            {
+                assert!(
+                    matches!(resp.body, CpeMessage::Response(_)),
+                    "{tname} {label} must succeed: {:?}",
+                    resp.body
+                );
+            }
+            files.push((format!("{tname}-{i}-{label}"), out.stdout));
+        }
+        for events in [
+            "0 BOOTSTRAP,1 BOOT",
+            "1 BOOT,M Reboot:rb-1",
+            "2 PERIODIC",
+            "6 CONNECTION REQUEST",
+            "7 TRANSFER COMPLETE,M Download:dl-9",
+        ] {
+            for v in ["1.0", "1.2", "1.4"] {
+                let out = render(&[
+                    tpath.to_str().unwrap(),
+                    "--index",
+                    "7",
+                    "--inform",
+                    events,
+                    "--cwmp-version",
+                    v,
+                ]);
+                assert!(
+                    out.status.success(),
+                    "{}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+                files.push((
+                    format!(
+                        "{tname}-inform-{}-{v}",
+                        events.replace([' ', ',', ':'], "_")
+                    ),
+                    out.stdout,
+                ));
+            }
+        }
+    }
+    if let Some(script) = script {
+        validate(&script, dir.path(), &files);
+    }
+}
+
+#[test]
+fn devices_differ_by_index_and_seed() {
+    let t = templates()[0].clone();
+    let a = render(&[t.to_str().unwrap(), "--index", "1"]).stdout;
+    let b = render(&[t.to_str().unwrap(), "--index", "2"]).stdout;
+    assert_ne!(a, b);
+    let sn = |o: &[u8]| {
+        let s = String::from_utf8_lossy(o).to_string();
+        let i = s.find("<SerialNumber>").unwrap();
+        s[i..i + 40].to_string()
+    };
+    assert_ne!(sn(&a), sn(&b), "serial numbers are per device");
+}
+
+#[test]
+fn bad_inputs_exit_2_with_a_located_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = templates()[0].clone();
+    let bad = dir.path().join("bad.xml");
+    std::fs::write(&bad, "<soap-env:Envelope><oops").unwrap();
+    let out = render(&[t.to_str().unwrap(), "--request", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("bad.xml"), "{err}");
+
+    let out = render(&["/nonexistent/template.yaml"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/template.yaml"));
+
+    let broken = dir.path().join("broken.yaml");
+    std::fs::write(&broken, "name: x\nroot: Device.\nobjects:\n  Device.DeviceInfo.:\n    parameters:\n      Manufacturer: { type: strin }\n").unwrap();
+    let out = render(&[broken.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("broken.yaml:6:"), "line and column: {err}");
+
+    let out = render(&[t.to_str().unwrap(), "--inform", "42 NOT AN EVENT"]);
+    assert_eq!(out.status.code(), Some(2));
+
+    // A response is not a request.
+    let mut bytes = Vec::new();
+    encode_acs(
+        &Envelope::new(
+            CwmpVersion::V1_0,
+            Header::with_id("x"),
+            AcsMessage::Response(cpefleet::cwmp::AcsResponse::TransferCompleteResponse),
+        ),
+        &mut bytes,
+    );
+    let resp = dir.path().join("resp.xml");
+    std::fs::write(&resp, bytes).unwrap();
+    let out = render(&[t.to_str().unwrap(), "--request", resp.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+}
