@@ -139,6 +139,43 @@ fn bench(c: &mut Criterion) {
         })
     });
 
+    // The shipped TR-181 gateway (the template the fleet figures are measured with).
+    let real = Template::load(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data-models/tr181-gateway.yaml"),
+    )
+    .expect("data-models/tr181-gateway.yaml");
+    eprintln!("tr181-gateway: {} parameters", real.parameter_count());
+    for (name, path) in [
+        ("tr181_gpv_partial_wifi", "Device.WiFi."),
+        ("tr181_gpv_partial_ip", "Device.IP."),
+        ("tr181_gpv_whole_tree", "Device."),
+    ] {
+        let req = gpv(vec![path.into()]);
+        c.bench_function(name, |b| {
+            let mut d = Device::new(42);
+            b.iter(|| black_box(DeviceView::new(&real, &mut d, &e).apply(black_box(&req))))
+        });
+    }
+    let real_names: Vec<String> = real
+        .paths()
+        .filter(|p| !p.ends_with('.'))
+        .step_by(37)
+        .take(32)
+        .map(String::from)
+        .collect();
+    let real_batch = gpv(real_names);
+    c.bench_function("tr181_gpv_32_names", |b| {
+        let mut d = Device::new(42);
+        b.iter(|| black_box(DeviceView::new(&real, &mut d, &e).apply(black_box(&real_batch))))
+    });
+    c.bench_function("tr181_inform_build", |b| {
+        let mut d = Device::new(42);
+        b.iter(|| {
+            let v = DeviceView::new(&real, &mut d, &e);
+            black_box(v.inform(vec![EventStruct::new(EventCode::Periodic, "")], 0))
+        })
+    });
+
     let mut walked = Device::new(42);
     let add = AcsRequest::AddObject(AddObject {
         object_name: "Device.Hosts.Host.".into(),
