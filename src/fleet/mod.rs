@@ -14,6 +14,7 @@
 pub mod cpe;
 pub mod life;
 pub mod router;
+pub mod runner;
 pub mod shard;
 pub mod stats;
 pub mod timer;
@@ -89,6 +90,7 @@ pub struct FleetCtx {
     pub transfer_connector: Connector,
     pub transfer_limits: TransferLimits,
     pub trace: Option<TraceSpec>,
+    pub runner: Arc<dyn runner::Runner>,
 }
 
 /// `--trace SELECTOR DIR`: which devices' exchanges are written, and where.
@@ -160,6 +162,14 @@ pub struct RunOptions {
     pub trace: Option<TraceSpec>,
     /// This process's slice of the fleet (sharded runs): (I, N).
     pub shard_of: Option<(u32, u32)>,
+    /// What runs sessions (tests replace the network).
+    pub runner: Option<Arc<dyn runner::Runner>>,
+}
+
+impl std::fmt::Debug for dyn runner::Runner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Runner")
+    }
 }
 
 impl Default for RunOptions {
@@ -169,6 +179,7 @@ impl Default for RunOptions {
             grace: Duration::from_secs(10),
             trace: None,
             shard_of: None,
+            runner: None,
         }
     }
 }
@@ -418,6 +429,10 @@ pub async fn run(
             max_bytes: 1 << 30,
         },
         trace: opts.trace.clone(),
+        runner: opts
+            .runner
+            .clone()
+            .unwrap_or_else(|| Arc::new(runner::Network)),
     });
 
     let mut handles = Vec::new();

@@ -876,13 +876,14 @@ impl Shard {
         self.ctx.live.in_flight.fetch_add(1, Ordering::Relaxed);
         let trace = self.ctx.trace_path(index, self.session_seq);
         let latency = g.latency;
+        let runner = self.ctx.runner.clone();
         self.tasks.spawn(async move {
             let mut cpe = cpe;
             if !latency.is_zero() {
                 tokio::time::sleep(latency).await;
             }
             let mut trace = trace.and_then(|p| Trace::create(&p).ok());
-            let report = sess::run(&cfg, cpe.as_mut(), trace.as_mut()).await;
+            let report = runner.run(&cfg, cpe.as_mut(), trace.as_mut()).await;
             if let Some(t) = trace {
                 t.finish();
             }
