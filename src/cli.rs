@@ -10,9 +10,11 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::cwmp::{CwmpVersion, DateTime};
+use crate::fleet::{self, RunOptions, TraceSpec};
 use crate::import;
 use crate::model::Template;
 use crate::render::{self, RenderInput};
+use crate::scenario::{Overrides, PhaseKind, Scenario};
 use crate::units;
 
 #[derive(Debug, Parser)]
@@ -28,11 +30,86 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run a scenario: the fleet against the ACS (the embedded one when no URL is given).
+    Run(RunArgs),
+    /// Validate a scenario and print its fleet, phase timeline and memory estimate.
+    Check(CheckArgs),
     /// Print what device N of a template would send: its Inform, or its answer to a request.
     Render(RenderArgs),
     /// Work with data-model templates.
     #[command(subcommand)]
     Template(TemplateCommand),
+}
+
+/// Command-line values that override the scenario file (flag > file > default).
+#[derive(Debug, Args, Clone, Default)]
+pub struct OverrideArgs {
+    /// ACS URL (instead of the file's, or of the embedded ACS).
+    #[arg(long)]
+    pub acs: Option<String>,
+    /// Total devices (the groups are rescaled proportionally).
+    #[arg(long, value_parser = units::parse_count)]
+    pub devices: Option<u64>,
+    /// Run length (wall clock), e.g. 30s, 5m.
+    #[arg(long, value_parser = parse_duration)]
+    pub duration: Option<Duration>,
+    /// Seed of every random choice: the same seed gives the same schedule.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Sessions running at once.
+    #[arg(long, value_parser = units::parse_count)]
+    pub max_sessions: Option<u64>,
+    /// Simulated seconds per real second for device timers.
+    #[arg(long)]
+    pub time_scale: Option<f64>,
+    /// Address of the connection-request listener.
+    #[arg(long)]
+    pub cr_listen: Option<std::net::SocketAddr>,
+}
+
+impl OverrideArgs {
+    fn to_overrides(&self) -> Overrides {
+        Overrides {
+            acs_url: self.acs.clone(),
+            devices: self.devices,
+            duration: self.duration,
+            seed: self.seed,
+            max_sessions: self.max_sessions,
+            time_scale: self.time_scale,
+            cr_listen: self.cr_listen,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Scenario file (scenarios/*.yaml).
+    pub scenario: PathBuf,
+    #[command(flatten)]
+    pub overrides: OverrideArgs,
+    /// Scheduler shards (default: one per CPU).
+    #[arg(long)]
+    pub shards: Option<u32>,
+    /// How long running sessions may finish after the end or Ctrl-C.
+    #[arg(long, value_parser = parse_duration, default_value = "10s")]
+    pub grace: Duration,
+    /// Write the full HTTP exchanges of these devices ("0-9,42") into DIR.
+    #[arg(long, num_args = 2, value_names = ["DEVICES", "DIR"])]
+    pub trace: Option<Vec<String>>,
+    /// Write the JSON report here.
+    #[arg(long)]
+    pub report_json: Option<PathBuf>,
+    /// No progress lines.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Scenario file.
+    pub scenario: PathBuf,
+    #[command(flatten)]
+    pub overrides: OverrideArgs,
 }
 
 #[derive(Debug, Args)]
@@ -118,6 +195,8 @@ pub struct InputError(pub String);
 /// Runs a parsed command line; returns the exit code.
 pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
+        Command::Run(a) => run_cmd(a),
+        Command::Check(a) => check_cmd(a),
         Command::Render(a) => render_cmd(a),
         Command::Template(TemplateCommand::Import(a)) => import_cmd(a),
         Command::Template(TemplateCommand::Check { template }) => template_check(&template),
@@ -208,6 +287,213 @@ fn template_check(path: &Path) -> anyhow::Result<i32> {
         t.root(),
         t.cwmp_version().as_str(),
         t.parameter_count()
+    );
+    Ok(0)
+}
+
+fn load_scenario(path: &Path, ov: &OverrideArgs) -> anyhow::Result<Scenario> {
+    Scenario::load(path, &ov.to_overrides()).map_err(|e| InputError(e.to_string()).into())
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
+}
+
+fn run_cmd(a: RunArgs) -> anyhow::Result<i32> {
+    let s = load_scenario(&a.scenario, &a.overrides)?;
+    // Templates are checked before anything starts, so a bad one is input (exit 2).
+    fleet::load_templates(&s).map_err(|e| InputError(e.to_string()))?;
+    let trace = match &a.trace {
+        Some(v) if v.len() == 2 => Some(
+            TraceSpec::parse(&v[0], PathBuf::from(&v[1]))
+                .map_err(|e| InputError(format!("--trace: {e}")))?,
+        ),
+        _ => None,
+    };
+    let rt = runtime()?;
+    rt.block_on(async move {
+        let cancel = crate::shutdown::install();
+        let acs_url = match &s.acs.url {
+            Some(u) => u.clone(),
+            None => anyhow::bail!(InputError(format!(
+                "{}: no ACS URL (acs.url or --acs) and the embedded ACS is not available in this build",
+                a.scenario.display()
+            ))),
+        };
+        let live = std::sync::Arc::new(fleet::stats::Live::default());
+        let opts = RunOptions {
+            shards: a.shards,
+            grace: a.grace,
+            trace,
+            live: Some(live.clone()),
+            ..RunOptions::default()
+        };
+        let progress = (!a.quiet).then(|| tokio::spawn(progress(live, s.duration, s.devices())));
+        let result = fleet::run(&s, &acs_url, &opts, cancel).await?;
+        if let Some(p) = progress {
+            p.abort();
+        }
+        print!("{}", crate::report::text(&result, &s.name));
+        if let Some(path) = &a.report_json {
+            let doc = crate::report::json(&result, &s.name);
+            std::fs::write(path, serde_json::to_string_pretty(&doc)?)?;
+            eprintln!("report written to {}", path.display());
+        }
+        Ok(0)
+    })
+}
+
+/// Plain progress lines on standard error (one every 5 s).
+async fn progress(live: std::sync::Arc<fleet::stats::Live>, total: Duration, devices: u64) {
+    use fleet::stats::Live;
+    let t0 = tokio::time::Instant::now();
+    let mut last = 0u64;
+    let mut tick = tokio::time::interval(Duration::from_secs(5));
+    tick.tick().await;
+    loop {
+        tick.tick().await;
+        let started = Live::get(&live.started);
+        let rate = (started - last) as f64 / 5.0;
+        last = started;
+        let el = t0.elapsed();
+        eprintln!(
+            "[{:>6}] online {}/{}  sessions {} ({:.1}/s)  in flight {}  failed {}  left {}",
+            units::fmt_duration(el),
+            Live::get(&live.online),
+            devices,
+            started,
+            rate,
+            Live::get(&live.in_flight),
+            Live::get(&live.failed),
+            units::fmt_duration(total.saturating_sub(el)),
+        );
+    }
+}
+
+fn check_cmd(a: CheckArgs) -> anyhow::Result<i32> {
+    let s = load_scenario(&a.scenario, &a.overrides)?;
+    let templates = fleet::load_templates(&s).map_err(|e| InputError(e.to_string()))?;
+    println!(
+        "scenario {:?}: seed {}, duration {}, time scale {}x",
+        s.name,
+        s.seed,
+        units::fmt_duration(s.duration),
+        s.time_scale
+    );
+    match &s.acs.url {
+        Some(u) => println!("ACS       {u}"),
+        None => println!(
+            "ACS       embedded, policy {}",
+            s.acs
+                .policy
+                .as_ref()
+                .map_or("null".to_string(), |p| p.display().to_string())
+        ),
+    }
+    println!(
+        "fleet     {} devices, at most {} sessions at once",
+        s.devices(),
+        s.max_sessions
+    );
+    let mut template_bytes = 0usize;
+    for g in &s.groups {
+        let t = templates
+            .iter()
+            .find(|(p, _)| *p == g.template)
+            .map(|(_, t)| t.clone());
+        let (params, name, version) = t
+            .as_ref()
+            .map(|t| (t.parameter_count(), t.name().to_string(), t.cwmp_version()))
+            .unwrap_or((0, String::new(), CwmpVersion::V1_0));
+        template_bytes += params * 96;
+        println!(
+            "  group {:<14} {:>9} x {} ({} parameters, CWMP {}{})",
+            g.name,
+            g.count,
+            name,
+            params,
+            g.version.unwrap_or(version).as_str(),
+            if g.bootstrapped { ", bootstrapped" } else { "" }
+        );
+        if let Some(t) = &t {
+            let root = t.root();
+            let mut dev = crate::device::Device::new(0);
+            let env = crate::device::Env {
+                seed: s.seed,
+                now: DateTime::from_unix_ms(0),
+                cr_url_base: "",
+            };
+            let v = crate::device::DeviceView::new(t, &mut dev, &env);
+            let fixed_time = v
+                .get(&format!("{root}ManagementServer.PeriodicInformTime"))
+                .and_then(|p| DateTime::parse(&p.value))
+                .is_some_and(|d| !d.is_unknown());
+            if fixed_time && g.jitter == 0.0 {
+                println!(
+                    "  warning: every device of {:?} anchors its periodic informs on the same PeriodicInformTime: the whole group will inform at once (set jitter, or let the ACS spread PeriodicInformTime)",
+                    g.name
+                );
+            }
+        }
+    }
+    println!("timeline");
+    for p in &s.phases {
+        let what = match &p.kind {
+            PhaseKind::Boot {
+                over,
+                groups,
+                share,
+            } => format!(
+                "boot {:.0}% of {} over {}",
+                share * 100.0,
+                if groups.is_empty() {
+                    "all groups".to_string()
+                } else {
+                    groups.join(", ")
+                },
+                units::fmt_duration(*over)
+            ),
+            PhaseKind::Steady => "steady: periodic informs".to_string(),
+            PhaseKind::Rate {
+                from,
+                to,
+                poisson,
+                event,
+            } => format!(
+                "rate {from:.1}/s → {to:.1}/s ({}), event {}",
+                if *poisson { "poisson" } else { "constant" },
+                event.as_str()
+            ),
+            PhaseKind::Outage {
+                share,
+                down,
+                recover_over,
+            } => format!(
+                "outage: {:.0}% lose power for {}, back over {}",
+                share * 100.0,
+                units::fmt_duration(*down),
+                units::fmt_duration(*recover_over)
+            ),
+            PhaseKind::Churn {
+                value_changes_per_s,
+                reboots_per_s,
+                ..
+            } => format!(
+                "churn: {:.2} value changes and {:.3} reboots per device per hour",
+                value_changes_per_s * 3600.0,
+                reboots_per_s * 3600.0
+            ),
+        };
+        println!("  {:>8}  {what}", units::fmt_duration(p.start));
+    }
+    println!("  {:>8}  end", units::fmt_duration(s.duration));
+    let per = fleet::bytes_per_idle_device();
+    let total = per as u64 * s.devices() + template_bytes as u64;
+    println!(
+        "memory    ~{per} bytes per idle device + templates: ~{:.1} MiB for the fleet (sessions in flight and devices the ACS wrote to add to it)",
+        total as f64 / (1024.0 * 1024.0)
     );
     Ok(0)
 }

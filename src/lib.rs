@@ -23,7 +23,9 @@ pub mod fleet;
 pub mod import;
 pub mod model;
 pub mod render;
+pub mod report;
 pub mod session;
+pub mod shutdown;
 
 pub mod scenario;
 pub mod units;

@@ -164,6 +164,8 @@ pub struct RunOptions {
     pub shard_of: Option<(u32, u32)>,
     /// What runs sessions (tests replace the network).
     pub runner: Option<Arc<dyn runner::Runner>>,
+    /// Live counters the caller watches (progress lines); the fleet makes its own if `None`.
+    pub live: Option<Arc<Live>>,
 }
 
 impl std::fmt::Debug for dyn runner::Runner {
@@ -180,6 +182,7 @@ impl Default for RunOptions {
             trace: None,
             shard_of: None,
             runner: None,
+            live: None,
         }
     }
 }
@@ -390,7 +393,7 @@ pub async fn run(
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
         .unwrap_or(0);
-    let live = Arc::new(Live::default());
+    let live = opts.live.clone().unwrap_or_default();
     let ctx = Arc::new(FleetCtx {
         seed: s.seed,
         time_scale: s.time_scale,
@@ -456,6 +459,12 @@ pub async fn run(
         cr_url_base: cr_url_base.to_string(),
         acs_url: acs_url.to_string(),
     })
+}
+
+/// Bytes one idle device costs the fleet: its slot, its timer entry and its rate-limit word
+/// (heap data of devices the ACS wrote to comes on top).
+pub fn bytes_per_idle_device() -> usize {
+    shard::slot_bytes() + std::mem::size_of::<timer::Entry>() + std::mem::size_of::<u32>()
 }
 
 /// The contiguous slice of `total` devices that process `i` of `n` takes.

@@ -69,6 +69,11 @@ struct Slot {
     group: u16,
 }
 
+/// Size of a device's slot (for memory estimates).
+pub fn slot_bytes() -> usize {
+    std::mem::size_of::<Slot>()
+}
+
 /// Rare per-device state, kept only while it exists.
 #[derive(Default)]
 struct Side {

@@ -6,13 +6,14 @@
 //! the request it answers.
 #![allow(dead_code)]
 
+pub mod device;
 pub mod schema;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpListener;
 
 /// What the scripted ACS does with one request.
 #[derive(Debug, Clone)]
@@ -95,8 +96,17 @@ pub fn cwmp_id(body: &str) -> Option<String> {
 impl ScriptedAcs {
     /// Starts serving `script` in order, across however many connections the CPE opens.
     pub async fn start(script: Vec<Reply>) -> ScriptedAcs {
+        Self::start_with(script, None).await
+    }
+
+    /// The same over TLS (the acceptor decides about client certificates).
+    pub async fn start_with(
+        script: Vec<Reply>,
+        tls: Option<tokio_rustls::TlsAcceptor>,
+    ) -> ScriptedAcs {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}/acs", listener.local_addr().unwrap());
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let url = format!("{scheme}://{}/acs", listener.local_addr().unwrap());
         let requests = Arc::new(Mutex::new(Vec::new()));
         let script = Arc::new(Mutex::new(script.into_iter()));
         let rec = requests.clone();
@@ -104,7 +114,19 @@ impl ScriptedAcs {
             let mut n = 0;
             while let Ok((stream, _)) = listener.accept().await {
                 n += 1;
-                tokio::spawn(serve(stream, n, script.clone(), rec.clone()));
+                let (script, rec) = (script.clone(), rec.clone());
+                match tls.clone() {
+                    None => {
+                        tokio::spawn(serve(stream, n, script, rec));
+                    }
+                    Some(acceptor) => {
+                        tokio::spawn(async move {
+                            if let Ok(s) = acceptor.accept(stream).await {
+                                serve(s, n, script, rec).await;
+                            }
+                        });
+                    }
+                }
             }
         });
         ScriptedAcs { url, requests }
@@ -115,8 +137,8 @@ impl ScriptedAcs {
     }
 }
 
-async fn read_request(
-    stream: &mut TcpStream,
+async fn read_request<S: AsyncRead + Unpin>(
+    stream: &mut S,
     buf: &mut Vec<u8>,
 ) -> Option<(String, Vec<(String, String)>, String)> {
     loop {
@@ -154,8 +176,8 @@ async fn read_request(
     }
 }
 
-async fn serve(
-    mut stream: TcpStream,
+async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
+    mut stream: S,
     conn: usize,
     script: Arc<Mutex<std::vec::IntoIter<Reply>>>,
     rec: Arc<Mutex<Vec<Recorded>>>,
