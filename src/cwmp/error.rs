@@ -24,6 +24,10 @@ pub enum DecodeError {
     /// A message of the other direction (e.g. an Inform given to `decode_acs`).
     #[error("{name} is not a message of this direction (at {path})")]
     Direction { path: String, name: String },
+    /// An RPC element in a cwmp namespace that no CPE->ACS message has (`decode_cpe` only; an
+    /// unknown ACS->CPE RPC decodes as `AcsRequest::Unknown`).
+    #[error("unknown CWMP method {name} at {path}")]
+    UnknownRpc { path: String, name: String },
     /// A required element is absent.
     #[error("missing element {path}")]
     Missing { path: String },
@@ -48,6 +52,7 @@ impl DecodeError {
             Self::Envelope { .. } => "decode_envelope",
             Self::Version { .. } => "decode_version",
             Self::Direction { .. } => "decode_direction",
+            Self::UnknownRpc { .. } => "decode_unknown_rpc",
             Self::Missing { .. } => "decode_missing",
             Self::Value { .. } => "decode_value",
             Self::Limit { .. } => "decode_limit",
@@ -62,6 +67,7 @@ impl DecodeError {
             | Self::Envelope { path, .. }
             | Self::Version { path, .. }
             | Self::Direction { path, .. }
+            | Self::UnknownRpc { path, .. }
             | Self::Missing { path }
             | Self::Value { path, .. }
             | Self::Limit { path, .. } => path,

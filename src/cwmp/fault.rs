@@ -1,6 +1,8 @@
 //! CWMP faults (the `cwmp:Fault` detail of a SOAP Fault): ACS codes 8000-8899, CPE codes
 //! 9000-9899, with the per-parameter list SetParameterValues uses.
 
+use super::version::CwmpVersion;
+
 /// A cwmp Fault. `string` is the FaultString (free text, the standard text by default).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Fault {
@@ -34,6 +36,15 @@ impl Fault {
             code,
             string: Self::standard_string(code).to_owned(),
             set_parameter_values_faults: Vec::new(),
+        }
+    }
+
+    /// The first CWMP version whose schema allows this FaultCode: cwmp-1-0 enumerates
+    /// 9000-9013 and 8000-8005 only (plus the vendor ranges).
+    pub fn min_version(&self) -> CwmpVersion {
+        match self.code {
+            9000..=9013 | 9800..=9899 | 8000..=8005 | 8800..=8899 => CwmpVersion::V1_0,
+            _ => CwmpVersion::V1_1,
         }
     }
 

@@ -3,6 +3,7 @@
 
 use super::fault::Fault;
 use super::rpc::*;
+use super::version::CwmpVersion;
 
 /// ACS -> CPE (carried in HTTP responses).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -269,5 +270,57 @@ impl From<Fault> for AcsMessage {
 impl From<Fault> for CpeMessage {
     fn from(f: Fault) -> Self {
         Self::Fault(f)
+    }
+}
+
+impl AcsRequest {
+    /// The first CWMP version whose schema has this RPC.
+    pub fn min_version(&self) -> CwmpVersion {
+        match self {
+            Self::GetAllQueuedTransfers => CwmpVersion::V1_1,
+            Self::ScheduleDownload(_) | Self::CancelTransfer(_) | Self::ChangeDUState(_) => {
+                CwmpVersion::V1_2
+            }
+            _ => CwmpVersion::V1_0,
+        }
+    }
+}
+
+impl AcsResponse {
+    /// The first CWMP version whose schema has this message.
+    pub fn min_version(&self) -> CwmpVersion {
+        match self {
+            Self::AutonomousTransferCompleteResponse => CwmpVersion::V1_1,
+            Self::DUStateChangeCompleteResponse | Self::AutonomousDUStateChangeCompleteResponse => {
+                CwmpVersion::V1_2
+            }
+            _ => CwmpVersion::V1_0,
+        }
+    }
+}
+
+impl CpeRequest {
+    /// The first CWMP version whose schema has this RPC.
+    pub fn min_version(&self) -> CwmpVersion {
+        match self {
+            Self::AutonomousTransferComplete(_) => CwmpVersion::V1_1,
+            Self::DUStateChangeComplete(_) | Self::AutonomousDUStateChangeComplete(_) => {
+                CwmpVersion::V1_2
+            }
+            _ => CwmpVersion::V1_0,
+        }
+    }
+}
+
+impl CpeResponse {
+    /// The first CWMP version whose schema has this message.
+    pub fn min_version(&self) -> CwmpVersion {
+        match self {
+            Self::GetAllQueuedTransfersResponse(_) => CwmpVersion::V1_1,
+            Self::ScheduleDownloadResponse
+            | Self::CancelTransferResponse
+            | Self::ChangeDUStateResponse => CwmpVersion::V1_2,
+            _ => CwmpVersion::V1_0,
+        }
     }
 }

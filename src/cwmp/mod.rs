@@ -15,6 +15,7 @@ pub mod fault;
 pub mod message;
 pub mod rpc;
 pub mod time;
+mod tree;
 pub mod value;
 pub mod version;
 

@@ -108,6 +108,45 @@ impl DateTime {
     }
 }
 
+impl DateTime {
+    /// Appends the `format()` text to `out` without allocating (the encoder's hot path).
+    pub fn push_to(self, out: &mut Vec<u8>) {
+        let days = self.0.div_euclid(MS_PER_DAY);
+        let ms_of_day = self.0.rem_euclid(MS_PER_DAY);
+        let (y, m, d) = civil_from_days(days);
+        if !(0..=9999).contains(&y) {
+            out.extend_from_slice(self.format().as_bytes());
+            return;
+        }
+        let secs = ms_of_day / 1000;
+        let millis = ms_of_day % 1000;
+        let two = |out: &mut Vec<u8>, v: i64| {
+            out.extend_from_slice(&[b'0' + (v / 10 % 10) as u8, b'0' + (v % 10) as u8])
+        };
+        two(out, y / 100);
+        two(out, y % 100);
+        out.push(b'-');
+        two(out, m);
+        out.push(b'-');
+        two(out, d);
+        out.push(b'T');
+        two(out, secs / 3600);
+        out.push(b':');
+        two(out, secs / 60 % 60);
+        out.push(b':');
+        two(out, secs % 60);
+        if millis != 0 {
+            out.extend_from_slice(&[
+                b'.',
+                b'0' + (millis / 100) as u8,
+                b'0' + (millis / 10 % 10) as u8,
+                b'0' + (millis % 10) as u8,
+            ]);
+        }
+        out.push(b'Z');
+    }
+}
+
 impl fmt::Display for DateTime {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let days = self.0.div_euclid(MS_PER_DAY);
