@@ -1,3 +1,5 @@
 //! The embedded ACS: a CWMP server for quickstarts, tests and benchmarks, and its file server.
 
 pub mod file_server;
+pub mod session;
+pub mod store;
