@@ -14,12 +14,13 @@ pub mod error;
 pub mod fault;
 pub mod message;
 pub mod rpc;
+pub mod sample;
 pub mod time;
 mod tree;
 pub mod value;
 pub mod version;
 
-pub use decode::{decode_acs, decode_cpe};
+pub use decode::{decode_acs, decode_cpe, MAX_ARRAY_ITEMS};
 pub use encode::{encode_acs, encode_cpe};
 pub use envelope::{Envelope, Header};
 pub use error::DecodeError;

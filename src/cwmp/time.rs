@@ -70,7 +70,13 @@ impl DateTime {
                 i += 1;
             }
             let n = i - start;
-            if n == 0 || (end_of_day && b[start..i].iter().any(|&c| c != b'0')) {
+            if n == 0
+                || (end_of_day
+                    && b.get(start..i)
+                        .unwrap_or_default()
+                        .iter()
+                        .any(|&c| c != b'0'))
+            {
                 return None;
             }
             for _ in n..3 {

@@ -47,7 +47,9 @@ impl XsdType {
     }
 
     /// The `xsi:type` to emit. Always with the literal `xsd:` prefix because GenieACS compares
-    /// the whole string. Base64 uses the CWMP convention `xsd:base64` (what GenieACS knows).
+    /// the whole string. Base64 is `xsd:base64Binary`, the XML Schema type: the `xsd:base64`
+    /// some agents (and GenieACS's type list) use names no type, so the official schema rejects
+    /// it; GenieACS keeps an unknown type verbatim, so nothing breaks there. Both decode.
     pub fn xsi(self) -> &'static str {
         match self {
             Self::String | Self::Other => "xsd:string",
@@ -57,7 +59,7 @@ impl XsdType {
             Self::UnsignedLong => "xsd:unsignedLong",
             Self::Boolean => "xsd:boolean",
             Self::DateTime => "xsd:dateTime",
-            Self::Base64 => "xsd:base64",
+            Self::Base64 => "xsd:base64Binary",
             Self::HexBinary => "xsd:hexBinary",
             Self::Decimal => "xsd:decimal",
         }
@@ -206,6 +208,8 @@ mod tests {
         assert_eq!(XsdType::from_xsi("xs:int"), XsdType::Int);
         assert_eq!(XsdType::from_xsi("unsignedInt"), XsdType::UnsignedInt);
         assert_eq!(XsdType::from_xsi("xsd:base64Binary"), XsdType::Base64);
+        assert_eq!(XsdType::from_xsi("xsd:base64"), XsdType::Base64);
+        assert_eq!(XsdType::Base64.xsi(), "xsd:base64Binary");
         assert_eq!(XsdType::from_xsi("cwmp:IPAddress"), XsdType::Other);
         assert_eq!(XsdType::Other.xsi(), "xsd:string");
         assert_eq!(XsdType::from_tr106("IPAddress"), None);

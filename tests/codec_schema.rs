@@ -1,0 +1,182 @@
+//! Every envelope kind the codec encodes, checked against the official BBF schemas with
+//! `../shared/bbf/validate-cwmp` (xmllint). Set CPEFLEET_SKIP_SCHEMA=1 to skip where the
+//! validator or xmllint is not installed.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use cpefleet::cwmp::sample;
+use cpefleet::cwmp::{
+    decode_acs, decode_cpe, encode_acs, encode_cpe, AcsMessage, AcsRequest, CpeMessage,
+    CwmpVersion, Envelope, EventCode, EventStruct, Header, SetParameterAttributes,
+    SetParameterAttributesStruct,
+};
+
+fn validator() -> Option<PathBuf> {
+    if std::env::var("CPEFLEET_SKIP_SCHEMA").is_ok_and(|v| v == "1") {
+        return None;
+    }
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/bbf/validate-cwmp");
+    assert!(
+        script.is_file(),
+        "schema validator not found at {} (set CPEFLEET_SKIP_SCHEMA=1 to skip the schema check)",
+        script.display()
+    );
+    let xmllint = Command::new("xmllint").arg("--version").output();
+    assert!(
+        xmllint.is_ok_and(|o| o.status.success()),
+        "xmllint is not installed (apt-get install libxml2-utils, or set CPEFLEET_SKIP_SCHEMA=1)"
+    );
+    Some(script)
+}
+
+/// Writes each envelope to `dir` and validates them all in one validator run.
+fn validate(script: &Path, dir: &Path, files: &[(String, Vec<u8>)]) {
+    let mut paths = Vec::new();
+    for (label, bytes) in files {
+        let p = dir.join(format!("{label}.xml"));
+        std::fs::write(&p, bytes).expect("write envelope");
+        paths.push(p);
+    }
+    let out = Command::new(script)
+        .args(&paths)
+        .output()
+        .expect("run validate-cwmp");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let failures: Vec<&str> = stdout.lines().filter(|l| !l.ends_with(": ok")).collect();
+    assert!(
+        out.status.success() && failures.is_empty(),
+        "schema check failed:\n{}\n{}",
+        failures.join("\n"),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let ok = stdout.lines().filter(|l| l.ends_with(": ok")).count();
+    assert_eq!(ok, files.len(), "every file must be reported ok");
+}
+
+fn cpe_files() -> Vec<(String, Vec<u8>)> {
+    let mut files = Vec::new();
+    for v in CwmpVersion::ALL {
+        for (label, env) in sample::all_cpe(v) {
+            let mut buf = Vec::new();
+            encode_cpe(&env, &mut buf);
+            // The codec must read back what it wrote before the schema has its say.
+            decode_cpe(&buf).unwrap_or_else(|e| panic!("{label}: {e}"));
+            files.push((format!("cpe-{label}"), buf));
+        }
+    }
+    // One Inform carrying every event code at once, M codes with their CommandKeys, at 1.4.
+    let events = EventCode::STANDARD
+        .iter()
+        .map(|c| EventStruct::new(c.clone(), "ck"))
+        .collect();
+    let mut buf = Vec::new();
+    encode_cpe(&sample::inform(CwmpVersion::V1_4, events, 30), &mut buf);
+    files.push(("cpe-1.4-inform-every-code".into(), buf));
+    files
+}
+
+fn acs_files() -> Vec<(String, Vec<u8>)> {
+    let mut files = Vec::new();
+    for v in CwmpVersion::ALL {
+        for (label, env) in sample::all_acs(v) {
+            let mut buf = Vec::new();
+            encode_acs(&env, &mut buf);
+            decode_acs(&buf).unwrap_or_else(|e| panic!("{label}: {e}"));
+            files.push((format!("acs-{label}"), buf));
+        }
+    }
+    files
+}
+
+#[test]
+fn every_cpe_message_kind_is_schema_valid() {
+    let files = cpe_files();
+    // 5 versions x (Informs per event code + requests + responses + faults).
+    assert!(
+        files.len() > 300,
+        "only {} CPE envelopes generated",
+        files.len()
+    );
+    let Some(script) = validator() else { return };
+    let dir = tempfile::tempdir().expect("tempdir");
+    validate(&script, dir.path(), &files);
+}
+
+#[test]
+fn every_acs_message_kind_is_schema_valid() {
+    let files = acs_files();
+    assert!(
+        files.len() > 100,
+        "only {} ACS envelopes generated",
+        files.len()
+    );
+    let Some(script) = validator() else { return };
+    let dir = tempfile::tempdir().expect("tempdir");
+    validate(&script, dir.path(), &files);
+}
+
+/// GenieACS's empty `<Notification>` (NotificationChange false) is its dialect, not the schema's:
+/// the validator must reject it, which shows the check really looks at element content.
+#[test]
+fn genieacs_empty_notification_is_outside_the_schema() {
+    let Some(script) = validator() else { return };
+    let env = Envelope {
+        version: CwmpVersion::V1_0,
+        header: Header::with_id("1"),
+        body: AcsMessage::Request(AcsRequest::SetParameterAttributes(SetParameterAttributes {
+            parameter_list: vec![SetParameterAttributesStruct {
+                name: "InternetGatewayDevice.DeviceInfo.".into(),
+                notification_change: false,
+                notification: None,
+                access_list_change: false,
+                access_list: vec![],
+            }],
+        })),
+    };
+    let mut buf = Vec::new();
+    encode_acs(&env, &mut buf);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = dir.path().join("spa.xml");
+    std::fs::write(&p, &buf).expect("write");
+    let out = Command::new(&script)
+        .arg(&p)
+        .output()
+        .expect("run validate-cwmp");
+    assert!(
+        !out.status.success(),
+        "an empty Notification should not validate"
+    );
+    // And the codec still reads it back as "not changing".
+    let back = decode_acs(&buf).expect("decode");
+    assert_eq!(back.body, env.body);
+}
+
+#[test]
+fn cpe_never_emits_acs_only_headers_even_if_asked() {
+    let mut env = sample::inform(
+        CwmpVersion::V1_4,
+        vec![EventStruct::new(EventCode::Boot, "")],
+        3,
+    );
+    env.header.hold_requests = Some(true);
+    env.header.no_more_requests = Some(true);
+    env.header.use_cwmp_version = Some("1.4".into());
+    let mut buf = Vec::new();
+    encode_cpe(&env, &mut buf);
+    let text = String::from_utf8(buf.clone()).expect("utf8");
+    for banned in ["HoldRequests", "NoMoreRequests", "UseCWMPVersion"] {
+        assert!(!text.contains(banned), "{banned} emitted by a CPE");
+    }
+    let Some(script) = validator() else { return };
+    let dir = tempfile::tempdir().expect("tempdir");
+    validate(
+        &script,
+        dir.path(),
+        &[("inform-with-stray-headers".into(), buf)],
+    );
+    // A decoded 1.4 Inform keeps its negotiated version.
+    let back = decode_cpe(text.as_bytes()).expect("decode");
+    assert_eq!(back.version, CwmpVersion::V1_4);
+    assert!(matches!(back.body, CpeMessage::Request(_)));
+}
