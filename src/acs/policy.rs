@@ -869,10 +869,10 @@ impl PolicySpec {
                             }
                         }
                     }
-                    RpcSpec::SetParameterAttributes(l) => {
-                        if l.iter().any(|a| a.notification.is_some_and(|n| n > 6)) {
-                            return bad(format!("task {:?}: notification is 0..=6", t.name));
-                        }
+                    RpcSpec::SetParameterAttributes(l)
+                        if l.iter().any(|a| a.notification.is_some_and(|n| n > 6)) =>
+                    {
+                        return bad(format!("task {:?}: notification is 0..=6", t.name));
                     }
                     RpcSpec::ScheduleInform(s) if s.delay_seconds == 0 => {
                         return bad(format!(
@@ -889,16 +889,16 @@ impl PolicySpec {
             if files.contains(w.file.as_str()) {
                 return bad(format!("firmware_wave.file {:?} is also in files:", w.file));
             }
-            if !share_ok(w.share) || !(w.rate > 0.0 && w.rate.is_finite()) || w.start_after < 0.0 {
+            if !share_ok(w.share) || !positive(w.rate) || w.start_after < 0.0 {
                 return bad("firmware_wave: share 0..=100, rate > 0, start_after >= 0".into());
             }
         }
         if let Some(c) = &self.connection_requests {
             if !share_ok(c.share)
-                || !(c.rate > 0.0 && c.rate.is_finite())
+                || !positive(c.rate)
                 || c.start_after < 0.0
                 || c.interval < 0.0
-                || !(c.timeout > 0.0 && c.timeout <= 60.0)
+                || !(positive(c.timeout) && c.timeout <= 60.0)
                 || c.max_in_flight == 0
             {
                 return bad("connection_requests: share 0..=100, rate > 0, start_after >= 0, interval >= 0, timeout in (0, 60], max_in_flight > 0".into());
@@ -909,6 +909,10 @@ impl PolicySpec {
         }
         Ok(())
     }
+}
+
+fn positive(x: f64) -> bool {
+    x > 0.0 && x.is_finite()
 }
 
 fn check_file(name: &str, size: &Size) -> Result<(), PolicyError> {

@@ -33,7 +33,7 @@ pub const ACS_METHODS: [&str; 3] = ["Inform", "GetRPCMethods", "TransferComplete
 #[derive(Debug, Clone, PartialEq)]
 pub enum Reply {
     /// 200 with this envelope; the session goes on.
-    Send(Envelope<AcsMessage>),
+    Send(Box<Envelope<AcsMessage>>),
     /// 204 No Content + `Connection: close`: the session is over.
     End(SessionOutcome),
     /// 400 with this short text + `Connection: close`: the session is over.
@@ -446,7 +446,7 @@ impl AcsSession {
     pub fn on_unknown_request(&mut self, id: Option<String>, now_ms: i64) -> Reply {
         self.now_ms = now_ms;
         if self.phase == Phase::CpeRequests {
-            Reply::Send(fault_reply(self.version, id, 8000))
+            Reply::Send(Box::new(fault_reply(self.version, id, 8000)))
         } else {
             self.bad_state()
         }
@@ -478,14 +478,14 @@ impl AcsSession {
     }
 
     fn reply(&self, id: Option<String>, body: AcsResponse) -> Reply {
-        Reply::Send(Envelope::new(
+        Reply::Send(Box::new(Envelope::new(
             self.version,
             Header {
                 id,
                 ..Header::default()
             },
             AcsMessage::Response(body),
-        ))
+        )))
     }
 
     fn cpe_request(&mut self, id: Option<String>, req: CpeRequest) -> Reply {
@@ -508,7 +508,7 @@ impl AcsSession {
                     method_list: ACS_METHODS.iter().map(|m| m.to_string()).collect(),
                 }),
             ),
-            _ => Reply::Send(fault_reply(self.version, id, 8000)),
+            _ => Reply::Send(Box::new(fault_reply(self.version, id, 8000))),
         }
     }
 
@@ -601,11 +601,11 @@ impl AcsSession {
             command_key,
             origin,
         });
-        Reply::Send(Envelope::new(
+        Reply::Send(Box::new(Envelope::new(
             self.version,
             Header::with_id(id),
             AcsMessage::Request(req),
-        ))
+        )))
     }
 
     fn check(&mut self, id: Option<&str>, response: &str) -> Result<Outstanding, Reply> {

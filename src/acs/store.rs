@@ -8,7 +8,7 @@
 //! `GET /status` and `GET /status/devices/<id>` serve.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::hash::{BuildHasher, Hash, Hasher};
+use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
 use std::sync::Mutex;
 use std::time::Instant;
@@ -429,9 +429,8 @@ impl Store {
     }
 
     fn shard(&self, id: &str) -> Option<&Mutex<HashMap<String, DeviceRecord>>> {
-        let mut h = self.hasher.build_hasher();
-        id.hash(&mut h);
-        self.shards.get((h.finish() as usize) % SHARDS)
+        let h = self.hasher.hash_one(id);
+        self.shards.get((h as usize) % SHARDS)
     }
 
     // ---- counters -----------------------------------------------------------------------
