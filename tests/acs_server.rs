@@ -831,6 +831,24 @@ async fn digest_auth_challenge_then_success_on_the_same_socket() {
     // The rest of the connection is not challenged.
     assert_eq!(c.post("", Some(&cookie), &[]).await.status, 204);
 
+    // The nonce is stateless (time + MAC): an answer on another connection is accepted too,
+    // and a session continuing on a new connection is challenged again, like GenieACS.
+    let mut c = acs.conn().await;
+    let ch = c
+        .post(&body, None, &[])
+        .await
+        .header("www-authenticate")
+        .unwrap()
+        .to_string();
+    let auth = digest_answer(&ch, "cpe", "secret");
+    let mut other = acs.conn().await;
+    let r = other.post(&body, None, &[("Authorization", &auth)]).await;
+    assert_eq!(r.status, 200);
+    let cookie = r.cookie();
+    let r = acs.conn().await.post("", Some(&cookie), &[]).await;
+    assert_eq!(r.status, 401);
+    assert!(r.header("www-authenticate").is_some());
+
     // Wrong password: 401 without a challenge, connection closed.
     let mut c = acs.conn().await;
     let r = c.post(&body, None, &[]).await;
@@ -843,7 +861,7 @@ async fn digest_auth_challenge_then_success_on_the_same_socket() {
     assert!(c.closed_by_server().await);
     let s = acs.handle.status();
     assert_eq!(s.rejected["auth_failed"], 1);
-    assert_eq!(s.sessions.started, 1);
+    assert_eq!(s.sessions.started, 2);
 }
 
 #[tokio::test]
@@ -1685,4 +1703,36 @@ async fn responses_to_acs_requests_are_counted() {
     let d = acs.handle.device(&format!("{DEV}Z1")).unwrap();
     let fr = d.tasks.iter().find(|t| t.rpc == "FactoryReset").unwrap();
     assert_eq!((fr.result, fr.fault_code), ("fault", Some(9001)));
+}
+
+#[tokio::test]
+async fn many_parallel_sessions_all_complete_and_are_counted() {
+    let acs = Arc::new(Acs::null().await);
+    let mut tasks = Vec::new();
+    for i in 0..100 {
+        let acs = acs.clone();
+        tasks.push(tokio::spawn(async move {
+            for j in 0..5 {
+                let mut c = acs.conn().await;
+                let r = c
+                    .post(
+                        &inform(NS10, &format!("M{i}-{j}"), &["2 PERIODIC"]),
+                        None,
+                        &[],
+                    )
+                    .await;
+                assert_eq!(r.status, 200);
+                let r = c.post("", Some(&r.cookie()), &[]).await;
+                assert_eq!(r.status, 204);
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.expect("session task");
+    }
+    let s = acs.handle.status();
+    assert_eq!(s.sessions.started, 500);
+    assert_eq!(s.sessions.ended["completed"], 500);
+    assert_eq!(s.sessions.active, 0);
+    assert_eq!(s.cpe_requests["Inform"], 500);
 }

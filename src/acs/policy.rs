@@ -1332,6 +1332,34 @@ tasks:
     }
 
     #[test]
+    fn shipped_example_policies_parse() {
+        for (name, text) in [
+            (
+                "provisioning",
+                include_str!("../../scenarios/policies/provisioning.yaml"),
+            ),
+            (
+                "firmware-wave",
+                include_str!("../../scenarios/policies/firmware-wave.yaml"),
+            ),
+        ] {
+            let p = Policy::parse(text).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let spec = p.spec().expect("rules");
+            assert!(spec.bootstrap.is_some(), "{name}");
+            assert!(spec.connection_requests.is_some(), "{name}");
+        }
+        let wave =
+            Policy::parse(include_str!("../../scenarios/policies/firmware-wave.yaml")).unwrap();
+        assert_eq!(
+            wave.files(),
+            vec![
+                ("config-v2.cfg".to_string(), 2048),
+                ("fw-2.0.bin".to_string(), 8 << 20)
+            ]
+        );
+    }
+
+    #[test]
     fn sizes_parse() {
         assert_eq!(parse_size("4096"), Some(4096));
         assert_eq!(parse_size("4MiB"), Some(4 << 20));
