@@ -919,6 +919,26 @@ async fn idle_sessions_expire() {
     assert_eq!(r.status, 200);
 }
 
+#[tokio::test]
+async fn a_cwmp_1_3_session_timeout_header_is_honoured() {
+    let mut cfg = AcsConfig::new(loopback(), Policy::Null);
+    cfg.session_timeout = Duration::from_millis(300);
+    let acs = Acs::start(cfg).await;
+    let hdr = "<cwmp:SessionTimeout soap-env:mustUnderstand=\"0\">5</cwmp:SessionTimeout>";
+    let mut c = acs.conn().await;
+    let r = c
+        .post(
+            &inform_with(NS12, hdr, "ST1", &["2 PERIODIC"], &[]),
+            None,
+            &[],
+        )
+        .await;
+    let cookie = r.cookie();
+    tokio::time::sleep(Duration::from_millis(900)).await;
+    // Past the ACS's own 300 ms, within the CPE's 5 s.
+    assert_eq!(c.post("", Some(&cookie), &[]).await.status, 204);
+}
+
 // ---- a small TR-181 CPE for the provisioning policy ------------------------------------------
 
 /// name -> (value, xsd type, writable)

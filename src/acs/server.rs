@@ -56,6 +56,9 @@ const NONCE_TTL_S: u64 = 300;
 /// Challenges answered on one connection before it is closed.
 const MAX_CHALLENGES: u32 = 3;
 const REALM: &str = "cpefleet";
+/// Bounds on a CPE's SessionTimeout header (CWMP 1.3+).
+const MIN_CPE_TIMEOUT_S: u64 = 5;
+const MAX_CPE_TIMEOUT_S: u64 = 300;
 const SERVER: &str = concat!("cpefleet/", env!("CARGO_PKG_VERSION"));
 
 /// How to run the ACS.
@@ -320,6 +323,9 @@ struct Entry {
     last_seen: Instant,
     /// The Inform used the non-standard `cwmp-1-3` namespace: echo it, like GenieACS.
     ns13: bool,
+    /// Idle time after which the session is dropped: the ACS's default, or the 1.3+ CPE's
+    /// SessionTimeout header (bounded).
+    timeout: Duration,
 }
 
 /// Sessions by cookie, sharded so parallel sessions rarely share a lock.
@@ -344,12 +350,12 @@ impl Sessions {
         self.shards.get((cookie % SESSION_SHARDS as u64) as usize)
     }
 
-    fn is_live(&self, cookie: u64, now: Instant, timeout: Duration) -> bool {
+    fn is_live(&self, cookie: u64, now: Instant) -> bool {
         self.shard(cookie)
             .and_then(|s| s.lock().ok())
             .is_some_and(|m| {
                 m.get(&cookie)
-                    .is_some_and(|e| now.duration_since(e.last_seen) < timeout)
+                    .is_some_and(|e| now.duration_since(e.last_seen) < e.timeout)
             })
     }
 
@@ -398,12 +404,11 @@ impl Sessions {
         &self,
         cookie: u64,
         now: Instant,
-        timeout: Duration,
         f: impl FnOnce(&mut Entry) -> T,
     ) -> Option<(T, Option<Entry>)> {
         let mut m = self.shard(cookie)?.lock().ok()?;
         let e = m.get_mut(&cookie)?;
-        if now.duration_since(e.last_seen) >= timeout {
+        if now.duration_since(e.last_seen) >= e.timeout {
             return None;
         }
         e.last_seen = now;
@@ -417,14 +422,14 @@ impl Sessions {
         Some((out, removed))
     }
 
-    /// Removes sessions idle for `timeout` (all of them when `all`).
-    fn expire(&self, now: Instant, timeout: Duration, all: bool) -> Vec<Entry> {
+    /// Removes sessions idle past their timeout (all of them when `all`).
+    fn expire(&self, now: Instant, all: bool) -> Vec<Entry> {
         let mut out = Vec::new();
         for s in &self.shards {
             if let Ok(mut m) = s.lock() {
                 let dead: Vec<u64> = m
                     .iter()
-                    .filter(|(_, e)| all || now.duration_since(e.last_seen) >= timeout)
+                    .filter(|(_, e)| all || now.duration_since(e.last_seen) >= e.timeout)
                     .map(|(k, _)| *k)
                     .collect();
                 for k in dead {
@@ -501,17 +506,14 @@ async fn sweep_loop(shared: Arc<Shared>, cancel: CancellationToken) {
     loop {
         tokio::select! {
             _ = cancel.cancelled() => {
-                for e in shared.sessions.expire(Instant::now(), shared.session_timeout, true) {
+                for e in shared.sessions.expire(Instant::now(), true) {
                     finish(&shared, e, SessionOutcome::Shutdown);
                 }
                 return;
             }
             _ = tokio::time::sleep(period) => {}
         }
-        for e in shared
-            .sessions
-            .expire(Instant::now(), shared.session_timeout, false)
-        {
+        for e in shared.sessions.expire(Instant::now(), false) {
             finish(&shared, e, SessionOutcome::Timeout);
         }
     }
@@ -721,7 +723,7 @@ async fn handle(shared: &Shared, conn: &ConnState, req: Request<Incoming>) -> Re
     }
     let now = Instant::now();
     let cookie = session_cookie(req.headers());
-    let live = cookie.filter(|c| shared.sessions.is_live(*c, now, shared.session_timeout));
+    let live = cookie.filter(|c| shared.sessions.is_live(*c, now));
     // A slot for the session this request may open; only requests outside a session are
     // refused when the ACS is full, so running sessions finish.
     let reserved = live.is_none();
@@ -929,26 +931,24 @@ fn in_session(shared: &Shared, cookie: u64, now: Instant, body: &[u8]) -> Resp {
     if let Some(Ok(env)) = &decoded {
         count_cpe(store, &env.body);
     }
-    let stepped = shared
-        .sessions
-        .step(cookie, now, shared.session_timeout, |e| {
-            let answer = match decoded {
-                None => Answer::Reply(e.session.on_empty(now_ms)),
-                Some(Ok(env)) => Answer::Reply(e.session.on_message(env, now_ms)),
-                Some(Err(DecodeError::UnknownRpc { .. } | DecodeError::Direction { .. })) => {
-                    Answer::Reply(e.session.on_unknown_request(sniff_id(body), now_ms))
-                }
-                Some(Err(DecodeError::Version { .. })) => {
-                    e.session.on_malformed(now_ms);
-                    Answer::Version
-                }
-                Some(Err(err)) => {
-                    e.session.on_malformed(now_ms);
-                    Answer::Malformed(short(&err))
-                }
-            };
-            (answer, e.ns13)
-        });
+    let stepped = shared.sessions.step(cookie, now, |e| {
+        let answer = match decoded {
+            None => Answer::Reply(e.session.on_empty(now_ms)),
+            Some(Ok(env)) => Answer::Reply(e.session.on_message(env, now_ms)),
+            Some(Err(DecodeError::UnknownRpc { .. } | DecodeError::Direction { .. })) => {
+                Answer::Reply(e.session.on_unknown_request(sniff_id(body), now_ms))
+            }
+            Some(Err(DecodeError::Version { .. })) => {
+                e.session.on_malformed(now_ms);
+                Answer::Version
+            }
+            Some(Err(err)) => {
+                e.session.on_malformed(now_ms);
+                Answer::Malformed(short(&err))
+            }
+        };
+        (answer, e.ns13)
+    });
     let Some(((answer, ns13), removed)) = stepped else {
         // Expired between the check and now.
         store.rejected("invalid_session");
@@ -1068,10 +1068,14 @@ fn new_session(shared: &Shared, now: Instant, host: Option<&str>, body: &[u8]) -
     let session = AcsSession::new(version, now_ms, plan);
     let response = session::inform_response(version, &header, use_version);
     let out = encode(store, &response, ns13);
+    let timeout = header.session_timeout.map_or(shared.session_timeout, |s| {
+        Duration::from_secs(u64::from(s).clamp(MIN_CPE_TIMEOUT_S, MAX_CPE_TIMEOUT_S))
+    });
     let cookie = shared.sessions.insert(Entry {
         session,
         last_seen: now,
         ns13,
+        timeout,
     });
     store.session_started();
     soap(out, Some(cookie), false)

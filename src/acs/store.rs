@@ -778,7 +778,7 @@ pub struct StatusSnapshot {
     pub sessions: SessionCounts,
     /// ACS requests sent, by RPC name.
     pub rpcs_sent: BTreeMap<String, u64>,
-    /// ACS requests answered without fault, by request name.
+    /// CPE responses (not faults) received, by the name of the request they answer.
     pub responses_ok: BTreeMap<String, u64>,
     /// CPE requests received, by name.
     pub cpe_requests: BTreeMap<String, u64>,
