@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::acs::{self, AcsConfig, Policy};
 use crate::cwmp::{CwmpVersion, DateTime};
 use crate::fleet::{self, RunOptions, TraceSpec};
 use crate::import;
@@ -34,6 +35,8 @@ pub enum Command {
     Run(RunArgs),
     /// Validate a scenario and print its fleet, phase timeline and memory estimate.
     Check(CheckArgs),
+    /// Run the embedded ACS on its own (for any CPE, not only cpefleet's).
+    Acs(AcsArgs),
     /// Print what device N of a template would send: its Inform, or its answer to a request.
     Render(RenderArgs),
     /// Work with data-model templates.
@@ -102,6 +105,27 @@ pub struct RunArgs {
     /// No progress lines.
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AcsArgs {
+    /// Address to listen on (the status endpoint is /status on the same port).
+    #[arg(long, default_value = "127.0.0.1:7547")]
+    pub listen: std::net::SocketAddr,
+    /// "null" (InformResponse then 204, as fast as possible) or a policy file.
+    #[arg(long, default_value = "null")]
+    pub policy: String,
+    /// Require CPEs to authenticate (Digest) with these credentials.
+    #[arg(long, requires = "password")]
+    pub username: Option<String>,
+    #[arg(long, requires = "username")]
+    pub password: Option<String>,
+    /// New sessions beyond this many at once get 503 with Retry-After.
+    #[arg(long)]
+    pub max_sessions: Option<usize>,
+    /// The file server's address (default: the ACS's IP, any port).
+    #[arg(long)]
+    pub files_listen: Option<std::net::SocketAddr>,
 }
 
 #[derive(Debug, Args)]
@@ -197,6 +221,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
         Command::Run(a) => run_cmd(a),
         Command::Check(a) => check_cmd(a),
+        Command::Acs(a) => acs_cmd(a),
         Command::Render(a) => render_cmd(a),
         Command::Template(TemplateCommand::Import(a)) => import_cmd(a),
         Command::Template(TemplateCommand::Check { template }) => template_check(&template),
@@ -315,12 +340,22 @@ fn run_cmd(a: RunArgs) -> anyhow::Result<i32> {
     let rt = runtime()?;
     rt.block_on(async move {
         let cancel = crate::shutdown::install();
-        let acs_url = match &s.acs.url {
-            Some(u) => u.clone(),
-            None => anyhow::bail!(InputError(format!(
-                "{}: no ACS URL (acs.url or --acs) and the embedded ACS is not available in this build",
-                a.scenario.display()
-            ))),
+        // No ACS URL: the embedded ACS, in this process, on loopback.
+        let embedded = match &s.acs.url {
+            Some(_) => None,
+            None => {
+                let policy = match &s.acs.policy {
+                    Some(p) => Policy::load(p).map_err(|e| InputError(e.to_string()))?,
+                    None => Policy::from_arg("null").map_err(|e| InputError(e.to_string()))?,
+                };
+                let cfg = AcsConfig::new(std::net::SocketAddr::from(([127, 0, 0, 1], 0)), policy);
+                Some(acs::start(cfg, cancel.child_token()).await?)
+            }
+        };
+        let acs_url = match (&s.acs.url, &embedded) {
+            (Some(u), _) => u.clone(),
+            (None, Some(h)) => h.url(),
+            (None, None) => unreachable!("started above"),
         };
         let live = std::sync::Arc::new(fleet::stats::Live::default());
         let opts = RunOptions {
@@ -336,8 +371,26 @@ fn run_cmd(a: RunArgs) -> anyhow::Result<i32> {
             p.abort();
         }
         print!("{}", crate::report::text(&result, &s.name));
+        let acs_status = embedded.as_ref().map(|h| h.status());
+        if let Some(st) = &acs_status {
+            let ended: Vec<String> = st
+                .sessions
+                .ended
+                .iter()
+                .map(|(k, v)| format!("{k}: {v}"))
+                .collect();
+            println!(
+                "embedded ACS: {} sessions ({}), {} devices known",
+                st.sessions.started,
+                ended.join(", "),
+                st.devices.known
+            );
+        }
         if let Some(path) = &a.report_json {
-            let doc = crate::report::json(&result, &s.name);
+            let mut doc = crate::report::json(&result, &s.name);
+            if let Some(st) = &acs_status {
+                doc["embedded_acs"] = serde_json::to_value(st)?;
+            }
             std::fs::write(path, serde_json::to_string_pretty(&doc)?)?;
             eprintln!("report written to {}", path.display());
         }
@@ -496,4 +549,27 @@ fn check_cmd(a: CheckArgs) -> anyhow::Result<i32> {
         total as f64 / (1024.0 * 1024.0)
     );
     Ok(0)
+}
+
+fn acs_cmd(a: AcsArgs) -> anyhow::Result<i32> {
+    let policy = Policy::from_arg(&a.policy).map_err(|e| InputError(format!("--policy: {e}")))?;
+    let rt = runtime()?;
+    rt.block_on(async move {
+        let cancel = crate::shutdown::install();
+        let mut cfg = AcsConfig::new(a.listen, policy);
+        cfg.auth = a.username.clone().zip(a.password.clone());
+        cfg.max_concurrent_sessions = a.max_sessions;
+        cfg.file_server_listen = a.files_listen;
+        let handle = acs::start(cfg, cancel.clone()).await?;
+        eprintln!(
+            "cpefleet ACS listening on {} (status: {}status, files: {})",
+            handle.url(),
+            handle.url(),
+            handle.file_server_url()
+        );
+        cancel.cancelled().await;
+        let st = handle.status();
+        println!("{}", serde_json::to_string_pretty(&st)?);
+        Ok(0)
+    })
 }
