@@ -1,0 +1,164 @@
+//! The embedded ACS drives a real fleet over loopback through a device's whole managed life:
+//! bootstrap discovery and provisioning, a connection request, a firmware download from the
+//! ACS's file server with the reboot into the new version and its TransferComplete, and
+//! periodic informs. The ACS's own view (its status store) must end as expected.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Duration;
+
+use cpefleet::acs::{self, AcsConfig, Policy};
+use cpefleet::fleet::{self, RunOptions};
+use cpefleet::scenario::{Overrides, Scenario};
+use tokio_util::sync::CancellationToken;
+
+const POLICY: &str = r#"
+seed: interop
+bootstrap:
+  events: ["0 BOOTSTRAP"]
+  discover: true
+  next_level_depth: 1
+  gpv_batch: 32
+  connection_request_credentials: true
+  periodic_inform: { enable: true, interval: 300 }
+firmware_wave:
+  file: fw-2.0.bin
+  size: 64KiB
+  file_type: "1 Firmware Upgrade Image"
+  share: 100
+  rate: 50
+  start_after: 2
+  events: ["6 CONNECTION REQUEST"]
+  skip_version: "2.0"
+connection_requests:
+  rate: 50
+  share: 100
+  start_after: 2
+  interval: 0
+  timeout: 2
+"#;
+
+const DEVICES: usize = 8;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn embedded_acs_drives_the_fleet_through_a_managed_life() {
+    let dir = tempfile::tempdir().unwrap();
+    let template = Path::new(env!("CARGO_MANIFEST_DIR")).join("data-models/tr181-gateway.yaml");
+    let scenario = format!(
+        "name: interop
+seed: 4
+time_scale: 60
+duration: 14s
+fleet:
+  max_sessions: 64
+  groups:
+    - name: gw
+      template: {}
+      count: {DEVICES}
+      reboot_time: 30s
+      downloads: {{ apply_delay: 5s }}
+phases:
+  - boot: {{ over: 1s }}
+  - steady: {{ for: 13s }}
+",
+        template.display()
+    );
+    let path = dir.path().join("interop.yaml");
+    std::fs::write(&path, &scenario).unwrap();
+    let s = Scenario::parse(&scenario, &path, &Overrides::default()).unwrap();
+
+    let cancel = CancellationToken::new();
+    let policy = Policy::parse(POLICY).unwrap();
+    let acs = acs::start(
+        AcsConfig::new(SocketAddr::from(([127, 0, 0, 1], 0)), policy),
+        cancel.clone(),
+    )
+    .await
+    .unwrap();
+    let opts = RunOptions {
+        shards: Some(2),
+        grace: Duration::from_secs(5),
+        ..RunOptions::default()
+    };
+    let result = fleet::run(&s, &acs.url(), &opts, cancel.child_token())
+        .await
+        .unwrap();
+
+    // The fleet's side: nothing failed, every kind of session happened.
+    let st = &result.stats;
+    assert_eq!(st.failed, 0, "{:?}", st.errors);
+    assert_eq!(st.started, st.succeeded + st.cancelled);
+    for event in [
+        "0 BOOTSTRAP",
+        "1 BOOT",
+        "6 CONNECTION REQUEST",
+        "7 TRANSFER COMPLETE",
+        "M Download",
+        "2 PERIODIC",
+    ] {
+        let n = st.events.get(event).copied().unwrap_or(0);
+        assert!(n >= DEVICES as u64, "{event}: {n} sessions");
+    }
+
+    // The ACS's side.
+    let status = acs.status();
+    assert_eq!(status.devices.known, DEVICES);
+    assert_eq!(
+        status.firmware_wave.succeeded, DEVICES as u64,
+        "{:?}",
+        status.firmware_wave
+    );
+    assert_eq!(status.firmware_wave.failed, 0);
+    assert_eq!(acs.files().download_count(), DEVICES as u64);
+    for i in 0..DEVICES {
+        let id = format!("00D09E-HGW181-CPF{i:08}");
+        let d = acs
+            .device(&id)
+            .unwrap_or_else(|| panic!("{id} unknown to the ACS"));
+        assert!(
+            d.tasks
+                .iter()
+                .any(|t| t.task == "discovery" && t.result == "ok"),
+            "{id}: discovery {:?}",
+            d.tasks
+        );
+        assert!(
+            d.parameters.len() > 1000,
+            "{id}: learnt {} values",
+            d.parameters.len()
+        );
+        assert_eq!(
+            d.cr_username.as_deref(),
+            Some(id.as_str()),
+            "CR credentials provisioned"
+        );
+        assert!(
+            d.connection_requests.ok >= 1,
+            "{id}: {:?}",
+            d.connection_requests
+        );
+        let fw = d.firmware.as_ref().expect("in the wave");
+        assert_eq!(fw.result, "ok", "{id}: {fw:?}");
+        let tc = d
+            .transfers
+            .iter()
+            .find(|t| t.command_key == fw.command_key)
+            .expect("TransferComplete matched by CommandKey");
+        assert_eq!(tc.fault_code, 0);
+        assert_eq!(
+            d.parameters
+                .get("Device.DeviceInfo.SoftwareVersion")
+                .map(|p| p.value.as_str()),
+            Some("2.0"),
+            "{id} rebooted into the new firmware"
+        );
+        assert_eq!(
+            d.parameters
+                .get("Device.ManagementServer.PeriodicInformInterval")
+                .map(|p| p.value.as_str()),
+            Some("300")
+        );
+        assert!(d.informs >= 4, "{id}: {} informs", d.informs);
+    }
+    cancel.cancel();
+}
