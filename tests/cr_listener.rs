@@ -11,9 +11,9 @@ use cpefleet::auth::Challenge;
 use cpefleet::cr::{
     self, CrAuth, CrAuthenticator, CrConfig, CrDevice, CrResult, CrRouter, CrStats,
 };
+use cpefleet::session::body::Body;
 use cpefleet::session::transport::{Connector, Endpoint};
 use http::Request;
-use http_body_util::Full;
 use tokio::net::TcpListener;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -71,12 +71,12 @@ async fn start(busy: bool) -> (String, Arc<Router>, Arc<CrStats>, CancellationTo
     (base, router, stats, cancel)
 }
 
-fn get(path: &str, authz: Option<&str>) -> Request<Full<Bytes>> {
+fn get(path: &str, authz: Option<&str>) -> Request<Body> {
     let mut b = Request::get(path).header("Host", "127.0.0.1");
     if let Some(a) = authz {
         b = b.header("Authorization", a);
     }
-    b.body(Full::new(Bytes::new())).unwrap()
+    b.body(Body::full(Bytes::new())).unwrap()
 }
 
 fn connector() -> Connector {

@@ -291,6 +291,7 @@ async fn replay(folder: &str, devices: &mut Devices) -> Vec<Outcome> {
             max_exchanges: 500,
             user_agent: "cpefleet-replay".into(),
             id_prefix: "cpe".into(),
+            impairments: Default::default(),
         };
         let report = run(&cfg, &mut dev, None).await;
         let ours: Vec<String> = acs.recorded().into_iter().map(|r| r.body).collect();

@@ -30,6 +30,7 @@ fn config(url: &str) -> SessionConfig {
         max_exchanges: 100,
         user_agent: "cpefleet-test".into(),
         id_prefix: "cpe".into(),
+        impairments: Default::default(),
     }
 }
 
@@ -331,4 +332,38 @@ async fn connection_refused_is_classified() {
     drop(listener);
     let report = run(&config(&url), &mut TestDevice::default(), None).await;
     assert_eq!(report.label(), "connect_refused");
+}
+
+#[tokio::test]
+async fn injected_reset_drops_the_session_after_the_inform_response() {
+    let acs = ScriptedAcs::start(vec![inform_response(NS10), Reply::end()]).await;
+    let mut cfg = config(&acs.url);
+    cfg.impairments.reset_rate = 1.0;
+    let mut dev = TestDevice::default();
+    let report = run(&cfg, &mut dev, None).await;
+    assert_eq!(report.label(), "injected_reset");
+    assert!(report.inform_acknowledged, "the Inform was delivered first");
+    assert_eq!(acs.recorded().len(), 1, "no empty POST after the reset");
+}
+
+#[tokio::test]
+async fn slow_bodies_arrive_whole_and_late() {
+    let acs = ScriptedAcs::start(vec![inform_response(NS10), Reply::end()]).await;
+    let mut cfg = config(&acs.url);
+    cfg.impairments.slow_body_rate = 1.0;
+    cfg.impairments.slow_chunk = 200;
+    cfg.impairments.slow_delay = Duration::from_millis(10);
+    let report = run(&cfg, &mut TestDevice::default(), None).await;
+    assert!(report.is_ok(), "{:?}", report.outcome);
+    let r = acs.recorded();
+    assert!(
+        r[0].body.contains("</soap-env:Envelope>"),
+        "the whole Inform arrived"
+    );
+    let pieces = r[0].body.len().div_ceil(200) as u32;
+    let inform_time = report.timings.inform().unwrap();
+    assert!(
+        inform_time >= Duration::from_millis(10) * (pieces - 1),
+        "{inform_time:?} for {pieces} pieces"
+    );
 }

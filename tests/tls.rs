@@ -91,6 +91,7 @@ fn config(url: &str, tls: Arc<rustls::ClientConfig>) -> SessionConfig {
         max_exchanges: 20,
         user_agent: "cpefleet-test".into(),
         id_prefix: "cpe".into(),
+        impairments: Default::default(),
     }
 }
 

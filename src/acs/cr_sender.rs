@@ -8,9 +8,9 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use crate::session::body::Body;
 use bytes::Bytes;
 use http::{header, Method, Request, StatusCode};
-use http_body_util::Full;
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
@@ -128,7 +128,7 @@ pub(crate) async fn run(
     }
 }
 
-fn get(ep: &Endpoint, authorization: Option<&str>) -> Option<Request<Full<Bytes>>> {
+fn get(ep: &Endpoint, authorization: Option<&str>) -> Option<Request<Body>> {
     let mut b = Request::builder()
         .method(Method::GET)
         .uri(ep.path.as_str())
@@ -137,7 +137,7 @@ fn get(ep: &Endpoint, authorization: Option<&str>) -> Option<Request<Full<Bytes>
     if let Some(a) = authorization {
         b = b.header(header::AUTHORIZATION, a);
     }
-    b.body(Full::new(Bytes::new())).ok()
+    b.body(Body::full(Bytes::new())).ok()
 }
 
 fn classify(e: &TransportError) -> &'static str {

@@ -62,6 +62,8 @@ pub struct GroupRt {
     pub download_failure_rate: f64,
     /// Real-time impairment added before each session.
     pub latency: Duration,
+    pub reset_rate: f64,
+    pub slow_body_rate: f64,
 }
 
 /// Everything shards share (immutable during the run).
@@ -280,6 +282,8 @@ pub async fn run(
             apply_delay: g.apply_delay,
             download_failure_rate: g.download_failure_rate,
             latency: g.latency,
+            reset_rate: g.reset_rate,
+            slow_body_rate: g.slow_body_rate,
         });
         first = first.saturating_add(g.count);
     }
@@ -420,6 +424,7 @@ pub async fn run(
             max_exchanges: 10_000,
             user_agent: concat!("cpefleet/", env!("CARGO_PKG_VERSION")).to_string(),
             id_prefix: String::new(),
+            impairments: Default::default(),
         },
         acs_username: s.acs.username.clone(),
         acs_password: s.acs.password.clone(),

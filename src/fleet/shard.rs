@@ -806,6 +806,7 @@ impl Shard {
     fn session_config(&mut self, slot: u32) -> SessionConfig {
         let g = &self.ctx.groups[self.slots[slot as usize].group as usize];
         let version = g.version;
+        let (g_reset, g_slow) = (g.reset_rate, g.slow_body_rate);
         let (user_pat, pass_pat) = (g.username.clone(), g.password.clone());
         let root = self.template(slot).root().to_string();
         let index = self.index_of(slot);
@@ -835,6 +836,14 @@ impl Shard {
             .or(self.ctx.acs_password.clone());
         let mut cfg = self.ctx.session.clone();
         cfg.version = version;
+        cfg.impairments = crate::session::Impairments {
+            reset_rate: g_reset,
+            slow_body_rate: g_slow,
+            // A slow link: 128 bytes every 100 ms (an Inform takes a few seconds to arrive).
+            slow_chunk: 128,
+            slow_delay: Duration::from_millis(100),
+            seed: plan::mix(self.ctx.seed ^ plan::mix(u64::from(index)) ^ self.session_seq),
+        };
         cfg.credentials = username.map(|u| (u, password.unwrap_or_default()));
         cfg.id_prefix = format!("{}-{}", id.serial_number, self.session_seq);
         if !self.ctx.source_addresses.is_empty() {

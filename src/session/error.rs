@@ -49,6 +49,9 @@ pub enum SessionError {
     TooManyExchanges(u32),
     #[error("session cancelled")]
     Cancelled,
+    /// An impairment the scenario asked for (not the ACS's fault).
+    #[error("injected {0}")]
+    Injected(&'static str),
 }
 
 impl SessionError {
@@ -77,6 +80,7 @@ impl SessionError {
             SessionError::SessionTimeout(_) => "session_timeout",
             SessionError::TooManyExchanges(_) => "too_many_exchanges",
             SessionError::Cancelled => "cancelled",
+            SessionError::Injected(_) => "injected_reset",
         }
     }
 

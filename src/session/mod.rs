@@ -5,6 +5,7 @@
 //! - `cookie`, `retry`, `tls`, `trace`: the pieces it uses;
 //! - `report`, `error`: what it returns.
 
+pub mod body;
 pub mod cookie;
 pub mod error;
 pub mod report;
@@ -17,4 +18,4 @@ pub mod transport;
 
 pub use error::SessionError;
 pub use report::{Exchange, SessionReport, Timings};
-pub use run::{run, SessionConfig, SessionDevice};
+pub use run::{run, Impairments, SessionConfig, SessionDevice};

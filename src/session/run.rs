@@ -10,10 +10,10 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
+use super::body::Body;
 use bytes::Bytes;
 use http::header::{HeaderValue, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, COOKIE, HOST};
 use http::{Request, StatusCode};
-use http_body_util::Full;
 use tokio::time::Instant;
 
 use crate::auth::{basic, Challenge, DigestChallenge};
@@ -65,6 +65,29 @@ pub struct SessionConfig {
     pub user_agent: String,
     /// Prefix of the CPE's own cwmp:IDs.
     pub id_prefix: String,
+    /// Injected network trouble (none by default).
+    pub impairments: Impairments,
+}
+
+/// Network trouble injected into a session, decided per session from a seed so a run is
+/// reproducible.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Impairments {
+    /// Share of sessions whose connection the CPE drops right after the InformResponse (the
+    /// ACS is left with a half-done session, as with a CPE losing its link).
+    pub reset_rate: f64,
+    /// Share of POSTs whose body is trickled: `slow_chunk` bytes every `slow_delay`.
+    pub slow_body_rate: f64,
+    pub slow_chunk: usize,
+    pub slow_delay: Duration,
+    /// Seed of this session's draws.
+    pub seed: u64,
+}
+
+impl Impairments {
+    pub fn is_none(&self) -> bool {
+        self.reset_rate <= 0.0 && self.slow_body_rate <= 0.0
+    }
 }
 
 const MAX_REDIRECTS: u8 = 5;
@@ -89,6 +112,7 @@ pub async fn run(
             connections: 0,
             deadline: started + cfg.session_timeout,
             trace,
+            posts: 0,
         },
         timings: Timings::default(),
         version: cfg.version,
@@ -188,6 +212,14 @@ impl Session<'_> {
         }
         self.inform_acknowledged = true;
         dev.inform_acknowledged();
+        let imp = self.http.cfg.impairments;
+        if imp.reset_rate > 0.0
+            && crate::scenario::plan::unit(imp.seed, 0x7e5e7, 0) < imp.reset_rate
+        {
+            // Injected: the link goes down after the InformResponse.
+            self.http.conn = None;
+            return Err(SessionError::Injected("reset"));
+        }
 
         // --- CPE requests, then the empty POST, then the ACS's requests ---
         loop {
@@ -371,6 +403,8 @@ struct Http<'a> {
     connections: u32,
     deadline: Instant,
     trace: Option<&'a mut Trace>,
+    /// POSTs made (numbers the impairment draws).
+    posts: u32,
 }
 
 impl Http<'_> {
@@ -409,7 +443,7 @@ impl Http<'_> {
         }
     }
 
-    fn request(&mut self, body: &Bytes, is_request: bool) -> Request<Full<Bytes>> {
+    fn request(&mut self, body: &Bytes, is_request: bool, slow: bool) -> Request<Body> {
         let uri = self.endpoint.path.clone();
         let mut b = Request::post(uri.as_str())
             .header(HOST, self.endpoint.authority())
@@ -430,8 +464,14 @@ impl Http<'_> {
                 b = b.header(COOKIE, v);
             }
         }
-        b.body(Full::new(body.clone()))
-            .unwrap_or_else(|_| Request::new(Full::new(body.clone())))
+        let imp = &self.cfg.impairments;
+        let payload = if slow {
+            Body::trickle(body.clone(), imp.slow_chunk.max(1), imp.slow_delay)
+        } else {
+            Body::full(body.clone())
+        };
+        b.body(payload)
+            .unwrap_or_else(|_| Request::new(Body::full(body.clone())))
     }
 
     /// POSTs `body`, handling reconnects, auth challenges and redirects; returns the final
@@ -455,7 +495,13 @@ impl Http<'_> {
                 challenged_on_this_conn = false;
             }
             let limit = self.cfg.exchange_timeout.min(self.deadline - now);
-            let req = self.request(&body, is_request);
+            self.posts += 1;
+            let imp = self.cfg.impairments;
+            let slow = imp.slow_body_rate > 0.0
+                && !body.is_empty()
+                && crate::scenario::plan::unit(imp.seed, 0x5104, u64::from(self.posts))
+                    < imp.slow_body_rate;
+            let req = self.request(&body, is_request, slow);
             if let Some(t) = self.trace.as_deref_mut() {
                 t.request(&req, &body);
             }

@@ -7,9 +7,9 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::Path;
 
+use super::body::Body;
 use bytes::Bytes;
 use http::Request;
-use http_body_util::Full;
 use tokio::time::Instant;
 
 use super::transport::Response;
@@ -49,7 +49,7 @@ impl Trace {
         self.write(&s);
     }
 
-    pub fn request(&mut self, req: &Request<Full<Bytes>>, body: &Bytes) {
+    pub fn request(&mut self, req: &Request<Body>, body: &Bytes) {
         let mut s = format!("# {} CPE -> ACS\n", self.stamp());
         s.push_str(&format!("{} {} HTTP/1.1\r\n", req.method(), req.uri()));
         for (k, v) in req.headers() {

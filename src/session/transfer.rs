@@ -6,10 +6,10 @@
 
 use std::time::Duration;
 
+use super::body::Body;
 use bytes::Bytes;
 use http::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, HOST};
 use http::{Method, Request};
-use http_body_util::Full;
 
 use crate::auth::{basic, Challenge};
 use crate::cwmp::{CwmpVersion, TransferCompleteFaultStruct};
@@ -182,12 +182,7 @@ fn unreachable_fault(e: &TransportError) -> TransferFault {
     TransferFault::new(9015, e.to_string())
 }
 
-fn request(
-    method: Method,
-    ep: &Endpoint,
-    authz: Option<&str>,
-    body: Bytes,
-) -> Request<Full<Bytes>> {
+fn request(method: Method, ep: &Endpoint, authz: Option<&str>, body: Bytes) -> Request<Body> {
     let mut b = Request::builder()
         .method(method.clone())
         .uri(ep.path.as_str())
@@ -201,8 +196,8 @@ fn request(
     if let Some(a) = authz {
         b = b.header(AUTHORIZATION, a);
     }
-    b.body(Full::new(body.clone()))
-        .unwrap_or_else(|_| Request::new(Full::new(body)))
+    b.body(Body::full(body.clone()))
+        .unwrap_or_else(|_| Request::new(Body::full(body)))
 }
 
 fn answer_challenge(

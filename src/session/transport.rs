@@ -15,7 +15,9 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http::{HeaderMap, Request, StatusCode, Uri};
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Limited};
+
+use super::body::Body;
 use hyper::client::conn::http1;
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -121,7 +123,7 @@ pub struct ConnectTimings {
 
 /// A live HTTP/1.1 connection.
 pub struct Connection {
-    sender: http1::SendRequest<Full<Bytes>>,
+    sender: http1::SendRequest<Body>,
     pub local_addr: Option<SocketAddr>,
     pub timings: ConnectTimings,
 }
@@ -272,7 +274,7 @@ impl Connection {
     /// Sends one request and reads the whole response within `limit` time and `max_body` bytes.
     pub async fn send(
         &mut self,
-        req: Request<Full<Bytes>>,
+        req: Request<Body>,
         limit: Duration,
         max_body: usize,
     ) -> Result<Response, TransportError> {
@@ -313,7 +315,7 @@ impl Connection {
     /// a firmware image must not live in memory per device). Returns (status, headers, bytes).
     pub async fn send_counting(
         &mut self,
-        req: Request<Full<Bytes>>,
+        req: Request<Body>,
         limit: Duration,
         max_body: u64,
     ) -> Result<(StatusCode, HeaderMap, u64), TransportError> {
