@@ -31,6 +31,8 @@ struct FakeRunner {
     took: Duration,
     /// Sessions fail (ACS answers 500) while this is true.
     fail: bool,
+    /// Sessions fail with 503 and this Retry-After.
+    overload: Option<Duration>,
 }
 
 impl FakeRunner {
@@ -40,6 +42,7 @@ impl FakeRunner {
             seen: Mutex::new(vec![]),
             took,
             fail,
+            overload: None,
         })
     }
     fn seen(&self) -> Vec<Seen> {
@@ -69,7 +72,11 @@ impl Runner for FakeRunner {
                 retry: inform.retry_count,
             });
             tokio::time::sleep(self.took).await;
-            let outcome = if self.fail {
+            let outcome = if let Some(ra) = self.overload {
+                Err(SessionError::Overloaded {
+                    retry_after: Some(ra),
+                })
+            } else if self.fail {
                 Err(SessionError::Status(500))
             } else {
                 cpe.inform_acknowledged();
@@ -406,5 +413,134 @@ fleet:
         .unwrap();
     assert_eq!(res.stats.started, 50, "the cap");
     assert_eq!(res.stats.cancelled, 50);
+    accounted(&res);
+}
+
+#[tokio::test(start_paused = true)]
+async fn retry_after_of_a_503_is_a_floor_on_the_next_attempt() {
+    let (_d, s) = scenario(
+        "name: overload
+seed: 9
+duration: 200s
+fleet:
+  max_sessions: 100
+  groups: [{ name: gw, template: TEMPLATE, count: 10 }]
+",
+    );
+    let r = Arc::new(FakeRunner {
+        t0: Instant::now(),
+        seen: Mutex::new(vec![]),
+        took: Duration::from_millis(10),
+        fail: false,
+        overload: Some(Duration::from_secs(60)),
+    });
+    let res = run(&s, r.clone()).await;
+    let seen = r.seen();
+    for dev in 0..10u32 {
+        let mine: Vec<&Seen> = seen.iter().filter(|x| x.index == dev).collect();
+        // The TR-069 wait would be 5-10 s; the ACS asked for 60 s.
+        for w in mine.windows(2) {
+            let gap = w[1].at_ms - w[0].at_ms;
+            assert!(gap >= 60_000, "device {dev}: retried after {gap} ms");
+        }
+        assert!(mine.len() >= 3, "device {dev}: {} attempts", mine.len());
+    }
+    assert_eq!(
+        res.stats.errors.get("http_503").copied(),
+        Some(res.stats.failed)
+    );
+    accounted(&res);
+}
+
+/// A connection request that arrives while the device is in a session is answered at once
+/// (200) and starts a new `6 CONNECTION REQUEST` session right after the current one
+/// (TR-069 §3.2.2). Real time: the request goes through the real listener with Digest.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connection_request_mid_session_starts_a_session_right_after() {
+    use cpefleet::auth::Challenge;
+    use cpefleet::session::body::Body;
+    use cpefleet::session::transport::{Connector, Endpoint};
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let (_d, s) = scenario(&format!(
+        "name: cr
+seed: 1
+duration: 3s
+fleet:
+  max_sessions: 10
+  connection_requests: {{ listen: \"127.0.0.1:{port}\", min_interval: 0s }}
+  groups: [{{ name: gw, template: TEMPLATE, count: 1, bootstrapped: true }}]
+"
+    ));
+    let r = FakeRunner::new(Duration::from_millis(1000), false);
+    let runner = r.clone();
+    let fleet_task = tokio::spawn(async move { run(&s, runner).await });
+
+    // Device 0's credentials, as the template generates them.
+    let t = cpefleet::model::Template::load(Path::new(&template())).unwrap();
+    let mut dev = cpefleet::device::Device::new(0);
+    let env = cpefleet::device::Env {
+        seed: 1,
+        now: cpefleet::cwmp::DateTime::from_unix_ms(0),
+        cr_url_base: "",
+    };
+    let v = cpefleet::device::DeviceView::new(&t, &mut dev, &env);
+    let user = v
+        .get("Device.ManagementServer.ConnectionRequestUsername")
+        .unwrap()
+        .value;
+    let pass = v
+        .get("Device.ManagementServer.ConnectionRequestPassword")
+        .unwrap()
+        .value;
+
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(r.seen().len(), 1, "the boot session is running");
+    let ep = Endpoint::parse(&format!("http://127.0.0.1:{port}/cr/0")).unwrap();
+    let c = Connector {
+        connect_timeout: Duration::from_secs(1),
+        tls: None,
+    };
+    let mut conn = c.connect(&ep, None).await.unwrap();
+    let get = |a: Option<String>| {
+        let mut b = http::Request::get("/cr/0").header("Host", ep.authority());
+        if let Some(a) = a {
+            b = b.header("Authorization", a);
+        }
+        b.body(Body::full(bytes::Bytes::new())).unwrap()
+    };
+    let t_cr = r.t0.elapsed();
+    let first = conn
+        .send(get(None), Duration::from_secs(1), 1024)
+        .await
+        .unwrap();
+    assert_eq!(first.status, 401);
+    let Ok(Some(Challenge::Digest(ch))) =
+        Challenge::parse(first.headers["www-authenticate"].to_str().unwrap())
+    else {
+        panic!("no digest challenge")
+    };
+    let a = ch.authorization(&user, &pass, "GET", "/cr/0", 1, "0123abcd");
+    let ok = conn
+        .send(get(Some(a)), Duration::from_secs(1), 1024)
+        .await
+        .unwrap();
+    assert_eq!(ok.status, 200, "answered at once, mid-session");
+    assert!(r.t0.elapsed() - t_cr < Duration::from_millis(500));
+
+    let res = fleet_task.await.unwrap();
+    let seen = r.seen();
+    assert!(seen.len() >= 2, "{seen:?}");
+    assert_eq!(seen[1].events, vec!["6 CONNECTION REQUEST".to_string()]);
+    assert!(
+        (1000..1300).contains(&seen[1].at_ms),
+        "started right after the first session: {} ms",
+        seen[1].at_ms
+    );
+    assert_eq!(res.cr.get(cpefleet::cr::CrResult::Accepted), 1);
     accounted(&res);
 }

@@ -125,3 +125,47 @@ fn invalid_scenarios_exit_2_with_their_location() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn trace_writes_the_full_exchanges_of_chosen_devices() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("trace");
+    let quickstart = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/quickstart.yaml");
+    let out = Command::new(bin())
+        .arg("run")
+        .arg(&quickstart)
+        .args([
+            "--devices",
+            "5",
+            "--duration",
+            "4s",
+            "--quiet",
+            "--trace",
+            "1-2",
+        ])
+        .arg(&trace)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut files: Vec<String> = std::fs::read_dir(&trace)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
+    files.sort();
+    assert!(!files.is_empty());
+    assert!(
+        files
+            .iter()
+            .all(|f| f.starts_with("device-1-") || f.starts_with("device-2-")),
+        "{files:?}"
+    );
+    let text = std::fs::read_to_string(trace.join(&files[0])).unwrap();
+    assert!(text.contains("POST /"), "{text}");
+    assert!(text.contains(":Inform>"), "the Inform body");
+    assert!(text.contains("InformResponse"), "the ACS's answer");
+    assert!(text.contains("HTTP/1.1 204"), "the end of the session");
+}

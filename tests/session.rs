@@ -367,3 +367,16 @@ async fn slow_bodies_arrive_whole_and_late() {
         "{inform_time:?} for {pieces} pieces"
     );
 }
+
+#[tokio::test]
+async fn basic_challenge_is_answered() {
+    let challenge = Reply::status(401).with_header("WWW-Authenticate", "Basic realm=\"acs\"");
+    let acs = ScriptedAcs::start(vec![challenge, inform_response(NS10), Reply::end()]).await;
+    let report = run(&config(&acs.url), &mut TestDevice::default(), None).await;
+    assert!(report.is_ok(), "{:?}", report.outcome);
+    let r = acs.recorded();
+    assert_eq!(
+        cpefleet::auth::basic::parse(r[1].header("Authorization").unwrap()),
+        Some(("cpe".to_string(), "secret".to_string()))
+    );
+}

@@ -82,6 +82,9 @@ struct Side {
     timers: Vec<(u64, Pending)>,
     cr_at: Option<Instant>,
     due_ms: Option<u64>,
+    /// Events that arrived while the device was checked out for a session (its Life is in
+    /// the session task): merged when it comes back, then a new session starts (R5.6).
+    held: Vec<EventCode>,
 }
 
 enum Pending {
@@ -620,6 +623,11 @@ impl Shard {
                 let s = &mut self.slots[slot as usize];
                 match s.state {
                     State::Off | State::Rebooting => {}
+                    State::InSession => {
+                        let side = self.side.entry(slot).or_default();
+                        side.held.push(EventCode::ConnectionRequest);
+                        side.cr_at = Some(at);
+                    }
                     _ => {
                         s.life.add(EventCode::ConnectionRequest);
                         self.side.entry(slot).or_default().cr_at = Some(at);
@@ -968,6 +976,11 @@ impl Shard {
             ..
         } = cpe;
         life.session_ended(ok);
+        if let Some(side) = self.side.get_mut(&slot) {
+            for e in side.held.drain(..) {
+                life.add(e);
+            }
+        }
         let s = &mut self.slots[slot as usize];
         s.device = device;
         s.life = life;
@@ -1283,6 +1296,10 @@ impl Shard {
             } else {
                 self.side.entry(slot).or_default().timers.push((at, apply));
             }
+        } else if self.slots[slot as usize].state == State::InSession {
+            // The device's Life is in the session task: apply when it comes back.
+            let now = self.now_ms();
+            self.side.entry(slot).or_default().timers.push((now, apply));
         } else {
             self.pending_fired(slot, apply);
             if self.slots[slot as usize].state == State::Idle {
