@@ -504,6 +504,7 @@ fleet:
     let c = Connector {
         connect_timeout: Duration::from_secs(1),
         tls: None,
+        tls_error: None,
     };
     let mut conn = c.connect(&ep, None).await.unwrap();
     let get = |a: Option<String>| {

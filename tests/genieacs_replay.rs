@@ -281,6 +281,7 @@ async fn replay(folder: &str, devices: &mut Devices) -> Vec<Outcome> {
             connector: Connector {
                 connect_timeout: Duration::from_secs(2),
                 tls: None,
+                tls_error: None,
             },
             local_addr: None,
             credentials: Some(("cpefleet".into(), "cpefleet-secret".into())),

@@ -20,6 +20,7 @@ fn config(url: &str) -> SessionConfig {
         connector: Connector {
             connect_timeout: Duration::from_secs(2),
             tls: None,
+            tls_error: None,
         },
         local_addr: None,
         credentials: Some(("cpe".into(), "secret".into())),

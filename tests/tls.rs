@@ -81,6 +81,7 @@ fn config(url: &str, tls: Arc<rustls::ClientConfig>) -> SessionConfig {
         connector: Connector {
             connect_timeout: Duration::from_secs(2),
             tls: Some(tls),
+            tls_error: None,
         },
         local_addr: None,
         credentials: None,
@@ -182,4 +183,61 @@ async fn mutual_tls_with_a_client_certificate() {
     .await;
     assert!(!report.is_ok());
     assert!(acs.recorded().is_empty());
+}
+
+/// A client certificate per device from a path pattern: the device with a certificate gets
+/// its session, the one without fails with its own label instead of connecting without one.
+#[tokio::test]
+async fn per_device_client_certificates_from_a_pattern() {
+    use cpefleet::fleet::{self, RunOptions};
+    use cpefleet::scenario::{Overrides, Scenario};
+
+    let p = pki();
+    std::fs::copy(
+        p.dir.path().join("client.pem"),
+        p.dir.path().join("CPF00000000.pem"),
+    )
+    .unwrap();
+    std::fs::copy(
+        p.dir.path().join("client.key"),
+        p.dir.path().join("CPF00000000.key"),
+    )
+    .unwrap();
+    let acs = ScriptedAcs::start_with(
+        vec![inform_response(NS10), Reply::end()],
+        Some(acceptor(&p, true)),
+    )
+    .await;
+    let template =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data-models/tr181-gateway.yaml");
+    let dir = p.dir.path().display().to_string();
+    let src = format!(
+        "name: mtls
+duration: 2s
+acs:
+  url: {}
+  tls: {{ ca_file: {dir}/ca.pem, client_cert: \"{dir}/{{serial}}.pem\", client_key: \"{dir}/{{serial}}.key\" }}
+fleet:
+  groups: [{{ name: gw, template: {}, count: 2, bootstrapped: true }}]
+",
+        acs.url,
+        template.display()
+    );
+    let path = p.dir.path().join("s.yaml");
+    std::fs::write(&path, &src).unwrap();
+    let s = Scenario::parse(&src, &path, &Overrides::default()).unwrap();
+    let r = fleet::run(
+        &s,
+        &acs.url,
+        &RunOptions {
+            shards: Some(1),
+            ..RunOptions::default()
+        },
+        tokio_util::sync::CancellationToken::new(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.stats.succeeded, 1, "{:?}", r.stats.errors);
+    assert_eq!(r.stats.errors.get("tls_client_cert").copied(), Some(1));
+    assert_eq!(acs.recorded().len(), 2, "only device 0 reached the ACS");
 }

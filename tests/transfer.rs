@@ -27,6 +27,7 @@ fn connector() -> Connector {
     Connector {
         connect_timeout: Duration::from_secs(2),
         tls: None,
+        tls_error: None,
     }
 }
 

@@ -175,6 +175,7 @@ pub async fn connection_request(
     let connector = Connector {
         connect_timeout: timeout,
         tls: None,
+        tls_error: None,
     };
     let mut conn = match connector.connect(&ep, None).await {
         Ok(c) => c,

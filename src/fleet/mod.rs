@@ -93,7 +93,15 @@ pub struct FleetCtx {
     pub transfer_limits: TransferLimits,
     pub trace: Option<TraceSpec>,
     pub runner: Arc<dyn runner::Runner>,
+    /// Per-device client certificates (mTLS): (certificate, key) path patterns.
+    pub client_cert_pattern: Option<(String, String)>,
+    pub tls_options: tls::TlsOptions,
+    /// Client configs built from per-device certificates, bounded (cleared when full).
+    pub cert_cache: std::sync::Mutex<std::collections::HashMap<String, Arc<rustls::ClientConfig>>>,
 }
+
+/// Most per-device TLS configs kept at once (each holds a parsed key).
+pub const CERT_CACHE: usize = 4096;
 
 /// `--trace SELECTOR DIR`: which devices' exchanges are written, and where.
 #[derive(Debug, Clone)]
@@ -294,16 +302,23 @@ pub async fn run(
     };
 
     // TLS for the ACS (and file servers).
+    // One client certificate for the fleet, or one per device from a path pattern.
+    let mut client_cert_pattern = None;
     let tls_cfg = match (&s.acs.client_cert, &s.acs.client_key) {
-        (Some(c), Some(k)) if !c.contains('{') => Some(tls::client_config(
+        (Some(c), Some(k)) if !c.contains('{') && !k.contains('{') => Some(tls::client_config(
             &s.acs.tls,
             Some((std::path::Path::new(c), std::path::Path::new(k))),
         )?),
+        (Some(c), Some(k)) => {
+            client_cert_pattern = Some((c.clone(), k.clone()));
+            Some(tls::client_config(&s.acs.tls, None)?)
+        }
         _ => Some(tls::client_config(&s.acs.tls, None)?),
     };
     let connector = Connector {
         connect_timeout: Duration::from_secs(10),
         tls: tls_cfg,
+        tls_error: None,
     };
     let endpoint = Endpoint::parse(acs_url).map_err(|e| FleetError::Url(e.to_string()))?;
 
@@ -443,6 +458,9 @@ pub async fn run(
             .runner
             .clone()
             .unwrap_or_else(|| Arc::new(runner::Network)),
+        client_cert_pattern,
+        tls_options: s.acs.tls.clone(),
+        cert_cache: Default::default(),
     });
 
     // Devices become plain data in their shards; `ready` is how long that takes (the

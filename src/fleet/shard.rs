@@ -854,11 +854,41 @@ impl Shard {
         };
         cfg.credentials = username.map(|u| (u, password.unwrap_or_default()));
         cfg.id_prefix = format!("{}-{}", id.serial_number, self.session_seq);
+        if let Some((cp, kp)) = &self.ctx.client_cert_pattern {
+            let (cert, key) = (expand(cp), expand(kp));
+            self.device_tls(&mut cfg, cert, key);
+        }
         if !self.ctx.source_addresses.is_empty() {
             let n = self.ctx.source_addresses.len();
             cfg.local_addr = Some(self.ctx.source_addresses[index as usize % n]);
         }
         cfg
+    }
+
+    /// The device's own client certificate (mTLS from a path pattern), cached.
+    fn device_tls(&self, cfg: &mut SessionConfig, cert: String, key: String) {
+        let Ok(mut cache) = self.ctx.cert_cache.lock() else {
+            return;
+        };
+        if let Some(c) = cache.get(&cert) {
+            cfg.connector.tls = Some(c.clone());
+            return;
+        }
+        match crate::session::tls::client_config(
+            &self.ctx.tls_options,
+            Some((std::path::Path::new(&cert), std::path::Path::new(&key))),
+        ) {
+            Ok(c) => {
+                if cache.len() >= super::CERT_CACHE {
+                    cache.clear();
+                }
+                cache.insert(cert, c.clone());
+                cfg.connector.tls = Some(c);
+            }
+            // The session fails with this (label tls_client_cert) instead of connecting
+            // without the device's certificate.
+            Err(e) => cfg.connector.tls_error = Some(e.to_string().into()),
+        }
     }
 
     fn start_session(&mut self, slot: u32) {

@@ -235,8 +235,17 @@ impl Validator<'_> {
                 ca_file: a.tls.ca_file.as_deref().map(|p| self.resolve(p)),
                 insecure: a.tls.insecure,
             },
-            client_cert: a.tls.client_cert.clone(),
-            client_key: a.tls.client_key.clone(),
+            // Relative to the scenario; may hold {serial}/{index}/{oui}/{product_class}.
+            client_cert: a
+                .tls
+                .client_cert
+                .as_deref()
+                .map(|p| self.resolve(p).display().to_string()),
+            client_key: a
+                .tls
+                .client_key
+                .as_deref()
+                .map(|p| self.resolve(p).display().to_string()),
             exchange_timeout: a.exchange_timeout.map_or(Duration::from_secs(30), |d| d.0),
             session_timeout: a.session_timeout.map_or(Duration::from_secs(300), |d| d.0),
         };

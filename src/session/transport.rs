@@ -103,6 +103,9 @@ pub struct Connector {
     /// TLS client configuration (roots, insecure switch, client certificate); `None` means an
     /// `https` URL is an error.
     pub tls: Option<Arc<rustls::ClientConfig>>,
+    /// Why this device's client certificate could not be loaded: an `https` connection then
+    /// fails with it rather than going out without the certificate.
+    pub tls_error: Option<Arc<str>>,
 }
 
 impl std::fmt::Debug for Connector {
@@ -110,6 +113,7 @@ impl std::fmt::Debug for Connector {
         f.debug_struct("Connector")
             .field("connect_timeout", &self.connect_timeout)
             .field("tls", &self.tls.is_some())
+            .field("tls_error", &self.tls_error)
             .finish()
     }
 }
@@ -151,6 +155,8 @@ pub enum TransportError {
     Tls(io::Error),
     #[error("https URL but TLS is not configured")]
     TlsNotConfigured,
+    #[error("client certificate: {0}")]
+    ClientCert(Arc<str>),
     #[error("HTTP error: {0}")]
     Http(#[from] hyper::Error),
     #[error("no response within {0:?}")]
@@ -173,6 +179,7 @@ impl TransportError {
             TransportError::ConnectTimeout => "connect_timeout",
             TransportError::Tls(_) => "tls",
             TransportError::TlsNotConfigured => "tls_not_configured",
+            TransportError::ClientCert(_) => "tls_client_cert",
             TransportError::Http(e) if e.is_incomplete_message() || ends_early(e) => {
                 "http_incomplete"
             }
@@ -230,6 +237,9 @@ impl Connector {
         let local_addr = stream.local_addr().ok();
         let tcp = started.elapsed();
         let (io, tls) = if ep.tls {
+            if let Some(e) = &self.tls_error {
+                return Err(TransportError::ClientCert(e.clone()));
+            }
             let cfg = self.tls.clone().ok_or(TransportError::TlsNotConfigured)?;
             let t0 = Instant::now();
             let name = rustls::pki_types::ServerName::try_from(ep.host.clone())
