@@ -381,3 +381,15 @@ async fn basic_challenge_is_answered() {
         Some(("cpe".to_string(), "secret".to_string()))
     );
 }
+
+/// Sessions leave from the source address the pool gives them (loopback aliases here), so one
+/// machine can open more sessions than one address's ephemeral ports allow.
+#[tokio::test]
+async fn sessions_bind_their_source_address() {
+    let acs = ScriptedAcs::start(vec![inform_response(NS10), Reply::end()]).await;
+    let mut cfg = config(&acs.url);
+    cfg.local_addr = Some("127.0.0.7".parse().unwrap());
+    let report = run(&cfg, &mut TestDevice::default(), None).await;
+    assert!(report.is_ok(), "{:?}", report.outcome);
+    assert_eq!(acs.recorded()[0].peer.ip().to_string(), "127.0.0.7");
+}

@@ -66,6 +66,8 @@ impl Reply {
 #[derive(Debug, Clone)]
 pub struct Recorded {
     pub connection: usize,
+    /// The CPE's address as the ACS saw it.
+    pub peer: std::net::SocketAddr,
     pub request_line: String,
     pub headers: Vec<(String, String)>,
     pub body: String,
@@ -112,17 +114,17 @@ impl ScriptedAcs {
         let rec = requests.clone();
         tokio::spawn(async move {
             let mut n = 0;
-            while let Ok((stream, _)) = listener.accept().await {
+            while let Ok((stream, peer)) = listener.accept().await {
                 n += 1;
                 let (script, rec) = (script.clone(), rec.clone());
                 match tls.clone() {
                     None => {
-                        tokio::spawn(serve(stream, n, script, rec));
+                        tokio::spawn(serve(stream, n, peer, script, rec));
                     }
                     Some(acceptor) => {
                         tokio::spawn(async move {
                             if let Ok(s) = acceptor.accept(stream).await {
-                                serve(s, n, script, rec).await;
+                                serve(s, n, peer, script, rec).await;
                             }
                         });
                     }
@@ -179,6 +181,7 @@ async fn read_request<S: AsyncRead + Unpin>(
 async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
     mut stream: S,
     conn: usize,
+    peer: std::net::SocketAddr,
     script: Arc<Mutex<std::vec::IntoIter<Reply>>>,
     rec: Arc<Mutex<Vec<Recorded>>>,
 ) {
@@ -187,6 +190,7 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
         let id = cwmp_id(&body).unwrap_or_default();
         rec.lock().unwrap().push(Recorded {
             connection: conn,
+            peer,
             request_line,
             headers,
             body,
