@@ -16,6 +16,11 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   fi
 fi
 
+# Kubernetes manifest validation, offline (the schemas ship inside the PyPI package).
+if ! command -v kubernetes-validate >/dev/null; then
+  python3 -m pip install --quiet --disable-pip-version-check kubernetes-validate
+fi
+
 cargo fmt --check
 cargo clippy --all-targets --locked -- -D warnings
 cargo test --all-targets --locked

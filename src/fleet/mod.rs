@@ -80,6 +80,8 @@ pub struct FleetCtx {
     /// This process's device range (all of them unless the run is sharded over processes).
     pub first: u32,
     pub count: u32,
+    /// Devices of the whole run (all processes).
+    pub total: u32,
     pub max_sessions: usize,
     pub session: SessionConfig,
     pub acs_username: Option<String>,
@@ -426,6 +428,7 @@ pub async fn run(
         shards,
         first,
         count,
+        total,
         max_sessions: s.max_sessions,
         session: SessionConfig {
             acs: endpoint,

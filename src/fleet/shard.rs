@@ -345,7 +345,10 @@ impl Shard {
 
     fn start_phase(&mut self, n: u64, start: u64, kind: &PhaseKind) {
         let seed = self.ctx.seed;
-        let shards = f64::from(self.ctx.shards.max(1));
+        // This shard's part of a fleet-wide rate: one of `shards` in this process, which itself
+        // holds `count` of the `total` devices when the run is split over processes.
+        let shards = f64::from(self.ctx.shards.max(1)) * f64::from(self.ctx.total.max(1))
+            / f64::from(self.ctx.count.max(1));
         let len = self
             .ctx
             .phases
