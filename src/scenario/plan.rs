@@ -61,13 +61,7 @@ impl PhaseKind {
     }
 }
 
-/// splitmix64: a fast, well-mixed hash of one word, the basis of every per-device choice.
-pub fn mix(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
+pub use crate::model::generate::mix;
 
 /// A uniform number in [0, 1) for (seed, stream, index): independent per phase (stream) and
 /// device (index), identical across runs with the same seed.
