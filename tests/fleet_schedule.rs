@@ -545,3 +545,53 @@ fleet:
     assert_eq!(res.cr.get(cpefleet::cr::CrResult::Accepted), 1);
     accounted(&res);
 }
+
+#[tokio::test(start_paused = true)]
+async fn steady_jitter_spreads_periodic_informs_within_bounds() {
+    let (_d, s) = scenario(
+        "name: jitter
+seed: 21
+time_scale: 60
+duration: 62s
+fleet:
+  max_sessions: 1000
+  groups: [{ name: gw, template: TEMPLATE, count: 50, periodic_interval: 300s, jitter: 20%, bootstrapped: true }]
+phases:
+  - boot: { over: 0s }
+  - steady: { for: 62s }
+",
+    );
+    let r = FakeRunner::new(Duration::from_millis(5), false);
+    let res = run(&s, r.clone()).await;
+    let seen = r.seen();
+    let mut gaps = Vec::new();
+    for dev in 0..50u32 {
+        let times: Vec<u64> = seen
+            .iter()
+            .filter(|x| x.index == dev && x.events == vec!["2 PERIODIC".to_string()])
+            .map(|x| x.at_ms)
+            .collect();
+        assert!(times.len() >= 9, "device {dev}: {} periodic", times.len());
+        // The first periodic of a device is 5 s after its boot plus its jitter (0-1 s).
+        assert!(
+            (5_000..=6_100).contains(&times[0]),
+            "device {dev} first at {}",
+            times[0]
+        );
+        gaps.extend(times.windows(2).map(|w| w[1] - w[0]));
+    }
+    // Interval 5 s real, jitter ±20 % of it between consecutive informs.
+    assert!(gaps.iter().all(|g| (3_900..=6_100).contains(g)), "{gaps:?}");
+    let min = gaps.iter().min().unwrap();
+    let max = gaps.iter().max().unwrap();
+    assert!(max - min > 1_000, "jitter spreads the fleet: {min}..{max}");
+    // Booted all at once, the devices do not inform in lock-step.
+    let first: std::collections::BTreeSet<u64> = seen
+        .iter()
+        .filter(|x| x.events == vec!["2 PERIODIC".to_string()])
+        .map(|x| x.at_ms / 100)
+        .take(50)
+        .collect();
+    assert!(first.len() > 5, "{first:?}");
+    accounted(&res);
+}
