@@ -1,0 +1,126 @@
+//! `cpefleet template import` and `template check` from the outside: a device dump and an
+//! official data model become templates that load, and bad inputs exit 2.
+
+use std::path::Path;
+use std::process::Command;
+
+fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_cpefleet")
+}
+
+fn shared(p: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared")
+        .join(p)
+        .display()
+        .to_string()
+}
+
+#[test]
+fn import_then_check_a_genieacs_dump_and_a_bbf_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv_out = dir.path().join("igd.yaml");
+    let out = Command::new(bin())
+        .args(["template", "import", "--from", "genieacs-csv"])
+        .arg(shared(
+            "genieacs-sim/data_model_202BC1-BM632w-8KA8WA1151100043.csv",
+        ))
+        .arg("-o")
+        .arg(&csv_out)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let check = Command::new(bin())
+        .args(["template", "check"])
+        .arg(&csv_out)
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    let text = String::from_utf8_lossy(&check.stdout);
+    assert!(text.contains("root InternetGatewayDevice."), "{text}");
+
+    let xml_out = dir.path().join("wifi.yaml");
+    let out = Command::new(bin())
+        .args(["template", "import", "--from", "bbf-xml"])
+        .arg(shared("bbf/data-models/tr-181-2-17-0-cwmp-full.xml"))
+        .args([
+            "--root",
+            "Device.",
+            "--include",
+            "Device.DeviceInfo.",
+            "--include",
+            "Device.ManagementServer.",
+            "--include",
+            "Device.WiFi.",
+        ])
+        .arg("-o")
+        .arg(&xml_out)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let check = Command::new(bin())
+        .args(["template", "check"])
+        .arg(&xml_out)
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    assert!(String::from_utf8_lossy(&check.stdout).contains("root Device."));
+    // It renders a schema-valid looking Inform for device 3.
+    let inform = Command::new(bin())
+        .arg("render")
+        .arg(&xml_out)
+        .args(["--index", "3"])
+        .output()
+        .unwrap();
+    assert!(
+        inform.status.success(),
+        "{}",
+        String::from_utf8_lossy(&inform.stderr)
+    );
+    assert!(String::from_utf8_lossy(&inform.stdout).contains("<cwmp:Inform>"));
+}
+
+#[test]
+fn bad_import_inputs_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(
+        &bad,
+        "Parameter,Object,Writable,Value,Value type\n\"unterminated,false,false,x,xsd:string\n",
+    )
+    .unwrap();
+    let out = Command::new(bin())
+        .args(["template", "import", "--from", "genieacs-csv"])
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("bad.csv"));
+    let out = Command::new(bin())
+        .args([
+            "template",
+            "import",
+            "--from",
+            "bbf-xml",
+            "/no/such/file.xml",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
