@@ -1006,7 +1006,10 @@ fn in_session(shared: &Shared, cookie: u64, now: Instant, body: &[u8]) -> Resp {
         Answer::Reply(Reply::Send(env)) => (
             soap(
                 encode(store, &env, ns13, shared.bad),
-                shared.bad.has(Misbehave::ChangeCookie).then(|| cookie ^ 1),
+                shared
+                    .bad
+                    .has(Misbehave::ChangeCookie)
+                    .then_some(cookie ^ 1),
                 false,
             ),
             None,

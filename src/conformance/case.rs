@@ -402,7 +402,7 @@ impl Cond {
             && cmp(o.ge, |n, b| n >= b)
             && o.contains.as_ref().is_none_or(|c| v.contains(&x(c)))
             && o.ends_with.as_ref().is_none_or(|c| v.ends_with(&x(c)))
-            && o.not_empty.is_none_or(|ne| ne == !v.is_empty())
+            && o.not_empty.is_none_or(|ne| ne != v.is_empty())
     }
 }
 

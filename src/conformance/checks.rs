@@ -124,6 +124,34 @@ impl CheckCounts {
     }
 }
 
+/// One session's pass/fail counts: small (40 bytes) because it rides in every session report.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SessionChecks {
+    pass: [u16; 10],
+    fail: [u16; 10],
+}
+
+impl SessionChecks {
+    pub fn record(&mut self, c: Check, pass: bool) {
+        let slot = if pass { &mut self.pass } else { &mut self.fail };
+        if let Some(n) = slot.get_mut(c.index()) {
+            *n = n.saturating_add(1);
+        }
+    }
+}
+
+impl CheckCounts {
+    /// Adds one session's counts.
+    pub fn add(&mut self, s: &SessionChecks) {
+        for (a, b) in self.pass.iter_mut().zip(s.pass.iter()) {
+            *a += u64::from(*b);
+        }
+        for (a, b) in self.fail.iter_mut().zip(s.fail.iter()) {
+            *a += u64::from(*b);
+        }
+    }
+}
+
 /// What the CPE's POST was.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Sent<'a> {

@@ -225,7 +225,9 @@ impl SessionDevice for Scripted {
 }
 
 /// The fields and parameters of an ACS request, as expectations name them.
-fn flatten(req: &AcsRequest) -> (Vec<(String, String)>, Vec<(String, String)>) {
+type Pairs = Vec<(String, String)>;
+
+fn flatten(req: &AcsRequest) -> (Pairs, Pairs) {
     let f = |k: &str, v: String| (k.to_string(), v);
     match req {
         AcsRequest::SetParameterValues(s) => (
@@ -614,7 +616,7 @@ impl Run<'_> {
             impairments: Default::default(),
         };
         let report = session::run(&cfg, &mut self.dev, None).await;
-        self.checks.merge(&report.checks);
+        self.checks.add(&report.checks);
         self.last_auth = report.auth;
         self.dev.cpe.life.session_ended(report.is_ok());
         let label = report.label();
@@ -711,12 +713,8 @@ impl Run<'_> {
         let mut found = matches(self);
         loop {
             let sessions_in_window = (self.dev.session + 1).saturating_sub(self.window);
-            let done = if e.absent {
-                !found.is_empty()
-            } else {
-                !found.is_empty()
-            };
-            if done || sessions_in_window >= e.within_sessions {
+            // Found ends the wait (for `absent` too: it has already failed).
+            if !found.is_empty() || sessions_in_window >= e.within_sessions {
                 break;
             }
             // The ACS has more sessions to do it in: the device informs again (what is

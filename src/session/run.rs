@@ -17,7 +17,9 @@ use http::{Request, StatusCode};
 use tokio::time::Instant;
 
 use crate::auth::{basic, Challenge, DigestChallenge};
-use crate::conformance::checks::{check_exchange, Check, CheckCounts, CheckState, Observed, Sent};
+use crate::conformance::checks::{
+    check_exchange, Check, CheckState, Observed, Sent, SessionChecks,
+};
 use crate::cwmp::{
     decode_acs, encode_cpe, AcsMessage, AcsRequest, AcsResponse, CpeMessage, CpeRequest,
     CwmpVersion, Envelope, Fault, Header, Inform, XsdType,
@@ -145,7 +147,7 @@ pub async fn run(
         acs_requests: Vec::new(),
         exchanges: 0,
         check_state: CheckState::default(),
-        checks: CheckCounts::default(),
+        checks: SessionChecks::default(),
     };
     let outcome = s.drive(dev).await;
     s.timings.total = started.elapsed();
@@ -174,7 +176,7 @@ struct Session<'a> {
     acs_requests: Vec<&'static str>,
     exchanges: u32,
     check_state: CheckState,
-    checks: CheckCounts,
+    checks: SessionChecks,
 }
 
 /// What came back from one POST, decoded.
