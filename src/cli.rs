@@ -42,6 +42,34 @@ pub enum Command {
     /// Work with data-model templates.
     #[command(subcommand)]
     Template(TemplateCommand),
+    /// Score an ACS: play the conformance cases (a case file or a directory of them).
+    Conformance(ConformanceArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ConformanceArgs {
+    /// A case file or a suite directory (e.g. scenarios/conformance/).
+    pub suite: PathBuf,
+    /// The ACS's CWMP URL; without it the embedded ACS starts with the suite's policy.
+    #[arg(long)]
+    pub acs: Option<String>,
+    /// Base URL of the ACS's northbound API for `{nbi}` (GenieACS: http://host:7557/).
+    #[arg(long)]
+    pub nbi: Option<String>,
+    /// Device credentials (ManagementServer.Username/Password); default: the suite's.
+    #[arg(long)]
+    pub username: Option<String>,
+    #[arg(long)]
+    pub password: Option<String>,
+    /// Address the devices' connection-request listeners bind (must be reachable by the ACS).
+    #[arg(long, default_value = "127.0.0.1")]
+    pub cr_ip: std::net::IpAddr,
+    /// Write JUnit XML here (one testcase per case and per protocol check).
+    #[arg(long)]
+    pub junit: Option<PathBuf>,
+    /// Write the JSON report here.
+    #[arg(long)]
+    pub report_json: Option<PathBuf>,
 }
 
 /// Command-line values that override the scenario file (flag > file > default).
@@ -225,6 +253,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::Render(a) => render_cmd(a),
         Command::Template(TemplateCommand::Import(a)) => import_cmd(a),
         Command::Template(TemplateCommand::Check { template }) => template_check(&template),
+        Command::Conformance(a) => conformance_cmd(a),
     }
 }
 
@@ -571,5 +600,58 @@ fn acs_cmd(a: AcsArgs) -> anyhow::Result<i32> {
         let st = handle.status();
         println!("{}", serde_json::to_string_pretty(&st)?);
         Ok(0)
+    })
+}
+
+/// `cpefleet conformance`: exit 0 when every case and check passed, 3 when any failed.
+fn conformance_cmd(a: ConformanceArgs) -> anyhow::Result<i32> {
+    use crate::conformance::{case, run_suite, SuiteOptions};
+    let (cases, suite, dir) = case::load_suite(&a.suite).map_err(|e| InputError(e.to_string()))?;
+    if cases.is_empty() {
+        return Err(InputError(format!("{}: no cases", a.suite.display())).into());
+    }
+    let rt = runtime()?;
+    rt.block_on(async move {
+        let cancel = tokio_util::sync::CancellationToken::new();
+        let username = a.username.clone().or(suite.username.clone());
+        let password = a.password.clone().or(suite.password.clone());
+        let embedded = match &a.acs {
+            Some(_) => None,
+            None => {
+                let policy = match &suite.policy {
+                    Some(p) => Policy::load(&dir.join(p))
+                        .map_err(|e| InputError(format!("{}: {e}", dir.join(p).display())))?,
+                    None => Policy::load(Path::new("scenarios/policies/provisioning.yaml"))
+                        .map_err(|e| InputError(e.to_string()))?,
+                };
+                let mut cfg =
+                    AcsConfig::new(std::net::SocketAddr::from(([127, 0, 0, 1], 0)), policy);
+                cfg.auth = username.clone().zip(password.clone());
+                Some(acs::start(cfg, cancel.child_token()).await?)
+            }
+        };
+        let url = match (&a.acs, &embedded) {
+            (Some(u), _) => u.clone(),
+            (None, Some(h)) => h.url(),
+            (None, None) => unreachable!("started above"),
+        };
+        let mut opts = SuiteOptions::new(&url);
+        opts.nbi_url = a.nbi.clone();
+        opts.username = username;
+        opts.password = password;
+        opts.cr_ip = a.cr_ip;
+        eprintln!("conformance: {} cases against {url}", cases.len());
+        let result = run_suite(&cases, &opts).await;
+        cancel.cancel();
+        print!("{}", result.text());
+        if let Some(p) = &a.junit {
+            std::fs::write(p, result.junit())?;
+            eprintln!("JUnit written to {}", p.display());
+        }
+        if let Some(p) = &a.report_json {
+            std::fs::write(p, serde_json::to_string_pretty(&result.json())?)?;
+            eprintln!("report written to {}", p.display());
+        }
+        Ok(if result.passed() { 0 } else { 3 })
     })
 }

@@ -16,6 +16,7 @@
 pub mod acs;
 pub mod auth;
 pub mod cli;
+pub mod conformance;
 pub mod cr;
 pub mod cwmp;
 pub mod device;

@@ -63,6 +63,7 @@ pub fn json(r: &RunResult, scenario: &str) -> Value {
         },
         "events": s.events,
         "errors": s.errors,
+        "protocol_checks": s.checks.to_json(),
         "connection_requests": cr,
         "latency_ms": lat,
         "acs_url": r.acs_url,
@@ -96,6 +97,14 @@ pub fn text(r: &RunResult, scenario: &str) -> String {
     if !s.errors.is_empty() {
         let er: Vec<String> = s.errors.iter().map(|(k, v)| format!("{k}: {v}")).collect();
         let _ = writeln!(o, "errors    {}", er.join(", "));
+    }
+    if s.checks.any_failed() {
+        let failed: Vec<String> = crate::conformance::Check::ALL
+            .iter()
+            .filter(|c| s.checks.failed(**c) > 0)
+            .map(|c| format!("{}: {}", c.label(), s.checks.failed(*c)))
+            .collect();
+        let _ = writeln!(o, "ACS checks failed  {}", failed.join(", "));
     }
     let cr: Vec<String> = CrResult::ALL
         .iter()

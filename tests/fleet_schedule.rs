@@ -93,6 +93,8 @@ impl Runner for FakeRunner {
                 version: cfg.version,
                 acs_requests: vec![],
                 connections: 1,
+                checks: Default::default(),
+                auth: None,
             }
         })
     }

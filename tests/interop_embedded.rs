@@ -88,6 +88,9 @@ phases:
     let st = &result.stats;
     assert_eq!(st.failed, 0, "{:?}", st.errors);
     assert_eq!(st.started, st.succeeded + st.cancelled);
+    // The protocol checks ran on every session of the load run, and the embedded ACS passes.
+    assert!(!st.checks.any_failed(), "{}", st.checks.to_json());
+    assert!(st.checks.passed(cpefleet::conformance::Check::MaxEnvelopes) >= st.succeeded);
     for event in [
         "0 BOOTSTRAP",
         "1 BOOT",

@@ -50,6 +50,13 @@ impl FileStore {
         }
     }
 
+    /// The size of the file at `/name`, if there is one.
+    pub fn size(&self, name: &str) -> Option<u64> {
+        let f = self.files.lock().ok()?;
+        f.get(&format!("/{}", name.trim_start_matches('/')))
+            .map(|b| b.len() as u64)
+    }
+
     /// A synthetic firmware image of `size` bytes (deterministic content).
     pub fn synthetic(size: usize) -> Bytes {
         Bytes::from((0..size).map(|i| (i % 251) as u8).collect::<Vec<u8>>())

@@ -10,12 +10,14 @@
 
 mod cr_sender;
 pub mod file_server;
+pub mod misbehave;
 pub mod policy;
 pub mod server;
 pub mod session;
 pub mod store;
 
 pub use cr_sender::connection_request;
+pub use misbehave::{Misbehave, Misbehaviour};
 pub use policy::{Policy, PolicyError};
 pub use server::{start, AcsConfig, AcsError, AcsHandle};
 pub use store::{DeviceRecord, StatusSnapshot, Store, StoreLimits};

@@ -91,6 +91,9 @@ pub struct PolicySpec {
     /// New sessions beyond this many open ones get 503 + Retry-After.
     #[serde(default)]
     pub max_concurrent_sessions: Option<usize>,
+    /// Deliberate ACS bugs (conformance tests of the conformance suite); see `misbehave.rs`.
+    #[serde(default)]
+    pub misbehave: Vec<super::misbehave::Misbehave>,
 }
 
 fn yes() -> bool {
@@ -489,6 +492,11 @@ impl Policy {
         self.spec().and_then(|s| s.max_concurrent_sessions)
     }
 
+    /// The deliberate bugs switched on.
+    pub fn misbehaviour(&self) -> super::misbehave::Misbehaviour {
+        super::misbehave::Misbehaviour::of(self.spec().map_or(&[][..], |s| &s.misbehave))
+    }
+
     pub fn connection_requests(&self) -> Option<&CrSpec> {
         self.spec().and_then(|s| s.connection_requests.as_ref())
     }
@@ -533,7 +541,11 @@ impl Policy {
             return Vec::new();
         };
         let mut steps = Vec::new();
-        if let Some(b) = &spec.bootstrap {
+        let bad = self.misbehaviour();
+        let skip_bootstrap = bad.has(super::misbehave::Misbehave::IgnoreBootstrap)
+            || (bad.has(super::misbehave::Misbehave::IgnoreRebootstrap)
+                && device.is_some_and(|d| d.informs > 1));
+        if let Some(b) = spec.bootstrap.as_ref().filter(|_| !skip_bootstrap) {
             if has_event(ctx.events, &b.events) {
                 if b.discover {
                     steps.push(Step::Discover(Discovery::new(
@@ -782,7 +794,8 @@ fn rpc_request(
     })
 }
 
-fn kind_of_name(name: &str) -> XsdType {
+/// A TR-106 (`unsignedInt`) or xsi (`xsd:unsignedInt`) type name.
+pub fn kind_of_name(name: &str) -> XsdType {
     XsdType::from_tr106(name).unwrap_or_else(|| XsdType::from_xsi(name))
 }
 

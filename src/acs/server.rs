@@ -35,6 +35,7 @@ use crate::cwmp::{
 
 use super::cr_sender;
 use super::file_server::{self, FileStore};
+use super::misbehave::{Misbehave, Misbehaviour};
 use super::policy::{self, PlanContext, Policy};
 use super::session::{self, AcsSession, Reply, SessionPlan};
 use super::store::{
@@ -227,6 +228,9 @@ pub async fn start(cfg: AcsConfig, cancel: CancellationToken) -> Result<AcsHandl
                 rand::random::<u64>()
             ),
         }),
+        bad: cfg.policy.misbehaviour(),
+        nbi: Mutex::new(HashMap::new()),
+        nbi_seq: AtomicU32::new(0),
         policy: cfg.policy,
         session_timeout: cfg.session_timeout,
         max_body: cfg.max_body,
@@ -449,6 +453,11 @@ impl Sessions {
 #[derive(Debug)]
 struct Shared {
     policy: Policy,
+    /// Deliberate bugs (conformance self-tests).
+    bad: Misbehaviour,
+    /// Tasks queued through the NBI, per device id, sent in its next session.
+    nbi: Mutex<HashMap<String, Vec<crate::cwmp::AcsRequest>>>,
+    nbi_seq: AtomicU32,
     auth: Option<Auth>,
     max_sessions: Option<usize>,
     session_timeout: Duration,
@@ -668,10 +677,12 @@ fn method_not_allowed() -> Resp {
     build(b, Bytes::from_static(b"405 Method Not Allowed"), true)
 }
 
-fn overloaded() -> Resp {
-    let b = Response::builder()
-        .status(StatusCode::SERVICE_UNAVAILABLE)
-        .header(header::RETRY_AFTER, policy::retry_after_s())
+fn overloaded(bad: Misbehaviour) -> Resp {
+    let mut b = Response::builder().status(StatusCode::SERVICE_UNAVAILABLE);
+    if !bad.has(Misbehave::NoRetryAfter) {
+        b = b.header(header::RETRY_AFTER, policy::retry_after_s());
+    }
+    let b = b
         .header(header::CONNECTION, "close")
         .header(header::DATE, date())
         .header(header::TRANSFER_ENCODING, "chunked");
@@ -700,6 +711,9 @@ fn json(status: StatusCode, body: Vec<u8>) -> Resp {
 // ---- requests -------------------------------------------------------------------------------
 
 async fn handle(shared: &Shared, conn: &ConnState, req: Request<Incoming>) -> Resp {
+    if req.method() == Method::POST && req.uri().path().starts_with("/devices/") {
+        return nbi_task(shared, req).await;
+    }
     if req.method() == Method::GET {
         if let Some(r) = status_request(shared, req.uri().path()) {
             return r;
@@ -729,7 +743,7 @@ async fn handle(shared: &Shared, conn: &ConnState, req: Request<Incoming>) -> Re
     let reserved = live.is_none();
     if reserved && !shared.sessions.reserve(shared.max_sessions) {
         shared.store.rejected("overloaded");
-        return overloaded();
+        return overloaded(shared.bad);
     }
     let release = |r: Resp| {
         if reserved {
@@ -795,7 +809,7 @@ async fn handle(shared: &Shared, conn: &ConnState, req: Request<Incoming>) -> Re
 /// `Ok` when the connection is (now) authenticated; else the 401 to send.
 fn authenticate(shared: &Shared, conn: &ConnState, authorization: Option<&str>) -> Option<Resp> {
     let auth = shared.auth.as_ref()?;
-    if conn.authenticated.load(Relaxed) {
+    if conn.authenticated.load(Relaxed) || shared.bad.has(Misbehave::NoAuth) {
         return None;
     }
     let now_s = SystemTime::now()
@@ -880,7 +894,21 @@ fn count_cpe(store: &Store, msg: &CpeMessage) {
 }
 
 /// Encodes an ACS message (echoing the `cwmp-1-3` namespace when the CPE used it) and counts it.
-fn encode(store: &Store, env: &Envelope<AcsMessage>, ns13: bool) -> Vec<u8> {
+fn encode(store: &Store, env: &Envelope<AcsMessage>, ns13: bool, bad: Misbehaviour) -> Vec<u8> {
+    if bad.has(Misbehave::WrongXsiType) {
+        if let AcsMessage::Request(crate::cwmp::AcsRequest::SetParameterValues(spv)) = &env.body {
+            let mut spv = spv.clone();
+            for p in &mut spv.parameter_list {
+                p.kind = Some(crate::cwmp::XsdType::String);
+            }
+            let env = Envelope::new(
+                env.version,
+                env.header.clone(),
+                AcsMessage::Request(crate::cwmp::AcsRequest::SetParameterValues(spv)),
+            );
+            return encode(store, &env, ns13, Misbehaviour::default());
+        }
+    }
     match &env.body {
         AcsMessage::Request(r) => store.rpc_sent(r.name()),
         AcsMessage::Fault(f) => store.acs_fault(f.code),
@@ -894,6 +922,26 @@ fn encode(store: &Store, env: &Envelope<AcsMessage>, ns13: bool) -> Vec<u8> {
             if let Some(b) = out.get_mut(i + FROM.len() - 2) {
                 *b = b'3';
             }
+        }
+    }
+    if bad.has(Misbehave::WrongNamespace) {
+        const NS: &[u8] = b"urn:dslforum-org:cwmp-1-";
+        if let Some(i) = out.windows(NS.len()).position(|w| w == NS) {
+            if let Some(b) = out.get_mut(i + NS.len()) {
+                *b = b'0';
+            }
+        }
+    }
+    if bad.has(Misbehave::NoParameterKey) && contains(&out, b"SetParameterValues>") {
+        if let (Some(a), Some(z)) = (
+            out.windows(13).position(|w| w == b"<ParameterKey"),
+            out.windows(15).position(|w| w == b"</ParameterKey>"),
+        ) {
+            if a < z {
+                out.drain(a..z + 15);
+            }
+        } else if let Some(a) = out.windows(15).position(|w| w == b"<ParameterKey/>") {
+            out.drain(a..a + 15);
         }
     }
     out
@@ -955,7 +1003,20 @@ fn in_session(shared: &Shared, cookie: u64, now: Instant, body: &[u8]) -> Resp {
         return bad_request("Invalid session");
     };
     let (resp, outcome) = match answer {
-        Answer::Reply(Reply::Send(env)) => (soap(encode(store, &env, ns13), None, false), None),
+        Answer::Reply(Reply::Send(env)) => (
+            soap(
+                encode(store, &env, ns13, shared.bad),
+                shared
+                    .bad
+                    .has(Misbehave::ChangeCookie)
+                    .then_some(cookie ^ 1),
+                false,
+            ),
+            None,
+        ),
+        Answer::Reply(Reply::End(o)) if shared.bad.has(Misbehave::EndWith200Body) => {
+            (plain(StatusCode::OK, "session over"), Some(o))
+        }
         Answer::Reply(Reply::End(o)) => (end_of_session(), Some(o)),
         Answer::Reply(Reply::Reject { text, outcome }) => {
             store.rejected("bad_session_state");
@@ -1050,7 +1111,7 @@ fn new_session(shared: &Shared, now: Instant, host: Option<&str>, body: &[u8]) -
             store.session_started();
             store.session_ended(SessionOutcome::VersionMismatch);
             let env = session::fault_reply(version, header.id.clone(), fault.code);
-            return soap(encode(store, &env, ns13), None, true);
+            return soap(encode(store, &env, ns13, shared.bad), None, true);
         }
     };
     let now_ms = unix_ms();
@@ -1065,9 +1126,18 @@ fn new_session(shared: &Shared, now: Instant, host: Option<&str>, body: &[u8]) -
             now_ms,
         ),
     };
-    let session = AcsSession::new(version, now_ms, plan);
-    let response = session::inform_response(version, &header, use_version);
-    let out = encode(store, &response, ns13);
+    let mut session = AcsSession::new(version, now_ms, plan);
+    session.set_misbehaviour(shared.bad);
+    let mut response = session::inform_response(version, &header, use_version);
+    if shared.bad.has(Misbehave::WrongId) {
+        response.header.id = Some(format!("{}x", response.header.id.unwrap_or_default()));
+    }
+    if shared.bad.has(Misbehave::MaxEnvelopes2) {
+        response.body = AcsMessage::Response(crate::cwmp::AcsResponse::InformResponse(
+            crate::cwmp::InformResponse { max_envelopes: 2 },
+        ));
+    }
+    let out = encode(store, &response, ns13, shared.bad);
     let timeout = header.session_timeout.map_or(shared.session_timeout, |s| {
         Duration::from_secs(u64::from(s).clamp(MIN_CPE_TIMEOUT_S, MAX_CPE_TIMEOUT_S))
     });
@@ -1118,11 +1188,20 @@ fn plan_session(
             .map(|e| e.code.as_str().to_string())
             .collect(),
         connection_request_url: cr_url,
-        values: inform
-            .parameter_list
-            .iter()
-            .map(|p| (p.name.clone(), p.value.clone(), p.kind))
-            .collect(),
+        values: if shared.bad.has(Misbehave::IgnoreValueChange)
+            && inform
+                .events
+                .iter()
+                .any(|e| e.code.as_str() == "4 VALUE CHANGE")
+        {
+            Vec::new()
+        } else {
+            inform
+                .parameter_list
+                .iter()
+                .map(|p| (p.name.clone(), p.value.clone(), p.kind))
+                .collect()
+        },
     });
     let file_base_url = file_base_url(host, shared.fs_addr);
     let ctx = PlanContext {
@@ -1134,11 +1213,25 @@ fn plan_session(
         elapsed_s: shared.started.elapsed().as_secs_f64(),
         file_base_url: &file_base_url,
     };
-    let steps = store.with_device(&device_id, |rec| {
+    let mut steps = store.with_device(&device_id, |rec| {
         policy.plan(&ctx, rec, &mut |allowance| {
             store.try_claim_wave_slot(allowance)
         })
     });
+    let queued = shared.nbi.lock().ok().and_then(|mut m| {
+        if shared.bad.has(Misbehave::RepeatTasks) {
+            m.get(&device_id).cloned()
+        } else {
+            m.remove(&device_id)
+        }
+    });
+    for request in queued.unwrap_or_default() {
+        steps.push(super::session::Step::Rpc(super::session::PlannedRpc {
+            task: "nbi".into(),
+            request,
+            firmware: false,
+        }));
+    }
     SessionPlan {
         device_id,
         root,
@@ -1159,6 +1252,191 @@ fn file_base_url(host: Option<&str>, fs: SocketAddr) -> String {
         },
     };
     format!("http://{name}:{}", fs.port())
+}
+
+// ---- NBI --------------------------------------------------------------------------------------
+
+/// `POST /devices/<device id>/tasks[?connection_request]` in GenieACS's NBI dialect: the task
+/// (JSON: `getParameterValues`, `setParameterValues`, `addObject`, `deleteObject`, `reboot`,
+/// `factoryReset`, `download`, `getRPCMethods`, and cpefleet's `scheduleInform`) is queued for
+/// the device's next session. With `connection_request`, a connection request is sent at once:
+/// 200 when the device accepted it, 202 when the task only waits in the queue (GenieACS answers
+/// 202 when the device did not come online in time).
+async fn nbi_task(shared: &Shared, req: Request<Incoming>) -> Resp {
+    let path = req.uri().path().to_string();
+    let cr = req
+        .uri()
+        .query()
+        .is_some_and(|q| q.split('&').any(|kv| kv.starts_with("connection_request")));
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let Some(id) = path
+        .strip_prefix("/devices/")
+        .and_then(|p| p.strip_suffix("/tasks"))
+        .map(percent_decode)
+    else {
+        return plain(StatusCode::NOT_FOUND, "Not found");
+    };
+    let body = match tokio::time::timeout(
+        REQUEST_TIMEOUT,
+        Limited::new(req.into_body(), 64 * 1024).collect(),
+    )
+    .await
+    {
+        Ok(Ok(b)) => b.to_bytes(),
+        _ => return bad_request("Request body not received"),
+    };
+    let Ok(task) = serde_json::from_slice::<serde_json::Value>(&body) else {
+        return bad_request("Invalid JSON");
+    };
+    let Some(device) = shared.store.device(&id) else {
+        return json(
+            StatusCode::NOT_FOUND,
+            br#"{"error":"No such device"}"#.to_vec(),
+        );
+    };
+    let seq = shared.nbi_seq.fetch_add(1, Relaxed);
+    let base = file_base_url(host.as_deref(), shared.fs_addr);
+    let Some(request) = nbi_request(&task, seq, &base, shared.bad, &shared.files) else {
+        return bad_request("Invalid task");
+    };
+    if let Ok(mut m) = shared.nbi.lock() {
+        m.entry(id.clone()).or_default().push(request);
+    }
+    let mut status = StatusCode::ACCEPTED;
+    if cr && !shared.bad.has(Misbehave::NoConnectionRequest) {
+        if let Some(url) = &device.connection_request_url {
+            let creds = device
+                .cr_username
+                .as_deref()
+                .zip(device.cr_password.as_deref());
+            let result = cr_sender::connection_request(url, creds, Duration::from_secs(2)).await;
+            shared.store.cr_result(&id, result, unix_ms());
+            if result == "ok" {
+                status = StatusCode::OK;
+            }
+        }
+    }
+    json(status, serde_json::to_vec(&task).unwrap_or_default())
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while let Some(&c) = b.get(i) {
+        let hex = b
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (c, hex) {
+            (b'%', Some(v)) => {
+                out.push(v);
+                i += 3;
+            }
+            _ => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// A GenieACS NBI task as the RPC it stands for.
+fn nbi_request(
+    t: &serde_json::Value,
+    seq: u32,
+    file_base: &str,
+    bad: Misbehaviour,
+    files: &FileStore,
+) -> Option<crate::cwmp::AcsRequest> {
+    use crate::cwmp::{self as c, AcsRequest as R};
+    let s = |k: &str| t.get(k).and_then(|v| v.as_str()).map(str::to_string);
+    let object = |k: &str| {
+        let mut o = s(k)?;
+        if !o.ends_with('.') {
+            o.push('.');
+        }
+        if bad.has(Misbehave::ObjectNameWithoutDot) {
+            o.pop();
+        }
+        Some(o)
+    };
+    let key = format!("nbi-{seq}");
+    Some(match t.get("name")?.as_str()? {
+        "getParameterValues" => R::GetParameterValues(c::GetParameterValues {
+            parameter_names: t
+                .get("parameterNames")?
+                .as_array()?
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect(),
+        }),
+        "setParameterValues" => R::SetParameterValues(c::SetParameterValues {
+            parameter_list: t
+                .get("parameterValues")?
+                .as_array()?
+                .iter()
+                .filter_map(|v| {
+                    let a = v.as_array()?;
+                    let name = a.first()?.as_str()?.to_string();
+                    let value = match a.get(1)? {
+                        serde_json::Value::String(x) => x.clone(),
+                        other => other.to_string(),
+                    };
+                    let kind = a
+                        .get(2)
+                        .and_then(|k| k.as_str())
+                        .map_or(c::XsdType::String, policy::kind_of_name);
+                    Some(c::ParameterValueStruct {
+                        name,
+                        value,
+                        kind: Some(kind),
+                    })
+                })
+                .collect(),
+            parameter_key: key,
+        }),
+        "addObject" => R::AddObject(c::AddObject {
+            object_name: object("objectName")?,
+            parameter_key: key,
+        }),
+        "deleteObject" => R::DeleteObject(c::DeleteObject {
+            object_name: object("objectName")?,
+            parameter_key: key,
+        }),
+        "reboot" => R::Reboot(c::Reboot { command_key: key }),
+        "factoryReset" => R::FactoryReset,
+        "getRPCMethods" => R::GetRPCMethods,
+        "scheduleInform" => R::ScheduleInform(c::ScheduleInform {
+            delay_seconds: if bad.has(Misbehave::ScheduleInformZeroDelay) {
+                0
+            } else {
+                t.get("delaySeconds")
+                    .and_then(|v| v.as_u64())
+                    .and_then(|v| u32::try_from(v).ok())
+                    .unwrap_or(5)
+            },
+            command_key: s("commandKey").unwrap_or(key),
+        }),
+        "download" => {
+            let file = s("fileName").or_else(|| s("file"))?;
+            R::Download(c::Download {
+                file_type: s("fileType").unwrap_or_else(|| "1 Firmware Upgrade Image".into()),
+                url: format!("{file_base}/{file}"),
+                file_size: files
+                    .size(&file)
+                    .and_then(|n| u32::try_from(n).ok())
+                    .unwrap_or(0),
+                ..c::Download::default()
+            })
+        }
+        _ => return None,
+    })
 }
 
 /// `GET /status`, `/status/devices`, `/status/devices/<id>`; None for other paths.
@@ -1260,9 +1538,9 @@ mod tests {
         let store = Store::default();
         let env =
             session::inform_response(CwmpVersion::V1_3, &crate::cwmp::Header::with_id("1"), None);
-        let out = encode(&store, &env, true);
+        let out = encode(&store, &env, true, Misbehaviour::default());
         assert!(contains(&out, b"xmlns:cwmp=\"urn:dslforum-org:cwmp-1-3\""));
-        let out = encode(&store, &env, false);
+        let out = encode(&store, &env, false, Misbehaviour::default());
         assert!(contains(&out, b"xmlns:cwmp=\"urn:dslforum-org:cwmp-1-2\""));
     }
 

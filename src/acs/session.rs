@@ -20,6 +20,7 @@ use crate::cwmp::{
     InformResponse, ParameterInfoStruct, ParameterValueStruct, SetParameterValues, XsdType,
 };
 
+use super::misbehave::{Misbehave, Misbehaviour};
 use super::store::{FirmwareState, SessionLog, SessionOutcome, TaskResult, TransferResult};
 
 /// GenieACS's `GPV_BATCH_SIZE`.
@@ -263,6 +264,8 @@ struct Outstanding {
     response: &'static str,
     command_key: Option<String>,
     origin: Origin,
+    /// Kept only under the `retry_faulted` misbehaviour (to send it again).
+    again: Option<(AcsRequest, u8)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -300,6 +303,7 @@ pub struct AcsSession {
     writable: HashMap<String, bool>,
     log: SessionLog,
     now_ms: i64,
+    misbehaviour: Misbehaviour,
 }
 
 /// CWMP 1.4 negotiation: the highest version both sides support, for `UseCWMPVersion`.
@@ -377,7 +381,13 @@ impl AcsSession {
             writable: HashMap::new(),
             log: SessionLog::default(),
             now_ms: start_ms,
+            misbehaviour: Misbehaviour::default(),
         }
+    }
+
+    /// Deliberate bugs for conformance self-tests (none by default).
+    pub fn set_misbehaviour(&mut self, m: Misbehaviour) {
+        self.misbehaviour = m;
     }
 
     pub fn version(&self) -> CwmpVersion {
@@ -491,6 +501,11 @@ impl AcsSession {
     fn cpe_request(&mut self, id: Option<String>, req: CpeRequest) -> Reply {
         match req {
             CpeRequest::Inform(_) => self.bad_state(),
+            CpeRequest::TransferComplete(_)
+                if self.misbehaviour.has(Misbehave::RejectTransferComplete) =>
+            {
+                Reply::Send(Box::new(fault_reply(self.version, id, 8000)))
+            }
             CpeRequest::TransferComplete(tc) => {
                 self.log.transfers.push(TransferResult {
                     command_key: tc.command_key,
@@ -505,7 +520,15 @@ impl AcsSession {
             CpeRequest::GetRPCMethods => self.reply(
                 id,
                 AcsResponse::GetRPCMethodsResponse(GetRPCMethodsResponse {
-                    method_list: ACS_METHODS.iter().map(|m| m.to_string()).collect(),
+                    method_list: ACS_METHODS
+                        .iter()
+                        .take(if self.misbehaviour.has(Misbehave::RpcMethodsIncomplete) {
+                            1
+                        } else {
+                            ACS_METHODS.len()
+                        })
+                        .map(|m| m.to_string())
+                        .collect(),
                 }),
             ),
             _ => Reply::Send(Box::new(fault_reply(self.version, id, 8000))),
@@ -579,7 +602,11 @@ impl AcsSession {
         }
     }
 
-    fn send(&mut self, mut req: AcsRequest, origin: Origin) -> Reply {
+    fn send(&mut self, req: AcsRequest, origin: Origin) -> Reply {
+        self.send_try(req, origin, 0)
+    }
+
+    fn send_try(&mut self, mut req: AcsRequest, origin: Origin, tries: u8) -> Reply {
         let id = format!("{:011x}{:04x}", self.id_base, self.seq);
         self.seq = self.seq.wrapping_add(1);
         // GenieACS: a transfer's CommandKey is its cwmp:ID, so a TransferComplete names it.
@@ -600,6 +627,10 @@ impl AcsSession {
             response: req.response_name(),
             command_key,
             origin,
+            again: self
+                .misbehaviour
+                .has(Misbehave::RetryFaulted)
+                .then(|| (req.clone(), tries)),
         });
         Reply::Send(Box::new(Envelope::new(
             self.version,
@@ -727,6 +758,11 @@ impl AcsSession {
             });
         }
         self.record(&o, "fault", Some(&f), None);
+        if let Some((req, tries)) = o.again {
+            if tries < 3 {
+                return self.send_try(req, o.origin, tries + 1);
+            }
+        }
         self.next_request()
     }
 

@@ -963,6 +963,7 @@ impl Shard {
             }
         }
         self.ctx.live.finished.fetch_add(1, Ordering::Relaxed);
+        self.stats.checks.add(&report.checks);
         let t = &report.timings;
         if let Some(c) = t.connect {
             self.stats.record_connect(c);

@@ -44,6 +44,8 @@ pub struct ShardStats {
     pub connect: Histogram<u64>,
     pub exchanges: BTreeMap<&'static str, Histogram<u64>>,
     pub cr_to_inform: Histogram<u64>,
+    /// Protocol checks on every ACS message (pass/fail per check; a fixed array, no heap).
+    pub checks: crate::conformance::CheckCounts,
 }
 
 impl Default for ShardStats {
@@ -63,6 +65,7 @@ impl Default for ShardStats {
             connect: histogram(),
             exchanges: BTreeMap::new(),
             cr_to_inform: histogram(),
+            checks: Default::default(),
         }
     }
 }
@@ -107,6 +110,7 @@ impl ShardStats {
         let _ = self.lag.add(&o.lag);
         let _ = self.connect.add(&o.connect);
         let _ = self.cr_to_inform.add(&o.cr_to_inform);
+        self.checks.merge(&o.checks);
         for (k, h) in &o.exchanges {
             let _ = self.exchanges.entry(k).or_insert_with(histogram).add(h);
         }

@@ -18,4 +18,4 @@ pub mod transport;
 
 pub use error::SessionError;
 pub use report::{Exchange, SessionReport, Timings};
-pub use run::{run, Impairments, SessionConfig, SessionDevice};
+pub use run::{run, Answering, Impairments, SessionConfig, SessionDevice};

@@ -68,6 +68,10 @@ pub struct SessionReport {
     pub acs_requests: Vec<&'static str>,
     /// TCP connections opened (reconnects and redirects add to it).
     pub connections: u32,
+    /// Protocol checks scored on the ACS's answers (pass/fail per check).
+    pub checks: crate::conformance::checks::SessionChecks,
+    /// The scheme the ACS challenged with ("Digest" or "Basic"), if it did.
+    pub auth: Option<&'static str>,
 }
 
 impl SessionReport {

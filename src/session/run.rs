@@ -17,9 +17,12 @@ use http::{Request, StatusCode};
 use tokio::time::Instant;
 
 use crate::auth::{basic, Challenge, DigestChallenge};
+use crate::conformance::checks::{
+    check_exchange, Check, CheckState, Observed, Sent, SessionChecks,
+};
 use crate::cwmp::{
     decode_acs, encode_cpe, AcsMessage, AcsRequest, AcsResponse, CpeMessage, CpeRequest,
-    CwmpVersion, Envelope, Fault, Header, Inform,
+    CwmpVersion, Envelope, Fault, Header, Inform, XsdType,
 };
 
 use super::cookie::CookieJar;
@@ -42,6 +45,29 @@ pub trait SessionDevice: Send {
     fn request_answered(&mut self, req: &CpeRequest, answer: Result<&AcsResponse, &Fault>);
     /// Executes an ACS request and gives the message to send back (a response or a fault).
     fn apply(&mut self, req: &AcsRequest) -> CpeMessage;
+
+    // The hooks below have no-op defaults: a fleet device answers at once, and its sessions
+    // only count the protocol checks (no allocation). A conformance device overrides them.
+
+    /// When to answer this ACS request: at once, late, or never (the CPE drops the session).
+    fn answer_timing(&mut self, _req: &AcsRequest) -> Answering {
+        Answering::Now
+    }
+    /// The data model's type of a parameter, for the xsi:type check (None: not checked).
+    fn param_kind(&mut self, _path: &str) -> Option<XsdType> {
+        None
+    }
+    /// A protocol check failed on the ACS message named `message` (an RPC name or "HTTP").
+    fn check_failed(&mut self, _check: Check, _reason: &'static str, _message: &'static str) {}
+}
+
+/// How a device answers one ACS request (conformance steps: "late", "not at all").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answering {
+    Now,
+    After(Duration),
+    /// Never: the CPE closes the connection and the session ends (label `injected_reset`).
+    Never,
 }
 
 /// Per-session settings (shared by a group's devices; credentials are the device's own).
@@ -120,6 +146,8 @@ pub async fn run(
         inform_acknowledged: false,
         acs_requests: Vec::new(),
         exchanges: 0,
+        check_state: CheckState::default(),
+        checks: SessionChecks::default(),
     };
     let outcome = s.drive(dev).await;
     s.timings.total = started.elapsed();
@@ -130,6 +158,12 @@ pub async fn run(
         version: s.version,
         acs_requests: s.acs_requests,
         connections: s.http.connections,
+        checks: s.checks,
+        auth: match s.http.auth {
+            AuthState::None => None,
+            AuthState::Digest { .. } => Some("Digest"),
+            AuthState::Basic => Some("Basic"),
+        },
     }
 }
 
@@ -141,6 +175,8 @@ struct Session<'a> {
     inform_acknowledged: bool,
     acs_requests: Vec<&'static str>,
     exchanges: u32,
+    check_state: CheckState,
+    checks: SessionChecks,
 }
 
 /// What came back from one POST, decoded.
@@ -169,7 +205,14 @@ impl Session<'_> {
         loop {
             let id = header.id.clone().unwrap_or_default();
             let answer = self
-                .exchange(Exchange::Inform, &header, Some(&inform_msg), true)
+                .exchange(
+                    dev,
+                    Exchange::Inform,
+                    Sent::Inform(&id),
+                    &header,
+                    Some(&inform_msg),
+                    true,
+                )
                 .await?;
             let Answer::Message(env) = answer else {
                 return Err(SessionError::Unexpected {
@@ -225,7 +268,14 @@ impl Session<'_> {
         loop {
             hold = self.send_cpe_requests(dev, hold).await?;
             let mut answer = self
-                .exchange(Exchange::EmptyPost, &Header::default(), None, false)
+                .exchange(
+                    dev,
+                    Exchange::EmptyPost,
+                    Sent::Empty,
+                    &Header::default(),
+                    None,
+                    false,
+                )
                 .await?;
             loop {
                 let env = match answer {
@@ -244,6 +294,14 @@ impl Session<'_> {
                 };
                 let name = req.name();
                 self.acs_requests.push(name);
+                match dev.answer_timing(&req) {
+                    Answering::Now => {}
+                    Answering::After(d) => tokio::time::sleep(d).await,
+                    Answering::Never => {
+                        self.http.conn = None;
+                        return Err(SessionError::Injected("no answer"));
+                    }
+                }
                 let reply = dev.apply(&req);
                 // A response echoes the request's cwmp:ID byte for byte.
                 let header = Header {
@@ -251,7 +309,14 @@ impl Session<'_> {
                     ..Header::default()
                 };
                 answer = self
-                    .exchange(Exchange::AcsRpc(name), &header, Some(&reply), false)
+                    .exchange(
+                        dev,
+                        Exchange::AcsRpc(name),
+                        Sent::Response,
+                        &header,
+                        Some(&reply),
+                        false,
+                    )
                     .await?;
             }
             // The ACS is done. If requests were held back and the ACS no longer holds them,
@@ -279,7 +344,14 @@ impl Session<'_> {
                 let id = self.fresh_id();
                 let header = Header::with_id(id.clone());
                 let answer = self
-                    .exchange(Exchange::CpeRequest(req.name()), &header, Some(&msg), true)
+                    .exchange(
+                        dev,
+                        Exchange::CpeRequest(req.name()),
+                        Sent::Request(req.name(), &id),
+                        &header,
+                        Some(&msg),
+                        true,
+                    )
                     .await?;
                 let Answer::Message(env) = answer else {
                     return Err(SessionError::Unexpected {
@@ -318,10 +390,14 @@ impl Session<'_> {
         id
     }
 
-    /// One POST and its decoded answer, timed. `msg` None is the empty POST.
+    /// One POST and its decoded answer, timed, with the protocol checks scored on the answer.
+    /// `msg` None is the empty POST.
+    #[allow(clippy::too_many_arguments)]
     async fn exchange(
         &mut self,
+        dev: &mut dyn SessionDevice,
         kind: Exchange,
+        sent: Sent<'_>,
         header: &Header,
         msg: Option<&CpeMessage>,
         is_request: bool,
@@ -344,14 +420,55 @@ impl Session<'_> {
         let t0 = Instant::now();
         let resp = self.http.post(body, is_request, &mut self.timings).await?;
         self.timings.exchanges.push((kind, t0.elapsed()));
-        match resp.status {
-            StatusCode::NO_CONTENT => Ok(Answer::Empty),
-            StatusCode::OK if resp.body.iter().all(u8::is_ascii_whitespace) => Ok(Answer::Empty),
-            StatusCode::OK => Ok(Answer::Message(Box::new(decode_acs(&resp.body)?))),
-            StatusCode::SERVICE_UNAVAILABLE => Err(SessionError::Overloaded {
+        let decoded = match resp.status {
+            StatusCode::OK if !resp.body.iter().all(u8::is_ascii_whitespace) => {
+                Some(decode_acs(&resp.body))
+            }
+            _ => None,
+        };
+        self.score(
+            dev,
+            &Observed {
+                sent,
+                status: resp.status.as_u16(),
+                headers: &resp.headers,
+                body: &resp.body,
+                message: decoded.as_ref().and_then(|d| d.as_ref().ok()),
+                version: self.version,
+            },
+        );
+        match (resp.status, decoded) {
+            (_, Some(d)) => Ok(Answer::Message(Box::new(d?))),
+            (StatusCode::NO_CONTENT | StatusCode::OK, None) => Ok(Answer::Empty),
+            (StatusCode::SERVICE_UNAVAILABLE, None) => Err(SessionError::Overloaded {
                 retry_after: retry_after(&resp),
             }),
-            s => Err(SessionError::Status(s.as_u16())),
+            (s, None) => Err(SessionError::Status(s.as_u16())),
+        }
+    }
+
+    /// Scores the protocol checks on one answer. Failures go to the device (which may keep
+    /// details); the pass path allocates nothing.
+    fn score(&mut self, dev: &mut dyn SessionDevice, x: &Observed<'_>) {
+        let mut failed: [Option<(Check, &'static str)>; Check::ALL.len()] =
+            [None; Check::ALL.len()];
+        let counts = &mut self.checks;
+        check_exchange(
+            &mut self.check_state,
+            x,
+            &mut |p| dev.param_kind(p),
+            &mut |c, r| {
+                counts.record(c, r.is_ok());
+                if let Err(reason) = r {
+                    if let Some(slot) = failed.iter_mut().find(|s| s.is_none()) {
+                        *slot = Some((c, reason));
+                    }
+                }
+            },
+        );
+        let name = x.message.map_or("HTTP", |e| message_name(&e.body));
+        for (c, reason) in failed.into_iter().flatten() {
+            dev.check_failed(c, reason, name);
         }
     }
 }

@@ -1,0 +1,578 @@
+//! The protocol checks scored on every ACS message of any session (load or conformance): a
+//! fixed set of named checks, each a pure function of one observed exchange (what the CPE sent,
+//! what the ACS answered: status, headers, body, decoded message) and a little per-session
+//! state. Verdicts carry a `&'static str` reason, so the pass path and the counting of failures
+//! allocate nothing; only a caller that wants details (a conformance run) builds strings.
+
+use http::HeaderMap;
+use serde::Serialize;
+
+use crate::cwmp::{AcsMessage, AcsRequest, AcsResponse, CwmpVersion, Envelope, XsdType};
+
+/// A protocol check, by name (TR-069 section in [`Check::section`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub enum Check {
+    MaxEnvelopes,
+    IdEchoed,
+    Namespace,
+    NoRpcBeforeEmptyPost,
+    ParameterKey,
+    XsiTypes,
+    SessionEnd,
+    NoRequestAfterEnd,
+    TransferCompleteAnswered,
+    Cookies,
+}
+
+impl Check {
+    pub const ALL: [Check; 10] = [
+        Check::MaxEnvelopes,
+        Check::IdEchoed,
+        Check::Namespace,
+        Check::NoRpcBeforeEmptyPost,
+        Check::ParameterKey,
+        Check::XsiTypes,
+        Check::SessionEnd,
+        Check::NoRequestAfterEnd,
+        Check::TransferCompleteAnswered,
+        Check::Cookies,
+    ];
+
+    /// The fixed label (metrics, JUnit, JSON).
+    pub fn label(self) -> &'static str {
+        match self {
+            Check::MaxEnvelopes => "inform_response_max_envelopes",
+            Check::IdEchoed => "cwmp_id_echoed",
+            Check::Namespace => "namespace_matches_version",
+            Check::NoRpcBeforeEmptyPost => "no_rpc_before_empty_post",
+            Check::ParameterKey => "spv_parameter_key",
+            Check::XsiTypes => "xsi_types_match_model",
+            Check::SessionEnd => "session_ends_204_or_empty_200",
+            Check::NoRequestAfterEnd => "no_request_after_204",
+            Check::TransferCompleteAnswered => "transfer_complete_answered",
+            Check::Cookies => "cookies_consistent",
+        }
+    }
+
+    /// Where TR-069 (Amendment 6) says so.
+    pub fn section(self) -> &'static str {
+        match self {
+            Check::MaxEnvelopes => "A.3.3.1",
+            Check::IdEchoed => "3.5",
+            Check::Namespace => "3.5 / A.2",
+            Check::NoRpcBeforeEmptyPost => "3.7.1.4",
+            Check::ParameterKey => "A.3.2.1",
+            Check::XsiTypes => "3.5 / A.3.2.1",
+            Check::SessionEnd => "3.7.1.4",
+            Check::NoRequestAfterEnd => "3.7.1.4",
+            Check::TransferCompleteAnswered => "A.3.3.2",
+            Check::Cookies => "3.4.2",
+        }
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// Pass/fail counts per check: a fixed array, `Copy`, merged by addition.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CheckCounts {
+    pub pass: [u64; 10],
+    pub fail: [u64; 10],
+}
+
+impl CheckCounts {
+    pub fn record(&mut self, c: Check, pass: bool) {
+        let slot = if pass { &mut self.pass } else { &mut self.fail };
+        if let Some(n) = slot.get_mut(c.index()) {
+            *n += 1;
+        }
+    }
+    pub fn passed(&self, c: Check) -> u64 {
+        self.pass.get(c.index()).copied().unwrap_or(0)
+    }
+    pub fn failed(&self, c: Check) -> u64 {
+        self.fail.get(c.index()).copied().unwrap_or(0)
+    }
+    pub fn any_failed(&self) -> bool {
+        self.fail.iter().any(|n| *n > 0)
+    }
+    pub fn is_empty(&self) -> bool {
+        self.pass.iter().chain(self.fail.iter()).all(|n| *n == 0)
+    }
+    pub fn merge(&mut self, o: &CheckCounts) {
+        for (a, b) in self.pass.iter_mut().zip(o.pass.iter()) {
+            *a += b;
+        }
+        for (a, b) in self.fail.iter_mut().zip(o.fail.iter()) {
+            *a += b;
+        }
+    }
+    /// `{label: {pass, fail}}` for checks that ran.
+    pub fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        for c in Check::ALL {
+            if self.passed(c) + self.failed(c) > 0 {
+                m.insert(
+                    c.label().into(),
+                    serde_json::json!({"pass": self.passed(c), "fail": self.failed(c)}),
+                );
+            }
+        }
+        serde_json::Value::Object(m)
+    }
+}
+
+/// One session's pass/fail counts: small (40 bytes) because it rides in every session report.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SessionChecks {
+    pass: [u16; 10],
+    fail: [u16; 10],
+}
+
+impl SessionChecks {
+    pub fn record(&mut self, c: Check, pass: bool) {
+        let slot = if pass { &mut self.pass } else { &mut self.fail };
+        if let Some(n) = slot.get_mut(c.index()) {
+            *n = n.saturating_add(1);
+        }
+    }
+}
+
+impl CheckCounts {
+    /// Adds one session's counts.
+    pub fn add(&mut self, s: &SessionChecks) {
+        for (a, b) in self.pass.iter_mut().zip(s.pass.iter()) {
+            *a += u64::from(*b);
+        }
+        for (a, b) in self.fail.iter_mut().zip(s.fail.iter()) {
+            *a += u64::from(*b);
+        }
+    }
+}
+
+/// What the CPE's POST was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sent<'a> {
+    /// The Inform, with its cwmp:ID.
+    Inform(&'a str),
+    /// A CPE request (TransferComplete, GetRPCMethods, ...) with its name and cwmp:ID.
+    Request(&'static str, &'a str),
+    /// The empty POST.
+    Empty,
+    /// The response (or fault) to an ACS request.
+    Response,
+}
+
+/// One exchange as observed by the session, borrowed.
+#[derive(Debug, Clone, Copy)]
+pub struct Observed<'a> {
+    pub sent: Sent<'a>,
+    pub status: u16,
+    pub headers: &'a HeaderMap,
+    pub body: &'a [u8],
+    /// The decoded ACS message (None for an empty or undecodable answer).
+    pub message: Option<&'a Envelope<AcsMessage>>,
+    /// The version the session speaks at this exchange.
+    pub version: CwmpVersion,
+}
+
+/// What the checks remember within one session (no heap).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CheckState {
+    /// HoldRequests of the ACS's last message.
+    pub hold: bool,
+    /// The ACS already ended its turn with 204 / an empty 200.
+    pub ended: bool,
+    /// Hash of the session cookie first set (name=value).
+    cookie: Option<(u64, u64)>,
+}
+
+/// Runs every check that applies to this exchange; `kind_of` gives the data model's type of a
+/// parameter (None: unknown to the device); `out` gets each verdict (`Err` = failed, reason).
+pub fn check_exchange(
+    st: &mut CheckState,
+    x: &Observed<'_>,
+    kind_of: &mut dyn FnMut(&str) -> Option<XsdType>,
+    out: &mut dyn FnMut(Check, Result<(), &'static str>),
+) {
+    let empty = x.status == 204 || (x.status == 200 && x.body.iter().all(u8::is_ascii_whitespace));
+    cookies(st, x.headers, out);
+    if let Some(env) = x.message {
+        out(
+            Check::Namespace,
+            if env.version.namespace() == x.version.namespace()
+                || (x.version == CwmpVersion::V1_3 && env.version == CwmpVersion::V1_3)
+            {
+                Ok(())
+            } else {
+                Err("the ACS message uses another CWMP namespace than the session")
+            },
+        );
+    }
+    match (x.sent, x.message.map(|e| &e.body)) {
+        (Sent::Inform(id), m) => {
+            let env = x.message;
+            match m {
+                Some(AcsMessage::Response(AcsResponse::InformResponse(r))) => {
+                    out(
+                        Check::MaxEnvelopes,
+                        if r.max_envelopes == 1 {
+                            Ok(())
+                        } else {
+                            Err("InformResponse MaxEnvelopes is not 1")
+                        },
+                    );
+                    out(Check::IdEchoed, id_echoed(id, env));
+                    st.hold = env.is_some_and(|e| e.header.hold_requests == Some(true));
+                }
+                Some(AcsMessage::Request(_)) => out(
+                    Check::NoRpcBeforeEmptyPost,
+                    Err("an ACS request in answer to the Inform"),
+                ),
+                Some(AcsMessage::Fault(_)) => out(Check::IdEchoed, id_echoed(id, env)),
+                _ => {}
+            }
+        }
+        (Sent::Request(name, id), m) => {
+            let env = x.message;
+            match m {
+                Some(AcsMessage::Request(_)) if !st.hold => out(
+                    Check::NoRpcBeforeEmptyPost,
+                    Err("an ACS request in answer to a CPE request"),
+                ),
+                Some(AcsMessage::Request(_)) => {}
+                Some(AcsMessage::Response(r)) => {
+                    out(Check::IdEchoed, id_echoed(id, env));
+                    if name == "TransferComplete" {
+                        out(
+                            Check::TransferCompleteAnswered,
+                            if matches!(r, AcsResponse::TransferCompleteResponse) {
+                                Ok(())
+                            } else {
+                                Err("TransferComplete answered with another response")
+                            },
+                        );
+                    }
+                }
+                Some(AcsMessage::Fault(f)) => {
+                    out(Check::IdEchoed, id_echoed(id, env));
+                    // 8005 asks the CPE to retry: not a refusal.
+                    if name == "TransferComplete" && f.code != 8005 {
+                        out(
+                            Check::TransferCompleteAnswered,
+                            Err("TransferComplete answered with a SOAP fault"),
+                        );
+                    }
+                }
+                None if name == "TransferComplete" => out(
+                    Check::TransferCompleteAnswered,
+                    Err("TransferComplete not answered with a TransferCompleteResponse"),
+                ),
+                None => {}
+            }
+            if st.ended {
+                if let Some(AcsMessage::Request(_)) = m {
+                    out(
+                        Check::NoRequestAfterEnd,
+                        Err("an ACS request after the ACS ended the session with 204"),
+                    );
+                }
+            }
+        }
+        (Sent::Empty | Sent::Response, m) => {
+            if let Some(env) = x.message {
+                st.hold = env.header.hold_requests == Some(true);
+            }
+            match m {
+                Some(AcsMessage::Request(req)) => {
+                    out(
+                        Check::NoRequestAfterEnd,
+                        if st.ended {
+                            Err("an ACS request after the ACS ended the session with 204")
+                        } else {
+                            Ok(())
+                        },
+                    );
+                    if let AcsRequest::SetParameterValues(spv) = req {
+                        out(Check::ParameterKey, parameter_key(x.body));
+                        out(
+                            Check::XsiTypes,
+                            xsi_types(&spv.parameter_list, &mut *kind_of),
+                        );
+                    }
+                }
+                Some(AcsMessage::Response(_) | AcsMessage::Fault(_)) => out(
+                    Check::SessionEnd,
+                    Err("a response or fault where a request or the end was due"),
+                ),
+                None if empty => {
+                    st.ended = true;
+                    out(Check::SessionEnd, Ok(()));
+                }
+                None => out(
+                    Check::SessionEnd,
+                    match x.status {
+                        200 => Err("a 200 whose body is neither empty nor a SOAP message"),
+                        // These are for the session layer (challenge, redirect, retry).
+                        401 | 301..=308 | 503 => return,
+                        _ => Err("the session ended with an HTTP error status"),
+                    },
+                ),
+            }
+        }
+    }
+}
+
+fn id_echoed(sent: &str, env: Option<&Envelope<AcsMessage>>) -> Result<(), &'static str> {
+    match env.and_then(|e| e.header.id.as_deref()) {
+        Some(id) if id == sent => Ok(()),
+        Some(_) => Err("the response carries another cwmp:ID than the request"),
+        None => Err("the response carries no cwmp:ID"),
+    }
+}
+
+/// A ParameterKey element is mandatory in SetParameterValues (it may be empty).
+fn parameter_key(body: &[u8]) -> Result<(), &'static str> {
+    if body
+        .windows(13)
+        .any(|w| w == b"ParameterKey>" || w == b"ParameterKey/")
+    {
+        Ok(())
+    } else {
+        Err("SetParameterValues without a ParameterKey element")
+    }
+}
+
+fn xsi_types(
+    list: &[crate::cwmp::ParameterValueStruct],
+    kind_of: &mut dyn FnMut(&str) -> Option<XsdType>,
+) -> Result<(), &'static str> {
+    for p in list {
+        let Some(model) = kind_of(&p.name) else {
+            continue;
+        };
+        match p.kind {
+            None => return Err("a SetParameterValues value without an xsi:type"),
+            Some(k) if k != model => {
+                return Err("a SetParameterValues xsi:type differs from the data model's type")
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(())
+}
+
+fn fnv(s: &[u8]) -> u64 {
+    s.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// A cookie set once must not be replaced by another value of the same name mid-session.
+fn cookies(
+    st: &mut CheckState,
+    headers: &HeaderMap,
+    out: &mut dyn FnMut(Check, Result<(), &'static str>),
+) {
+    for v in headers.get_all(http::header::SET_COOKIE) {
+        let Ok(s) = v.to_str() else { continue };
+        let pair = s.split(';').next().unwrap_or("").trim();
+        let Some((name, value)) = pair.split_once('=') else {
+            continue;
+        };
+        let (n, v) = (fnv(name.trim().as_bytes()), fnv(value.trim().as_bytes()));
+        match st.cookie {
+            None => {
+                st.cookie = Some((n, v));
+                out(Check::Cookies, Ok(()));
+            }
+            Some((n0, v0)) if n0 == n => out(
+                Check::Cookies,
+                if v0 == v {
+                    Ok(())
+                } else {
+                    Err("the ACS changed its session cookie mid-session")
+                },
+            ),
+            Some(_) => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cwmp::{Header, InformResponse, ParameterValueStruct, SetParameterValues};
+
+    fn run(st: &mut CheckState, x: &Observed<'_>) -> Vec<(Check, Result<(), &'static str>)> {
+        let mut v = Vec::new();
+        check_exchange(
+            st,
+            x,
+            &mut |n| (n == "Device.A").then_some(XsdType::UnsignedInt),
+            &mut |c, r| v.push((c, r)),
+        );
+        v
+    }
+
+    fn ir(id: Option<&str>, max: u32, version: CwmpVersion) -> Envelope<AcsMessage> {
+        Envelope::new(
+            version,
+            Header {
+                id: id.map(str::to_string),
+                ..Header::default()
+            },
+            AcsMessage::Response(AcsResponse::InformResponse(InformResponse {
+                max_envelopes: max,
+            })),
+        )
+    }
+
+    #[test]
+    fn inform_response_checks() {
+        let h = HeaderMap::new();
+        let good = ir(Some("7"), 1, CwmpVersion::V1_2);
+        let x = Observed {
+            sent: Sent::Inform("7"),
+            status: 200,
+            headers: &h,
+            body: b"<x/>",
+            message: Some(&good),
+            version: CwmpVersion::V1_4,
+        };
+        let v = run(&mut CheckState::default(), &x);
+        assert!(v.iter().all(|(_, r)| r.is_ok()), "{v:?}");
+        assert!(v.iter().any(|(c, _)| *c == Check::MaxEnvelopes));
+        let bad = ir(Some("8"), 2, CwmpVersion::V1_0);
+        let v = run(
+            &mut CheckState::default(),
+            &Observed {
+                message: Some(&bad),
+                ..x
+            },
+        );
+        let failed: Vec<Check> = v.iter().filter(|(_, r)| r.is_err()).map(|x| x.0).collect();
+        assert_eq!(
+            failed,
+            vec![Check::Namespace, Check::MaxEnvelopes, Check::IdEchoed]
+        );
+    }
+
+    #[test]
+    fn spv_needs_a_key_and_model_types() {
+        let h = HeaderMap::new();
+        let spv = |kind| {
+            Envelope::new(
+                CwmpVersion::V1_0,
+                Header::with_id("1"),
+                AcsMessage::Request(AcsRequest::SetParameterValues(SetParameterValues {
+                    parameter_list: vec![ParameterValueStruct {
+                        name: "Device.A".into(),
+                        value: "5".into(),
+                        kind,
+                    }],
+                    parameter_key: String::new(),
+                })),
+            )
+        };
+        let ok = spv(Some(XsdType::UnsignedInt));
+        let x = Observed {
+            sent: Sent::Empty,
+            status: 200,
+            headers: &h,
+            body: b"<ParameterKey></ParameterKey>",
+            message: Some(&ok),
+            version: CwmpVersion::V1_0,
+        };
+        assert!(run(&mut CheckState::default(), &x)
+            .iter()
+            .all(|(_, r)| r.is_ok()));
+        let wrong = spv(Some(XsdType::String));
+        let v = run(
+            &mut CheckState::default(),
+            &Observed {
+                message: Some(&wrong),
+                body: b"<x/>",
+                ..x
+            },
+        );
+        let failed: Vec<Check> = v.iter().filter(|(_, r)| r.is_err()).map(|x| x.0).collect();
+        assert_eq!(failed, vec![Check::ParameterKey, Check::XsiTypes]);
+    }
+
+    #[test]
+    fn end_status_and_requests_after_it() {
+        let h = HeaderMap::new();
+        let mut st = CheckState::default();
+        let end = Observed {
+            sent: Sent::Empty,
+            status: 204,
+            headers: &h,
+            body: b"",
+            message: None,
+            version: CwmpVersion::V1_0,
+        };
+        assert_eq!(run(&mut st, &end), vec![(Check::SessionEnd, Ok(()))]);
+        assert!(st.ended);
+        let v = run(&mut CheckState::default(), &Observed { status: 500, ..end });
+        assert!(matches!(v.as_slice(), [(Check::SessionEnd, Err(_))]));
+        let v = run(
+            &mut CheckState::default(),
+            &Observed {
+                status: 200,
+                body: b"done",
+                ..end
+            },
+        );
+        assert!(matches!(v.as_slice(), [(Check::SessionEnd, Err(_))]));
+        let rpc = Envelope::new(
+            CwmpVersion::V1_0,
+            Header::with_id("1"),
+            AcsMessage::Request(AcsRequest::GetRPCMethods),
+        );
+        let v = run(
+            &mut st,
+            &Observed {
+                sent: Sent::Request("TransferComplete", "3"),
+                status: 200,
+                message: Some(&rpc),
+                ..end
+            },
+        );
+        assert!(v.contains(&(
+            Check::NoRequestAfterEnd,
+            Err("an ACS request after the ACS ended the session with 204")
+        )));
+    }
+
+    #[test]
+    fn cookies_must_not_change() {
+        let mut st = CheckState::default();
+        let mut h = HeaderMap::new();
+        h.insert(
+            http::header::SET_COOKIE,
+            "session=ab; Path=/".parse().unwrap(),
+        );
+        let mut v = Vec::new();
+        cookies(&mut st, &h, &mut |c, r| v.push((c, r)));
+        cookies(&mut st, &h, &mut |c, r| v.push((c, r)));
+        h.insert(http::header::SET_COOKIE, "session=cd".parse().unwrap());
+        cookies(&mut st, &h, &mut |c, r| v.push((c, r)));
+        assert_eq!(v.len(), 3);
+        assert!(v[0].1.is_ok() && v[1].1.is_ok() && v[2].1.is_err());
+    }
+
+    #[test]
+    fn counts_merge() {
+        let mut a = CheckCounts::default();
+        a.record(Check::Cookies, true);
+        let mut b = CheckCounts::default();
+        b.record(Check::Cookies, false);
+        a.merge(&b);
+        assert_eq!((a.passed(Check::Cookies), a.failed(Check::Cookies)), (1, 1));
+        assert!(a.any_failed());
+        assert_eq!(a.to_json()["cwmp_id_echoed"], serde_json::Value::Null);
+    }
+}

@@ -1,0 +1,219 @@
+//! Results of a conformance run: pass/fail per case (with the failures that name the device,
+//! the session and the message) and per protocol check; as terminal text, JSON and JUnit XML.
+
+use serde::Serialize;
+
+use super::checks::{Check, CheckCounts};
+
+/// One case's outcome.
+#[derive(Debug, Clone, Serialize)]
+pub struct CaseResult {
+    pub name: String,
+    pub section: String,
+    pub title: String,
+    pub file: String,
+    pub passed: bool,
+    /// Why it failed (empty when passed).
+    pub failures: Vec<String>,
+    /// Sessions the device held.
+    pub sessions: u32,
+    pub seconds: f64,
+    #[serde(skip)]
+    pub checks: CheckCounts,
+}
+
+/// A whole run.
+#[derive(Debug, Clone, Default)]
+pub struct SuiteResult {
+    pub cases: Vec<CaseResult>,
+    /// Protocol checks over every session of the run.
+    pub checks: CheckCounts,
+    /// Failed checks' details (capped), by check.
+    pub check_failures: Vec<(Check, String)>,
+}
+
+/// Details kept per run (a broken ACS fails the same check in every session).
+pub const MAX_CHECK_DETAILS: usize = 200;
+
+impl SuiteResult {
+    pub fn passed(&self) -> bool {
+        self.cases.iter().all(|c| c.passed) && !self.checks.any_failed()
+    }
+
+    pub fn failed_cases(&self) -> usize {
+        self.cases.iter().filter(|c| !c.passed).count()
+    }
+
+    /// The terminal summary.
+    pub fn text(&self) -> String {
+        let mut out = String::new();
+        out.push_str("conformance cases\n");
+        for c in &self.cases {
+            out.push_str(&format!(
+                "  {} {:<34} §{:<18} {} sessions, {:.1}s\n",
+                if c.passed { "PASS" } else { "FAIL" },
+                c.name,
+                c.section,
+                c.sessions,
+                c.seconds
+            ));
+            for f in &c.failures {
+                out.push_str(&format!("       - {f}\n"));
+            }
+        }
+        out.push_str("protocol checks (every ACS message)\n");
+        for c in Check::ALL {
+            let (p, f) = (self.checks.passed(c), self.checks.failed(c));
+            let verdict = match (p, f) {
+                (0, 0) => "n/a ",
+                (_, 0) => "PASS",
+                _ => "FAIL",
+            };
+            out.push_str(&format!(
+                "  {verdict} {:<34} §{:<18} {p} passed, {f} failed\n",
+                c.label(),
+                c.section()
+            ));
+            for (_, d) in self.check_failures.iter().filter(|(k, _)| *k == c).take(3) {
+                out.push_str(&format!("       - {d}\n"));
+            }
+        }
+        out.push_str(&format!(
+            "result: {} ({} of {} cases passed, {} checks failed)\n",
+            if self.passed() { "PASS" } else { "FAIL" },
+            self.cases.len() - self.failed_cases(),
+            self.cases.len(),
+            Check::ALL
+                .iter()
+                .filter(|c| self.checks.failed(**c) > 0)
+                .count()
+        ));
+        out
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        let checks: Vec<serde_json::Value> = Check::ALL
+            .iter()
+            .map(|c| {
+                serde_json::json!({
+                    "check": c.label(),
+                    "section": c.section(),
+                    "passed": self.checks.passed(*c),
+                    "failed": self.checks.failed(*c),
+                    "failures": self.check_failures.iter().filter(|(k, _)| k == c)
+                        .map(|(_, d)| d.clone()).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        serde_json::json!({
+            "passed": self.passed(),
+            "cases": self.cases,
+            "checks": checks,
+        })
+    }
+
+    /// JUnit XML: one testsuite "cases" with a testcase per case, one "checks" with a
+    /// testcase per protocol check (skipped when no message exercised it).
+    pub fn junit(&self) -> String {
+        let mut x = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"cpefleet conformance\">\n");
+        x.push_str(&format!(
+            "  <testsuite name=\"cases\" tests=\"{}\" failures=\"{}\">\n",
+            self.cases.len(),
+            self.failed_cases()
+        ));
+        for c in &self.cases {
+            x.push_str(&format!(
+                "    <testcase classname=\"conformance.cases\" name=\"{}\" time=\"{:.3}\">\n",
+                esc(&format!("{} (TR-069 {})", c.name, c.section)),
+                c.seconds
+            ));
+            if !c.passed {
+                x.push_str(&format!(
+                    "      <failure message=\"{}\">{}</failure>\n",
+                    esc(c.failures.first().map_or("failed", String::as_str)),
+                    esc(&c.failures.join("\n"))
+                ));
+            }
+            x.push_str("    </testcase>\n");
+        }
+        x.push_str("  </testsuite>\n");
+        let failed = Check::ALL
+            .iter()
+            .filter(|c| self.checks.failed(**c) > 0)
+            .count();
+        x.push_str(&format!(
+            "  <testsuite name=\"checks\" tests=\"{}\" failures=\"{failed}\">\n",
+            Check::ALL.len()
+        ));
+        for c in Check::ALL {
+            x.push_str(&format!(
+                "    <testcase classname=\"conformance.checks\" name=\"{}\">\n",
+                esc(&format!("{} (TR-069 {})", c.label(), c.section()))
+            ));
+            let (p, f) = (self.checks.passed(c), self.checks.failed(c));
+            if f > 0 {
+                let details: Vec<&str> = self
+                    .check_failures
+                    .iter()
+                    .filter(|(k, _)| *k == c)
+                    .map(|(_, d)| d.as_str())
+                    .collect();
+                x.push_str(&format!(
+                    "      <failure message=\"{f} of {} messages failed\">{}</failure>\n",
+                    p + f,
+                    esc(&details.join("\n"))
+                ));
+            } else if p == 0 {
+                x.push_str("      <skipped message=\"no message exercised this check\"/>\n");
+            }
+            x.push_str("    </testcase>\n");
+        }
+        x.push_str("  </testsuite>\n</testsuites>\n");
+        x
+    }
+}
+
+fn esc(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => o.push_str("&amp;"),
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '"' => o.push_str("&quot;"),
+            '\'' => o.push_str("&apos;"),
+            c if (c as u32) < 0x20 && c != '\n' && c != '\t' => o.push(' '),
+            c => o.push(c),
+        }
+    }
+    o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn junit_escapes_and_counts() {
+        let mut r = SuiteResult::default();
+        r.cases.push(CaseResult {
+            name: "a<b".into(),
+            section: "3.7".into(),
+            title: String::new(),
+            file: "f".into(),
+            passed: false,
+            failures: vec!["x & \"y\"".into()],
+            sessions: 1,
+            seconds: 0.5,
+            checks: CheckCounts::default(),
+        });
+        r.checks.record(Check::Cookies, true);
+        let x = r.junit();
+        assert!(x.contains("name=\"a&lt;b (TR-069 3.7)\""), "{x}");
+        assert!(x.contains("message=\"x &amp; &quot;y&quot;\""), "{x}");
+        assert_eq!(x.matches("<testcase ").count(), 1 + Check::ALL.len());
+        assert_eq!(x.matches("<skipped").count(), Check::ALL.len() - 1);
+        assert!(!r.passed());
+        assert!(r.text().contains("FAIL a<b"));
+    }
+}
