@@ -540,7 +540,10 @@ fleet:
     assert!(seen.len() >= 2, "{seen:?}");
     assert_eq!(seen[1].events, vec!["6 CONNECTION REQUEST".to_string()]);
     assert!(
-        (1000..1300).contains(&seen[1].at_ms),
+        // After the first session (1 s), and well before the end of the run: without the hand
+        // over there would be no second session at all. Wall clock, so the upper bound leaves
+        // room for a loaded machine.
+        (1000..2500).contains(&seen[1].at_ms),
         "started right after the first session: {} ms",
         seen[1].at_ms
     );
