@@ -30,6 +30,7 @@ pub mod render;
 pub mod report;
 pub mod session;
 pub mod shutdown;
+pub mod threshold;
 
 pub mod scenario;
 pub mod units;

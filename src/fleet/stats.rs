@@ -228,6 +228,21 @@ impl ShardStats {
                 self.prom.phase(phase, d);
             }
         }
+        // The Inform is an RPC too: answered, or faulted by the ACS.
+        let inform = match &r.outcome {
+            Err(SessionError::InformFault(_)) => Some("fault"),
+            _ if r.inform_acknowledged => Some("ok"),
+            _ => None,
+        };
+        if let Some(outcome) = inform {
+            let c = self.rpcs.entry("Inform").or_default();
+            if outcome == "ok" {
+                c.ok += 1;
+            } else {
+                c.fault += 1;
+            }
+            self.prom.rpc("Inform", outcome);
+        }
         for (x, d) in &t.exchanges {
             let name = x.label();
             record(self.exchanges.entry(name).or_insert_with(histogram), *d);
@@ -487,6 +502,7 @@ mod tests {
         assert_eq!(s.events["2 PERIODIC"], 2);
         assert_eq!(s.faults[&9005], 1);
         assert_eq!(s.rpcs["GetParameterValues"], RpcCount { ok: 2, fault: 1 });
+        assert_eq!(s.rpcs["Inform"], RpcCount { ok: 2, fault: 0 });
         assert_eq!(s.session.len(), 3);
         assert_eq!(s.connect.len(), 3);
         assert!(s.tls.is_empty());
