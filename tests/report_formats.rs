@@ -152,7 +152,10 @@ fn the_json_report_matches_its_schema_and_reads_back_exactly() {
     let got = doc["latency_ms"]["session"]["max"].as_f64().unwrap();
     assert!((got - max_ms).abs() <= max_ms * 0.001, "{got} vs {max_ms}");
     for key in ["inform", "empty_post", "rpc:GetParameterValues", "group:gw"] {
-        assert!(doc["latency_ms"][key]["count"].as_u64().unwrap() > 0, "{key}");
+        assert!(
+            doc["latency_ms"][key]["count"].as_u64().unwrap() > 0,
+            "{key}"
+        );
     }
     let th = doc["thresholds"].as_array().unwrap();
     assert_eq!(th.len(), 4);
@@ -200,7 +203,10 @@ fn merging_two_halves_equals_the_whole() {
         assert_eq!(&merged.latencies[k], h, "histogram {k}");
     }
     assert_eq!(merged.timeline, whole.timeline);
-    assert_eq!(merged.thresholds, whole.thresholds, "judged again on the whole");
+    assert_eq!(
+        merged.thresholds, whole.thresholds,
+        "judged again on the whole"
+    );
     assert_eq!(merged.to_doc().latency_ms, whole.to_doc().latency_ms);
     assert_valid(
         &validator(),
@@ -252,7 +258,10 @@ fn html_is_self_contained() {
     }
     assert!(!page.contains("<script"), "no scripts");
     assert!(!page.contains("src="), "nothing loaded from elsewhere");
-    assert!(!page.contains("@import") && !page.contains("url("), "no external CSS or fonts");
+    assert!(
+        !page.contains("@import") && !page.contains("url("),
+        "no external CSS or fonts"
+    );
     // Three charts with lines: 3 rate series, 5 latency series, 4 distributions.
     assert_eq!(page.matches("<polyline").count(), 3 + 5 + 4);
 }
@@ -262,7 +271,9 @@ fn compare_flags_regressions_past_the_tolerance() {
     let base = report(record(|_| true), 2000);
     let same = compare::compare(&base, &base, Tolerance::default());
     assert!(same.iter().all(|r| !r.regression));
-    assert!(same.iter().any(|r| r.metric == "session" && r.stat == "p99"));
+    assert!(same
+        .iter()
+        .any(|r| r.metric == "session" && r.stat == "p99"));
 
     // The new run's sessions are 30 % slower and it fails more.
     let live = Live::default();
