@@ -681,6 +681,12 @@ fn check_cmd(a: CheckArgs) -> anyhow::Result<i32> {
         println!("  {:>8}  {what}", units::fmt_duration(p.start));
     }
     println!("  {:>8}  end", units::fmt_duration(s.duration));
+    if !s.thresholds.is_empty() {
+        println!("thresholds (exit 3 when one fails)");
+        for t in &s.thresholds {
+            println!("  {}", t.name);
+        }
+    }
     let per = fleet::bytes_per_idle_device();
     let total = per as u64 * s.devices() + template_bytes as u64;
     println!(

@@ -309,12 +309,6 @@ impl ShardStats {
         self.queued_published = q;
     }
 
-    pub fn record_lag(&mut self, lag: Duration) {
-        record(&mut self.lag, lag);
-    }
-    pub fn record_cr_to_inform(&mut self, d: Duration) {
-        record(&mut self.cr_to_inform, d);
-    }
     pub fn error(&mut self, label: &'static str) {
         *self.errors.entry(label).or_default() += 1;
         self.prom.error(label);

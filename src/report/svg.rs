@@ -158,8 +158,10 @@ impl Chart<'_> {
                 }
                 v
             }
+            // Every nine, and halfway in between (50 %, 95 %, 99.5 %, …).
             XAxis::Nines => (0..=(x1.ceil() as i64))
-                .map(|n| (n as f64, nines_label(n as f64)))
+                .flat_map(|n| [n as f64, n as f64 + 2f64.log10()])
+                .map(|x| (x, nines_label(x)))
                 .filter(|(x, _)| *x >= x0 && *x <= x1 + 1e-9)
                 .collect(),
         };
@@ -261,6 +263,7 @@ mod tests {
         assert_eq!(nines_label(0.0), "0%");
         assert_eq!(nines_label(1.0), "90%");
         assert_eq!(nines_label(3.0), "99.9%");
+        assert_eq!(nines_label(1.0 + 2f64.log10()), "95%");
     }
 
     #[test]
