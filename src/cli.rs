@@ -13,8 +13,10 @@ use crate::acs::{self, AcsConfig, Policy};
 use crate::cwmp::{CwmpVersion, DateTime};
 use crate::fleet::{self, RunOptions, TraceSpec};
 use crate::import;
+use crate::metrics::progress::ProgressSpec;
 use crate::model::Template;
 use crate::render::{self, RenderInput};
+use crate::report::{self, Report};
 use crate::scenario::{Overrides, PhaseKind, Scenario};
 use crate::units;
 
@@ -44,6 +46,9 @@ pub enum Command {
     Template(TemplateCommand),
     /// Score an ACS: play the conformance cases (a case file or a directory of them).
     Conformance(ConformanceArgs),
+    /// Work with JSON reports: merge the reports of a distributed run, compare two runs.
+    #[command(subcommand)]
+    Report(ReportCommand),
 }
 
 #[derive(Debug, Args)]
@@ -127,12 +132,65 @@ pub struct RunArgs {
     /// Write the full HTTP exchanges of these devices ("0-9,42") into DIR.
     #[arg(long, num_args = 2, value_names = ["DEVICES", "DIR"])]
     pub trace: Option<Vec<String>>,
-    /// Write the JSON report here.
+    /// Write the JSON report here (schema: docs/report.schema.json).
     #[arg(long)]
     pub report_json: Option<PathBuf>,
-    /// No progress lines.
+    /// Write a self-contained HTML report (plots over time, latency distribution) here.
+    #[arg(long)]
+    pub report_html: Option<PathBuf>,
+    /// Write the thresholds as JUnit XML test cases here.
+    #[arg(long)]
+    pub junit: Option<PathBuf>,
+    /// Serve Prometheus metrics on this address (GET /metrics), e.g. 127.0.0.1:9464.
+    #[arg(long)]
+    pub metrics_listen: Option<std::net::SocketAddr>,
+    /// Keep serving /metrics this long after the run, so the last figures get scraped.
+    #[arg(long, value_parser = parse_duration, default_value = "0s", requires = "metrics_listen")]
+    pub metrics_linger: Duration,
+    /// No progress display.
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReportCommand {
+    /// Merge reports exactly (histograms and counts add): the whole fleet of a distributed
+    /// run. Thresholds are judged again on the merged figures (exit 3 when one fails).
+    Merge(MergeArgs),
+    /// Compare a run against a baseline: latency percentiles, error rate, throughput (exit 3
+    /// on a regression past the tolerance).
+    Compare(CompareArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// Reports written by `run --report-json`.
+    #[arg(required = true)]
+    pub reports: Vec<PathBuf>,
+    /// The merged JSON report.
+    #[arg(short, long)]
+    pub output: PathBuf,
+    /// Also write the merged HTML report.
+    #[arg(long)]
+    pub report_html: Option<PathBuf>,
+    /// Also write the merged thresholds as JUnit XML.
+    #[arg(long)]
+    pub junit: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    pub base: PathBuf,
+    pub new: PathBuf,
+    /// Relative worsening still accepted (latency growth, throughput fall).
+    #[arg(long, value_parser = units::parse_share, default_value = "10%")]
+    pub tolerance: f64,
+    /// A latency must also grow by more than this to count (noise floor).
+    #[arg(long, value_parser = parse_duration, default_value = "1ms")]
+    pub min_delta: Duration,
+    /// Rise of the error rate still accepted (absolute: 0.1% is 0.1 percentage point).
+    #[arg(long, value_parser = units::parse_share, default_value = "0.1%")]
+    pub error_tolerance: f64,
 }
 
 #[derive(Debug, Args)]
@@ -254,6 +312,8 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::Template(TemplateCommand::Import(a)) => import_cmd(a),
         Command::Template(TemplateCommand::Check { template }) => template_check(&template),
         Command::Conformance(a) => conformance_cmd(a),
+        Command::Report(ReportCommand::Merge(a)) => merge_cmd(a),
+        Command::Report(ReportCommand::Compare(a)) => compare_cmd(a),
     }
 }
 
@@ -387,6 +447,18 @@ fn run_cmd(a: RunArgs) -> anyhow::Result<i32> {
             (None, None) => unreachable!("started above"),
         };
         let live = std::sync::Arc::new(fleet::stats::Live::default());
+        let metrics_stop = tokio_util::sync::CancellationToken::new();
+        if let Some(addr) = a.metrics_listen {
+            let bound = crate::metrics::exporter::serve(
+                addr,
+                live.clone(),
+                s.devices(),
+                metrics_stop.clone(),
+            )
+            .await
+            .map_err(|e| InputError(format!("--metrics-listen: {e}")))?;
+            eprintln!("metrics at http://{bound}/metrics");
+        }
         let opts = RunOptions {
             shards: a.shards,
             grace: a.grace,
@@ -394,14 +466,28 @@ fn run_cmd(a: RunArgs) -> anyhow::Result<i32> {
             live: Some(live.clone()),
             ..RunOptions::default()
         };
-        let progress = (!a.quiet).then(|| tokio::spawn(progress(live, s.duration, s.devices())));
-        let result = fleet::run(&s, &acs_url, &opts, cancel).await?;
+        let progress_stop = tokio_util::sync::CancellationToken::new();
+        let progress = (!a.quiet).then(|| {
+            let spec = ProgressSpec::new(s.duration, s.devices(), &s.phases);
+            tokio::spawn(crate::metrics::progress::run(
+                live,
+                spec,
+                progress_stop.clone(),
+            ))
+        });
+        let result = fleet::run(&s, &acs_url, &opts, cancel).await;
+        progress_stop.cancel();
         if let Some(p) = progress {
-            p.abort();
+            let _ = p.await;
         }
-        print!("{}", crate::report::text(&result, &s.name));
-        let acs_status = embedded.as_ref().map(|h| h.status());
-        if let Some(st) = &acs_status {
+        let result = result?;
+        let mut report = Report::from_run(&result, &s.name);
+        report.judge(&s.thresholds);
+        if let Some(h) = &embedded {
+            report.embedded_acs = Some(serde_json::to_value(h.status())?);
+        }
+        print!("{}", report::text::render(&report));
+        if let Some(st) = embedded.as_ref().map(|h| h.status()) {
             let ended: Vec<String> = st
                 .sessions
                 .ended
@@ -415,43 +501,96 @@ fn run_cmd(a: RunArgs) -> anyhow::Result<i32> {
                 st.devices.known
             );
         }
-        if let Some(path) = &a.report_json {
-            let mut doc = crate::report::json(&result, &s.name);
-            if let Some(st) = &acs_status {
-                doc["embedded_acs"] = serde_json::to_value(st)?;
-            }
-            std::fs::write(path, serde_json::to_string_pretty(&doc)?)?;
-            eprintln!("report written to {}", path.display());
+        write_reports(
+            &report,
+            a.report_json.as_deref(),
+            a.report_html.as_deref(),
+            a.junit.as_deref(),
+        )?;
+        if a.metrics_listen.is_some() && !a.metrics_linger.is_zero() {
+            tokio::time::sleep(a.metrics_linger).await;
         }
-        Ok(0)
+        metrics_stop.cancel();
+        Ok(verdict(&report))
     })
 }
 
-/// Plain progress lines on standard error (one every 5 s).
-async fn progress(live: std::sync::Arc<fleet::stats::Live>, total: Duration, devices: u64) {
-    use fleet::stats::Live;
-    let t0 = tokio::time::Instant::now();
-    let mut last = 0u64;
-    let mut tick = tokio::time::interval(Duration::from_secs(5));
-    tick.tick().await;
-    loop {
-        tick.tick().await;
-        let started = Live::get(&live.started);
-        let rate = (started - last) as f64 / 5.0;
-        last = started;
-        let el = t0.elapsed();
-        eprintln!(
-            "[{:>6}] online {}/{}  sessions {} ({:.1}/s)  in flight {}  failed {}  left {}",
-            units::fmt_duration(el),
-            Live::get(&live.online),
-            devices,
-            started,
-            rate,
-            Live::get(&live.in_flight),
-            Live::get(&live.failed),
-            units::fmt_duration(total.saturating_sub(el)),
-        );
+/// Writes the requested report files.
+fn write_reports(
+    r: &Report,
+    json: Option<&Path>,
+    html: Option<&Path>,
+    junit: Option<&Path>,
+) -> anyhow::Result<()> {
+    type Render = fn(&Report) -> String;
+    let outputs: [(Option<&Path>, Render, &str); 3] = [
+        (json, |r| r.to_json() + "\n", "report"),
+        (html, report::html::render, "HTML report"),
+        (junit, report::junit::render, "JUnit report"),
+    ];
+    for (path, render, what) in outputs {
+        if let Some(p) = path {
+            std::fs::write(p, render(r)).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?;
+            eprintln!("{what} written to {}", p.display());
+        }
     }
+    Ok(())
+}
+
+/// Exit code of a judged report: 3 with the failures listed, or 0.
+fn verdict(r: &Report) -> i32 {
+    let failures = r.failures();
+    if failures.is_empty() {
+        return 0;
+    }
+    eprintln!("cpefleet: {} threshold(s) failed:", failures.len());
+    for f in failures {
+        eprintln!("  {f}");
+    }
+    3
+}
+
+fn load_report(p: &Path) -> anyhow::Result<Report> {
+    Report::load(p).map_err(|e| InputError(e.to_string()).into())
+}
+
+fn merge_cmd(a: MergeArgs) -> anyhow::Result<i32> {
+    let mut merged: Option<Report> = None;
+    for p in &a.reports {
+        let r = load_report(p)?;
+        match &mut merged {
+            None => merged = Some(r),
+            Some(m) => m.merge(&r),
+        }
+    }
+    let Some(m) = merged else {
+        return Err(InputError("no report to merge".into()).into());
+    };
+    print!("{}", report::text::render(&m));
+    write_reports(
+        &m,
+        Some(&a.output),
+        a.report_html.as_deref(),
+        a.junit.as_deref(),
+    )?;
+    Ok(verdict(&m))
+}
+
+fn compare_cmd(a: CompareArgs) -> anyhow::Result<i32> {
+    let base = load_report(&a.base)?;
+    let new = load_report(&a.new)?;
+    let tol = report::compare::Tolerance {
+        ratio: a.tolerance,
+        min_ms: a.min_delta.as_secs_f64() * 1000.0,
+        error_rate: a.error_tolerance,
+    };
+    let rows = report::compare::compare(&base, &new, tol);
+    print!("{}", report::compare::render(&rows));
+    Ok(if rows.iter().any(|r| r.regression) {
+        3
+    } else {
+        0
+    })
 }
 
 fn check_cmd(a: CheckArgs) -> anyhow::Result<i32> {
@@ -571,6 +710,12 @@ fn check_cmd(a: CheckArgs) -> anyhow::Result<i32> {
         println!("  {:>8}  {what}", units::fmt_duration(p.start));
     }
     println!("  {:>8}  end", units::fmt_duration(s.duration));
+    if !s.thresholds.is_empty() {
+        println!("thresholds (exit 3 when one fails)");
+        for t in &s.thresholds {
+            println!("  {}", t.name);
+        }
+    }
     let per = fleet::bytes_per_idle_device();
     let total = per as u64 * s.devices() + template_bytes as u64;
     println!(

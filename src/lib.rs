@@ -7,6 +7,9 @@
 //! - [`device`]: one virtual CPE's small mutable state and its RPC semantics (pure).
 //! - [`import`]: template importers (genieacs-sim CSV dumps, BBF data-model XML).
 //! - [`render`]: what device N of a template would send (the `render` subcommand).
+//! - [`metrics`]: the Prometheus exporter, the run's timeline and the live progress display;
+//!   [`report`]: the end-of-run report (text, JSON, JUnit, HTML), merged and compared;
+//!   [`threshold`]: the scenario's pass/fail limits.
 //!
 //! The pure core (codec, model, device) does no I/O and is tested with plain unit tests; the
 //! I/O edges (sessions, scheduler, listeners, exporter) build on it.
@@ -22,11 +25,13 @@ pub mod cwmp;
 pub mod device;
 pub mod fleet;
 pub mod import;
+pub mod metrics;
 pub mod model;
 pub mod render;
 pub mod report;
 pub mod session;
 pub mod shutdown;
+pub mod threshold;
 
 pub mod scenario;
 pub mod units;

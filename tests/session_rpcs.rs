@@ -230,6 +230,7 @@ async fn every_acs_request_kind_in_one_session() {
         now: DateTime::from_unix_ms(1_795_000_000_000),
         cr_url_base: Arc::from("http://127.0.0.1:7548"),
         effects: vec![],
+        faults: vec![],
     };
     let cfg = SessionConfig {
         acs: Endpoint::parse(&acs.url).unwrap(),

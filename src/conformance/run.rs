@@ -401,6 +401,7 @@ async fn run_case(case: &Case, opts: &SuiteOptions) -> (CaseResult, Vec<(Check, 
         now: now(),
         cr_url_base: cr_base.into(),
         effects: Vec::new(),
+        faults: Vec::new(),
     };
     cpe.device.set_boot_time(now());
     let serial = cpe.with_view(|v| v.device_id().serial_number);

@@ -24,6 +24,8 @@ pub struct Cpe {
     pub cr_url_base: Arc<str>,
     /// What the ACS asked for during the session, for the scheduler to carry out afterwards.
     pub effects: Vec<Effect>,
+    /// ACS requests the device answered with a fault: (RPC name, fault code), for the metrics.
+    pub faults: Vec<(&'static str, u32)>,
 }
 
 impl Cpe {
@@ -77,6 +79,9 @@ impl SessionDevice for Cpe {
     fn apply(&mut self, req: &AcsRequest) -> CpeMessage {
         let applied = self.with_view(|v| v.apply(req));
         self.effects.extend(applied.effects);
+        if let CpeMessage::Fault(f) = &applied.message {
+            self.faults.push((req.name(), f.code));
+        }
         applied.message
     }
 }

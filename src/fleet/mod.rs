@@ -396,7 +396,9 @@ pub async fn run(
         defaults,
         s.cr.min_interval,
     ));
-    let cr_stats = Arc::new(CrStats::default());
+    // The caller's live counters (progress, exporter) include the listener's results.
+    let live = opts.live.clone().unwrap_or_default();
+    let cr_stats = live.cr.clone();
     let cr_cancel = cancel.child_token();
     let secret = format!("{:016x}", rand::random::<u64>());
     tokio::spawn(cr::serve(
@@ -416,7 +418,6 @@ pub async fn run(
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
         .unwrap_or(0);
-    let live = opts.live.clone().unwrap_or_default();
     let ctx = Arc::new(FleetCtx {
         seed: s.seed,
         time_scale: s.time_scale,

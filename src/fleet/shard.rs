@@ -26,11 +26,11 @@ use crate::scenario::plan::{self, Arrivals, PhaseKind};
 use crate::session::retry::RetryPolicy;
 use crate::session::trace::Trace;
 use crate::session::transfer::{self, TransferFault};
-use crate::session::{self as sess, SessionConfig, SessionReport};
+use crate::session::{SessionConfig, SessionReport};
 
 use super::cpe::Cpe;
 use super::life::{self, Life};
-use super::stats::ShardStats;
+use super::stats::{SessionEnd, ShardStats};
 use super::timer::TimerQueue;
 use super::FleetCtx;
 
@@ -111,9 +111,14 @@ enum TaskResult {
     Session {
         slot: u32,
         cpe: Box<Cpe>,
-        report: SessionReport,
+        /// Boxed: the report (with its per-session check counts) dwarfs the other variant.
+        report: Box<SessionReport>,
         due_ms: u64,
-        started_ms: u64,
+        /// When the connection request that made the device due arrived.
+        cr_at: Option<Instant>,
+        /// When the session itself began (after any impairment) and ended.
+        began: Instant,
+        ended: Instant,
     },
     Transfer {
         slot: u32,
@@ -302,29 +307,32 @@ impl Shard {
             .in_flight
             .fetch_sub(self.sessions as u64, Ordering::Relaxed);
         self.sessions = 0;
+        self.stats.record_queued(0, &self.ctx.live);
     }
 
     fn finished_draining(&mut self, r: TaskResult) {
         // The device's state no longer matters, but the session's outcome is counted.
-        if let TaskResult::Session { report, .. } = &r {
-            self.count_outcome(report);
+        if let TaskResult::Session {
+            slot,
+            cpe,
+            report,
+            cr_at,
+            began,
+            ..
+        } = &r
+        {
+            self.count_outcome(*slot, cpe, report, None, *cr_at, *began);
             self.sessions = self.sessions.saturating_sub(1);
-            self.ctx.live.in_flight.fetch_sub(1, Ordering::Relaxed);
         }
     }
 
     fn task_failed(&mut self, e: tokio::task::JoinError) {
         // An aborted session (end of the grace period) is cancelled; a panic is a bug, counted
         // loudly as a failure.
-        if e.is_cancelled() {
-            self.stats.cancelled += 1;
-        } else {
-            self.stats.failed += 1;
-            self.stats.error("panic");
-        }
+        let now = self.now_ms();
+        self.stats
+            .record_lost(e.is_cancelled(), now, &self.ctx.live);
         self.sessions = self.sessions.saturating_sub(1);
-        self.ctx.live.in_flight.fetch_sub(1, Ordering::Relaxed);
-        self.ctx.live.finished.fetch_add(1, Ordering::Relaxed);
     }
 
     // === phases ===
@@ -810,8 +818,8 @@ impl Shard {
             }
             self.start_session(slot);
         }
-        // Devices still waiting are behind the cap: late.
-        self.stats.late = self.stats.late.max(self.ready.len() as u64);
+        // Devices still waiting are behind the cap: late (and a live gauge).
+        self.stats.record_queued(self.ready.len(), &self.ctx.live);
     }
 
     fn session_config(&mut self, slot: u32) -> SessionConfig {
@@ -899,11 +907,9 @@ impl Shard {
         let now = self.now_ms();
         let side = self.side.entry(slot).or_default();
         let due_ms = side.due_ms.take().unwrap_or(now);
-        if let Some(cr) = side.cr_at.take() {
-            self.stats.record_cr_to_inform(cr.elapsed());
-        }
-        let lag = Duration::from_millis(now.saturating_sub(due_ms));
-        self.stats.record_lag(lag);
+        let cr_at = side.cr_at.take();
+        // µs precision: the due time is whole ms, the start is not.
+        let lag = Instant::now().saturating_duration_since(self.at(due_ms));
         let cfg = self.session_config(slot);
         let index = self.index_of(slot);
         let s = &mut self.slots[slot as usize];
@@ -917,18 +923,16 @@ impl Shard {
             now: self.ctx.sim_now(),
             cr_url_base: self.ctx.cr_url_base.clone(),
             effects: Vec::new(),
+            faults: Vec::new(),
         });
-        for e in cpe.life.inform_events() {
-            *self
-                .stats
-                .events
-                .entry(e.code.as_str().to_string())
-                .or_default() += 1;
-        }
-        self.stats.started += 1;
+        let events = cpe.life.inform_events();
+        self.stats.record_start(
+            now,
+            lag,
+            events.iter().map(|e| e.code.as_str()),
+            &self.ctx.live,
+        );
         self.sessions += 1;
-        self.ctx.live.started.fetch_add(1, Ordering::Relaxed);
-        self.ctx.live.in_flight.fetch_add(1, Ordering::Relaxed);
         let trace = self.ctx.trace_path(index, self.session_seq);
         let latency = g.latency;
         let runner = self.ctx.runner.clone();
@@ -938,7 +942,9 @@ impl Shard {
                 tokio::time::sleep(latency).await;
             }
             let mut trace = trace.and_then(|p| Trace::create(&p).ok());
-            let report = runner.run(&cfg, cpe.as_mut(), trace.as_mut()).await;
+            let began = Instant::now();
+            let report = Box::new(runner.run(&cfg, cpe.as_mut(), trace.as_mut()).await);
+            let ended = Instant::now();
             if let Some(t) = trace {
                 t.finish();
             }
@@ -947,30 +953,46 @@ impl Shard {
                 cpe,
                 report,
                 due_ms,
-                started_ms: now,
+                cr_at,
+                began,
+                ended,
             }
         });
     }
 
-    fn count_outcome(&mut self, report: &SessionReport) {
-        match &report.outcome {
-            Ok(()) => self.stats.succeeded += 1,
-            Err(sess::SessionError::Cancelled) => self.stats.cancelled += 1,
-            Err(e) => {
-                self.stats.failed += 1;
-                self.stats.error(e.label());
-                self.ctx.live.failed.fetch_add(1, Ordering::Relaxed);
-            }
-        }
-        self.ctx.live.finished.fetch_add(1, Ordering::Relaxed);
-        self.stats.checks.add(&report.checks);
+    /// Records a session's end where it ends (no message per session): `due` is its intended
+    /// start, `None` when drained.
+    fn count_outcome(
+        &mut self,
+        slot: u32,
+        cpe: &Cpe,
+        report: &SessionReport,
+        from_due: Option<Duration>,
+        cr_at: Option<Instant>,
+        began: Instant,
+    ) {
         let t = &report.timings;
-        if let Some(c) = t.connect {
-            self.stats.record_connect(c);
-        }
-        for (x, d) in &t.exchanges {
-            self.stats.record_exchange(x.label(), *d);
-        }
+        // The Inform went out once the connection (and TLS) was up.
+        let inform_sent = t.connect.is_some() || report.inform_acknowledged;
+        let cr_to_inform = cr_at.filter(|_| inform_sent).map(|cr| {
+            began.saturating_duration_since(cr)
+                + t.connect.unwrap_or_default()
+                + t.tls.unwrap_or_default()
+        });
+        let group = self.slots[slot as usize].group;
+        let ctx = self.ctx.clone();
+        let end = SessionEnd {
+            report,
+            group,
+            group_name: &ctx.groups[group as usize].name,
+            at_ms: self.now_ms(),
+            from_due,
+            cr_to_inform,
+            faults: &cpe.faults,
+        };
+        self.stats.record_end(&end, &ctx.live);
+        // The protocol checks scored on this session's ACS messages (conformance).
+        self.stats.checks.add(&report.checks);
     }
 
     fn finished(&mut self, r: TaskResult) {
@@ -980,13 +1002,13 @@ impl Shard {
                 cpe,
                 report,
                 due_ms,
-                started_ms,
+                cr_at,
+                began,
+                ended,
             } => {
                 self.sessions -= 1;
-                self.ctx.live.in_flight.fetch_sub(1, Ordering::Relaxed);
-                self.count_outcome(&report);
-                let lag = Duration::from_millis(started_ms.saturating_sub(due_ms));
-                self.stats.record_session(report.timings.total, lag);
+                let from_due = ended.saturating_duration_since(self.at(due_ms));
+                self.count_outcome(slot, &cpe, &report, Some(from_due), cr_at, began);
                 self.session_ended(slot, *cpe, &report);
             }
             TaskResult::Transfer {

@@ -86,8 +86,9 @@ pub struct ScenarioFile {
     pub fleet: FleetSpec,
     #[serde(default)]
     pub phases: Vec<PhaseSpec>,
+    /// Pass/fail limits (see [`crate::threshold`]).
     #[serde(default)]
-    pub thresholds: Option<serde_yaml::Value>,
+    pub thresholds: Vec<crate::threshold::ThresholdSpec>,
 }
 
 /// The ACS under test. No URL: the embedded ACS is started in-process.

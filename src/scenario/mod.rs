@@ -119,7 +119,8 @@ pub struct Scenario {
     pub cr: Cr,
     pub groups: Vec<Group>,
     pub phases: Vec<Phase>,
-    pub thresholds: Option<serde_yaml::Value>,
+    /// Pass/fail limits, judged on the end-of-run report (exit 3 when one fails).
+    pub thresholds: Vec<crate::threshold::Threshold>,
 }
 
 impl Scenario {
@@ -458,6 +459,24 @@ impl Validator<'_> {
             return Err(self.err("duration", "duration must be above zero"));
         }
 
+        // --- thresholds ---
+        let mut thresholds = Vec::new();
+        for t in &raw.thresholds {
+            let v = t.validate(&group_names).map_err(|e| {
+                // Point into the thresholds section, not at the first "session" of the file.
+                let from = self.src.find("thresholds").unwrap_or(0);
+                let at = self.src[from..].find(&e.near).map_or(from, |o| from + o);
+                let (line, column) = locate_at(self.src, at);
+                ScenarioError::Invalid {
+                    path: self.origin.to_string(),
+                    line,
+                    column,
+                    message: e.message,
+                }
+            })?;
+            thresholds.push(v);
+        }
+
         Ok(Scenario {
             name: raw.name,
             description: raw.description,
@@ -471,7 +490,7 @@ impl Validator<'_> {
             cr,
             groups,
             phases,
-            thresholds: raw.thresholds,
+            thresholds,
         })
     }
 }
@@ -508,13 +527,17 @@ pub fn locate(src: &str, needle: &str) -> (usize, usize) {
     }
     match src.find(needle) {
         None => (1, 1),
-        Some(off) => {
-            let before = &src[..off];
-            let line = before.matches('\n').count() + 1;
-            let col = off - before.rfind('\n').map_or(0, |i| i + 1) + 1;
-            (line, col)
-        }
+        Some(off) => locate_at(src, off),
     }
+}
+
+/// 1-based line and column of byte offset `off`.
+pub fn locate_at(src: &str, off: usize) -> (usize, usize) {
+    let off = off.min(src.len());
+    let before = src.get(..off).unwrap_or(src);
+    let line = before.matches('\n').count() + 1;
+    let col = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+    (line, col)
 }
 
 #[cfg(test)]

@@ -1,0 +1,128 @@
+//! The terminal summary: counts, a latency table (every phase and RPC), the thresholds.
+
+use std::fmt::Write as _;
+
+use super::Report;
+use crate::threshold::fmt_value;
+
+fn pairs<V: std::fmt::Display>(m: &std::collections::BTreeMap<String, V>) -> String {
+    m.iter()
+        .map(|(k, v)| format!("{k}: {v}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The summary printed at the end of a run (and by `report merge`).
+pub fn render(r: &Report) -> String {
+    let s = &r.sessions;
+    let mut o = String::new();
+    let runs = if r.runs > 1 {
+        format!(" ({} runs merged)", r.runs)
+    } else {
+        String::new()
+    };
+    let _ = writeln!(
+        o,
+        "\n== cpefleet: {} — {} devices, {:.1} s against {}{runs}",
+        r.scenario, r.devices, r.duration_s, r.acs_url
+    );
+    let _ = writeln!(
+        o,
+        "sessions  started {}  succeeded {}  failed {}  cancelled {}  ({:.1}/s)",
+        s.started,
+        s.succeeded,
+        s.failed,
+        s.cancelled,
+        r.sessions_per_s()
+    );
+    if s.late + s.dropped > 0 {
+        let _ = writeln!(
+            o,
+            "backlog   at most {} devices waited for a session slot; {} arrivals dropped",
+            s.late, s.dropped
+        );
+    }
+    if !r.events.is_empty() {
+        let _ = writeln!(o, "events    {}", pairs(&r.events));
+    }
+    let failed_checks: Vec<String> = r
+        .protocol_checks
+        .iter()
+        .filter(|(_, t)| t.fail > 0)
+        .map(|(k, t)| format!("{k}: {} of {}", t.fail, t.fail + t.pass))
+        .collect();
+    if !failed_checks.is_empty() {
+        let _ = writeln!(
+            o,
+            "ACS protocol checks failed  {}",
+            failed_checks.join(", ")
+        );
+    }
+    if !r.errors.is_empty() {
+        let _ = writeln!(o, "errors    {}", pairs(&r.errors));
+    }
+    if !r.faults.is_empty() {
+        let _ = writeln!(o, "faults    {}", pairs(&r.faults));
+    }
+    let cr: Vec<String> = r
+        .connection_requests
+        .iter()
+        .filter(|(_, v)| **v > 0)
+        .map(|(k, v)| format!("{k}: {v}"))
+        .collect();
+    if !cr.is_empty() {
+        let _ = writeln!(o, "connection requests  {}", cr.join(", "));
+    }
+    if !r.rpcs.is_empty() {
+        let rpcs: Vec<String> = r
+            .rpcs
+            .iter()
+            .map(|(k, v)| {
+                if v.fault > 0 {
+                    format!("{k}: {} ok, {} fault", v.ok, v.fault)
+                } else {
+                    format!("{k}: {}", v.ok)
+                }
+            })
+            .collect();
+        let _ = writeln!(o, "rpcs      {}", rpcs.join(", "));
+    }
+    let _ = writeln!(
+        o,
+        "\n{:<34} {:>8} {:>9} {:>9} {:>9} {:>9} {:>9}",
+        "latency (ms)", "count", "p50", "p90", "p99", "p99.9", "max"
+    );
+    for k in r.latency_names() {
+        let Some(h) = r.latencies.get(k).filter(|h| !h.is_empty()) else {
+            continue;
+        };
+        let ms = |v: u64| v as f64 / 1000.0;
+        let _ = writeln!(
+            o,
+            "{:<34} {:>8} {:>9.2} {:>9.2} {:>9.2} {:>9.2} {:>9.2}",
+            k,
+            h.len(),
+            ms(h.value_at_quantile(0.5)),
+            ms(h.value_at_quantile(0.9)),
+            ms(h.value_at_quantile(0.99)),
+            ms(h.value_at_quantile(0.999)),
+            ms(h.max())
+        );
+    }
+    if !r.thresholds.is_empty() {
+        let passed = r.thresholds.iter().filter(|v| v.ok).count();
+        let _ = writeln!(o, "\nthresholds: {passed} of {} passed", r.thresholds.len());
+        for v in &r.thresholds {
+            let measured = v
+                .value
+                .map_or("no samples".to_string(), |x| fmt_value(x, &v.unit));
+            let _ = writeln!(
+                o,
+                "  {}  {:<40} {measured}",
+                if v.ok { "PASS" } else { "FAIL" },
+                v.name
+            );
+        }
+    }
+    o
+}
