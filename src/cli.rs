@@ -150,6 +150,49 @@ pub struct RunArgs {
     /// No progress display.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Run only slice I of N of every group's devices (a distributed run: each process takes a
+    /// disjoint, deterministic slice, its share of open-model rates, and writes its report for
+    /// `cpefleet report merge`).
+    #[arg(long, value_parser = parse_shard, conflicts_with = "shard_from_env")]
+    pub shard: Option<(u32, u32)>,
+    /// The slice from a Kubernetes Indexed Job: I = $JOB_COMPLETION_INDEX, N = $CPEFLEET_SHARDS.
+    #[arg(long)]
+    pub shard_from_env: bool,
+    /// Base URL the devices advertise for connection requests (e.g. http://$(POD_IP):7548).
+    #[arg(long)]
+    pub cr_url: Option<String>,
+}
+
+/// Parses "I/N" with I < N.
+pub fn parse_shard(s: &str) -> Result<(u32, u32), String> {
+    let (i, n) = s
+        .split_once('/')
+        .ok_or_else(|| format!("--shard {s:?}: expected I/N, e.g. 0/4"))?;
+    let i: u32 = i
+        .trim()
+        .parse()
+        .map_err(|_| format!("--shard {s:?}: I is not a number"))?;
+    let n: u32 = n
+        .trim()
+        .parse()
+        .map_err(|_| format!("--shard {s:?}: N is not a number"))?;
+    if n == 0 || i >= n {
+        return Err(format!("--shard {s:?}: need 0 <= I < N"));
+    }
+    Ok((i, n))
+}
+
+/// The shard of a Kubernetes Indexed Job, from the environment.
+fn shard_from_env() -> Result<(u32, u32), InputError> {
+    let get = |k: &str| {
+        std::env::var(k).map_err(|_| InputError(format!("--shard-from-env: ${k} is not set")))
+    };
+    parse_shard(&format!(
+        "{}/{}",
+        get("JOB_COMPLETION_INDEX")?,
+        get("CPEFLEET_SHARDS")?
+    ))
+    .map_err(InputError)
 }
 
 #[derive(Debug, Subcommand)]
@@ -416,7 +459,15 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 }
 
 fn run_cmd(a: RunArgs) -> anyhow::Result<i32> {
-    let s = load_scenario(&a.scenario, &a.overrides)?;
+    let mut s = load_scenario(&a.scenario, &a.overrides)?;
+    if let Some(u) = &a.cr_url {
+        s.cr.url = Some(u.clone());
+    }
+    let shard_of = match (a.shard, a.shard_from_env) {
+        (Some(sh), _) => Some(sh),
+        (None, true) => Some(shard_from_env()?),
+        (None, false) => None,
+    };
     // Templates are checked before anything starts, so a bad one is input (exit 2).
     fleet::load_templates(&s).map_err(|e| InputError(e.to_string()))?;
     let trace = match &a.trace {
@@ -460,6 +511,7 @@ fn run_cmd(a: RunArgs) -> anyhow::Result<i32> {
             eprintln!("metrics at http://{bound}/metrics");
         }
         let opts = RunOptions {
+            shard_of,
             shards: a.shards,
             grace: a.grace,
             trace,
