@@ -200,27 +200,10 @@ pub const METRICS: [&str; 9] = [
     "cr_to_inform",
 ];
 
-/// RPC names a `rpc:` metric may name (both directions; Inform and the empty POST have their
-/// own metrics).
-pub const RPCS: [&str; 25] = [
-    "GetRPCMethods",
-    "GetParameterNames",
-    "GetParameterValues",
-    "SetParameterValues",
-    "GetParameterAttributes",
-    "SetParameterAttributes",
-    "AddObject",
-    "DeleteObject",
-    "Reboot",
-    "FactoryReset",
-    "Download",
-    "Upload",
-    "ScheduleInform",
-    "ScheduleDownload",
-    "CancelTransfer",
-    "ChangeDUState",
-    "GetQueuedTransfers",
-    "GetAllQueuedTransfers",
+/// RPC names a `rpc:` metric may name besides the ACS requests (`AcsRequest::NAMES`): the
+/// CPE's own requests and two ACS requests the codec does not model (Inform and the empty POST
+/// have their own metrics).
+pub const OTHER_RPCS: [&str; 7] = [
     "SetVouchers",
     "GetOptions",
     "TransferComplete",
@@ -320,7 +303,9 @@ pub fn canonical_metric(m: &str, groups: &[&str]) -> Result<String, String> {
         return match rpc {
             "Inform" => Ok("inform".into()),
             "EmptyPost" => Ok("empty_post".into()),
-            r if RPCS.contains(&r) => Ok(m.to_string()),
+            r if crate::cwmp::AcsRequest::NAMES.contains(&r) || OTHER_RPCS.contains(&r) => {
+                Ok(m.to_string())
+            }
             r => Err(format!(
                 "unknown RPC {r:?} (use the spec's name, e.g. rpc:GetParameterValues)"
             )),

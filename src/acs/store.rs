@@ -106,26 +106,7 @@ pub const REJECTIONS: &[&str] = &[
 ];
 
 /// ACS -> CPE requests, for the per-name counters.
-pub const ACS_RPCS: &[&str] = &[
-    "GetRPCMethods",
-    "GetParameterNames",
-    "GetParameterValues",
-    "SetParameterValues",
-    "GetParameterAttributes",
-    "SetParameterAttributes",
-    "AddObject",
-    "DeleteObject",
-    "Reboot",
-    "FactoryReset",
-    "Download",
-    "Upload",
-    "ScheduleInform",
-    "ScheduleDownload",
-    "CancelTransfer",
-    "GetQueuedTransfers",
-    "GetAllQueuedTransfers",
-    "ChangeDUState",
-];
+pub const ACS_RPCS: &[&str] = &crate::cwmp::AcsRequest::NAMES;
 
 /// CPE -> ACS requests the ACS received.
 pub const CPE_REQUESTS: &[&str] = &[

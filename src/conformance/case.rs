@@ -247,29 +247,9 @@ fn version<'de, D: Deserializer<'de>>(d: D) -> Result<Option<CwmpVersion>, D::Er
     .transpose()
 }
 
-/// The RPC and response names an expectation or answer may name.
-pub const RPC_NAMES: &[&str] = &[
-    "GetRPCMethods",
-    "GetParameterNames",
-    "GetParameterValues",
-    "SetParameterValues",
-    "GetParameterAttributes",
-    "SetParameterAttributes",
-    "AddObject",
-    "DeleteObject",
-    "Reboot",
-    "FactoryReset",
-    "Download",
-    "Upload",
-    "ScheduleInform",
-    "ScheduleDownload",
-    "CancelTransfer",
-    "GetQueuedTransfers",
-    "GetAllQueuedTransfers",
-    "ChangeDUState",
-    "GetRPCMethodsResponse",
-    "TransferCompleteResponse",
-];
+/// The ACS's answers to CPE requests an expectation may name, besides the ACS requests
+/// (`AcsRequest::NAMES`).
+pub const RESPONSE_NAMES: &[&str] = &["GetRPCMethodsResponse", "TransferCompleteResponse"];
 
 /// A validated RPC name.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -278,8 +258,9 @@ pub struct RpcName(pub &'static str);
 impl<'de> Deserialize<'de> for RpcName {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        RPC_NAMES
+        crate::cwmp::AcsRequest::NAMES
             .iter()
+            .chain(RESPONSE_NAMES)
             .find(|n| **n == s)
             .map(|n| RpcName(n))
             .ok_or_else(|| serde::de::Error::custom(format!("unknown RPC {s:?}")))

@@ -93,6 +93,29 @@ pub enum CpeResponse {
 }
 
 impl AcsRequest {
+    /// Every ACS -> CPE request the codec knows, by its spec name (one list for every
+    /// counter, validator and policy that names them).
+    pub const NAMES: [&'static str; 18] = [
+        "GetRPCMethods",
+        "GetParameterNames",
+        "GetParameterValues",
+        "SetParameterValues",
+        "GetParameterAttributes",
+        "SetParameterAttributes",
+        "AddObject",
+        "DeleteObject",
+        "Reboot",
+        "FactoryReset",
+        "Download",
+        "Upload",
+        "ScheduleInform",
+        "ScheduleDownload",
+        "CancelTransfer",
+        "GetQueuedTransfers",
+        "GetAllQueuedTransfers",
+        "ChangeDUState",
+    ];
+
     /// The RPC element name ("Unknown" for an unknown RPC, whose name is in the variant).
     pub fn name(&self) -> &'static str {
         match self {
