@@ -11,8 +11,10 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::header::{HeaderValue, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, COOKIE, HOST};
-use http::{Request, StatusCode};
+use http::header::{
+    HeaderValue, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, COOKIE, HOST, USER_AGENT,
+};
+use http::{Request, StatusCode, Uri};
 use http_body_util::Full;
 use tokio::time::Instant;
 
@@ -89,6 +91,7 @@ pub async fn run(
             connections: 0,
             deadline: started + cfg.session_timeout,
             trace,
+            target: None,
         },
         timings: Timings::default(),
         version: cfg.version,
@@ -139,13 +142,19 @@ impl Session<'_> {
             }
             _ => {}
         }
-        let inform_msg = CpeMessage::Request(CpeRequest::Inform(inform));
+        // Built once and encoded in place: the Inform is the session's largest message, and a
+        // copy per exchange was measurable (BENCHMARKS.md).
+        let mut inform_env = Envelope::new(
+            self.version,
+            header,
+            CpeMessage::Request(CpeRequest::Inform(inform)),
+        );
         let mut hold;
         let mut tries = 0;
         loop {
-            let id = header.id.clone().unwrap_or_default();
+            let id = inform_env.header.id.clone().unwrap_or_default();
             let answer = self
-                .exchange(Exchange::Inform, &header, Some(&inform_msg), true)
+                .exchange(Exchange::Inform, Some(&inform_env), true)
                 .await?;
             let Answer::Message(env) = answer else {
                 return Err(SessionError::Unexpected {
@@ -175,7 +184,7 @@ impl Session<'_> {
                     if tries > MAX_8005_RETRIES {
                         return Err(SessionError::RetryExhausted);
                     }
-                    header.id = Some(self.fresh_id());
+                    inform_env.header.id = Some(self.fresh_id());
                 }
                 AcsMessage::Fault(f) => return Err(SessionError::InformFault(f.code)),
                 other => {
@@ -192,9 +201,7 @@ impl Session<'_> {
         // --- CPE requests, then the empty POST, then the ACS's requests ---
         loop {
             hold = self.send_cpe_requests(dev, hold).await?;
-            let mut answer = self
-                .exchange(Exchange::EmptyPost, &Header::default(), None, false)
-                .await?;
+            let mut answer = self.exchange(Exchange::EmptyPost, None, false).await?;
             loop {
                 let env = match answer {
                     Answer::Empty => break,
@@ -218,8 +225,9 @@ impl Session<'_> {
                     id: env.header.id.clone(),
                     ..Header::default()
                 };
+                let reply = Envelope::new(self.version, header, reply);
                 answer = self
-                    .exchange(Exchange::AcsRpc(name), &header, Some(&reply), false)
+                    .exchange(Exchange::AcsRpc(name), Some(&reply), false)
                     .await?;
             }
             // The ACS is done. If requests were held back and the ACS no longer holds them,
@@ -238,17 +246,22 @@ impl Session<'_> {
     ) -> Result<bool, SessionError> {
         while !hold {
             let Some(req) = dev.next_request() else { break };
-            let msg = CpeMessage::Request(req);
-            let CpeMessage::Request(req) = &msg else {
-                unreachable!("constructed as a request")
-            };
+            let name = req.name();
+            let mut msg = Envelope::new(
+                self.version,
+                Header::default(),
+                CpeMessage::Request(req),
+            );
             let mut tries = 0;
             loop {
                 let id = self.fresh_id();
-                let header = Header::with_id(id.clone());
+                msg.header = Header::with_id(id.clone());
                 let answer = self
-                    .exchange(Exchange::CpeRequest(req.name()), &header, Some(&msg), true)
+                    .exchange(Exchange::CpeRequest(name), Some(&msg), true)
                     .await?;
+                let CpeMessage::Request(req) = &msg.body else {
+                    unreachable!("constructed as a request")
+                };
                 let Answer::Message(env) = answer else {
                     return Err(SessionError::Unexpected {
                         expected: "a response to the CPE request",
@@ -290,8 +303,7 @@ impl Session<'_> {
     async fn exchange(
         &mut self,
         kind: Exchange,
-        header: &Header,
-        msg: Option<&CpeMessage>,
+        msg: Option<&Envelope<CpeMessage>>,
         is_request: bool,
     ) -> Result<Answer, SessionError> {
         self.exchanges += 1;
@@ -301,11 +313,8 @@ impl Session<'_> {
         let body = match msg {
             None => Bytes::new(),
             Some(msg) => {
-                let mut buf = Vec::with_capacity(2048);
-                encode_cpe(
-                    &Envelope::new(self.version, header.clone(), msg.clone()),
-                    &mut buf,
-                );
+                let mut buf = Vec::with_capacity(4096);
+                encode_cpe(msg, &mut buf);
                 Bytes::from(buf)
             }
         };
@@ -371,7 +380,12 @@ struct Http<'a> {
     connections: u32,
     deadline: Instant,
     trace: Option<&'a mut Trace>,
+    /// [`Http::target`]'s cache for the current endpoint.
+    target: Option<(Uri, HeaderValue, HeaderValue)>,
 }
+
+/// R1.21's SOAPAction header, named once rather than parsed from a string per POST.
+const SOAP_ACTION: http::HeaderName = http::HeaderName::from_static("soapaction");
 
 impl Http<'_> {
     async fn connect(&mut self, timings: &mut Timings) -> Result<(), SessionError> {
@@ -409,21 +423,40 @@ impl Http<'_> {
         }
     }
 
+    /// The request line's target and the Host and User-Agent values, parsed once per endpoint
+    /// (a session posts several times to the same one; parsing them per POST was measurable).
+    fn target(&mut self) -> (Uri, HeaderValue, HeaderValue) {
+        if self.target.is_none() {
+            let uri = Uri::try_from(self.endpoint.path.as_str()).unwrap_or_default();
+            let host = HeaderValue::try_from(self.endpoint.authority())
+                .unwrap_or(HeaderValue::from_static(""));
+            let agent = HeaderValue::try_from(self.cfg.user_agent.as_str())
+                .unwrap_or(HeaderValue::from_static("cpefleet"));
+            self.target = Some((uri, host, agent));
+        }
+        self.target
+            .clone()
+            .unwrap_or_else(|| (Uri::default(), HeaderValue::from_static(""), HeaderValue::from_static("")))
+    }
+
     fn request(&mut self, body: &Bytes, is_request: bool) -> Request<Full<Bytes>> {
-        let uri = self.endpoint.path.clone();
-        let mut b = Request::post(uri.as_str())
-            .header(HOST, self.endpoint.authority())
-            .header("User-Agent", self.cfg.user_agent.as_str());
+        let (uri, host, agent) = self.target();
+        let mut b = Request::post(uri)
+            .header(HOST, host)
+            .header(USER_AGENT, agent);
         if !body.is_empty() {
-            b = b.header(CONTENT_TYPE, "text/xml; charset=\"utf-8\"");
+            b = b.header(CONTENT_TYPE, HeaderValue::from_static("text/xml; charset=\"utf-8\""));
         }
         if is_request {
             // Deployed CPEs send an empty SOAPAction on POSTs that carry a request (R1.21).
-            b = b.header("SOAPAction", "\"\"");
+            b = b.header(SOAP_ACTION, HeaderValue::from_static("\"\""));
         }
-        b = b.header(CONTENT_LENGTH, body.len());
-        if let Some(a) = self.authorization(&uri) {
-            b = b.header(AUTHORIZATION, a);
+        b = b.header(CONTENT_LENGTH, HeaderValue::from(body.len()));
+        if self.cfg.credentials.is_some() {
+            let path = self.endpoint.path.clone();
+            if let Some(a) = self.authorization(&path) {
+                b = b.header(AUTHORIZATION, a);
+            }
         }
         if let Some(c) = self.jar.header() {
             if let Ok(v) = HeaderValue::from_str(&c) {
@@ -513,6 +546,7 @@ impl Http<'_> {
                         .ok_or(SessionError::Status(status))?;
                     // Same POST to the new URL, for the rest of this session only (R1.38).
                     self.endpoint = self.endpoint.join(loc)?;
+                    self.target = None;
                     self.conn = None;
                     self.auth = AuthState::None;
                 }
