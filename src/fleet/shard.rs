@@ -74,7 +74,9 @@ pub fn slot_bytes() -> usize {
     std::mem::size_of::<Slot>()
 }
 
-/// Rare per-device state, kept only while it exists.
+/// Rare per-device state, kept only while it exists: an entry left empty is removed (see
+/// [`Shard::tidy_side`]), or every device that ever had a session would pay a map entry
+/// (~90-190 bytes with the table's slack) for nothing.
 #[derive(Default)]
 struct Side {
     reboot_key: Option<String>,
@@ -82,6 +84,15 @@ struct Side {
     timers: Vec<(u64, Pending)>,
     cr_at: Option<Instant>,
     due_ms: Option<u64>,
+}
+
+impl Side {
+    fn is_empty(&self) -> bool {
+        self.reboot_key.is_none()
+            && self.timers.is_empty()
+            && self.cr_at.is_none()
+            && self.due_ms.is_none()
+    }
 }
 
 enum Pending {
@@ -222,6 +233,22 @@ impl Shard {
         &self.ctx.groups[self.slots[slot as usize].group as usize].template
     }
 
+    /// Drops the device's side entry once nothing is left in it, and gives the table's memory
+    /// back after a storm (a boot storm queues every device at once) has passed.
+    fn tidy_side(&mut self, slot: u32) {
+        if self.side.get(&slot).is_some_and(Side::is_empty) {
+            self.side.remove(&slot);
+        }
+        let cap = self.side.capacity();
+        if cap > 4096 && self.side.len() < cap / 8 {
+            self.side.shrink_to(self.side.len() * 2);
+        }
+        let cap = self.ready.capacity();
+        if cap > 4096 && self.ready.len() < cap / 8 {
+            self.ready.shrink_to(self.ready.len() * 2);
+        }
+    }
+
     fn wake(&mut self, slot: u32, due_ms: u64) {
         let s = &mut self.slots[slot as usize];
         s.gen = s.gen.wrapping_add(1);
@@ -268,6 +295,7 @@ impl Shard {
             }
         }
         self.drain().await;
+        self.stats.side_entries = self.side.len() as u64;
         self.stats
     }
 
@@ -590,6 +618,7 @@ impl Shard {
 
     fn reboot_done(&mut self, slot: u32) {
         let key = self.side.get_mut(&slot).and_then(|s| s.reboot_key.take());
+        self.tidy_side(slot);
         let sim = self.ctx.sim_now();
         let s = &mut self.slots[slot as usize];
         s.life.rebooted(key.as_deref());
@@ -668,6 +697,7 @@ impl Shard {
                 }
             }
         }
+        self.tidy_side(slot);
         let mut retry = false;
         for p in fired {
             retry |= matches!(p, Pending::Retry);
@@ -852,6 +882,7 @@ impl Shard {
         if let Some(cr) = side.cr_at.take() {
             self.stats.record_cr_to_inform(cr.elapsed());
         }
+        self.tidy_side(slot);
         let lag = Duration::from_millis(now.saturating_sub(due_ms));
         self.stats.record_lag(lag);
         let cfg = self.session_config(slot);
@@ -869,11 +900,14 @@ impl Shard {
             effects: Vec::new(),
         });
         for e in cpe.life.inform_events() {
-            *self
-                .stats
-                .events
-                .entry(e.code.as_str().to_string())
-                .or_default() += 1;
+            // Counted by name without allocating one per session (the names repeat).
+            let code = e.code.as_str();
+            match self.stats.events.get_mut(code) {
+                Some(n) => *n += 1,
+                None => {
+                    self.stats.events.insert(code.to_string(), 1);
+                }
+            }
         }
         self.stats.started += 1;
         self.sessions += 1;

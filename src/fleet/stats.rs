@@ -44,6 +44,10 @@ pub struct ShardStats {
     pub connect: Histogram<u64>,
     pub exchanges: BTreeMap<&'static str, Histogram<u64>>,
     pub cr_to_inform: Histogram<u64>,
+    /// Devices still holding rare per-device state when the run ended (retry and transfer
+    /// timers, reboot keys, a pending CR). Idle devices hold none: this is what keeps an idle
+    /// device at its slot's size (BENCHMARKS.md, memory).
+    pub side_entries: u64,
 }
 
 impl Default for ShardStats {
@@ -63,6 +67,7 @@ impl Default for ShardStats {
             connect: histogram(),
             exchanges: BTreeMap::new(),
             cr_to_inform: histogram(),
+            side_entries: 0,
         }
     }
 }
@@ -96,6 +101,7 @@ impl ShardStats {
         self.cancelled += o.cancelled;
         self.late += o.late;
         self.dropped += o.dropped;
+        self.side_entries += o.side_entries;
         for (k, v) in &o.errors {
             *self.errors.entry(k).or_default() += v;
         }
