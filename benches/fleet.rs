@@ -49,7 +49,7 @@ const USAGE: &str = "usage: cargo bench --bench fleet -- <figure> [options]
   session              CPU-µs per minimal session, sessions/s vs a minimal hyper pair
                        [--sessions 100000 --concurrency 64 --rounds 1]
   cr                   connection requests/s through the shared listener with Digest
-                       [--devices 50000 --seconds 15 --concurrency 128 --rate 10000]
+                       [--devices 50000 --seconds 15 --concurrency 128 --rates 10000,2000]
   startup [N]          time to N devices ready (scenarios/million-idle.yaml); default 1000000";
 
 fn main() {
@@ -75,6 +75,7 @@ fn main() {
         Some("session") => session(&o),
         Some("ceiling-server") => ceiling_server(count(pos.get(1), 400) as usize),
         Some("cr") => cr(&o),
+        Some("cr-load") => cr_load_main(&pos),
         Some("startup") => startup(count(pos.get(1), 1_000_000)),
         _ => println!("{USAGE}"),
     }
@@ -797,13 +798,137 @@ fn cr(o: &Opts) {
     let devices: u32 = o.get("devices", 50_000);
     let seconds: u64 = o.get("seconds", 15);
     let concurrency: u32 = o.get("concurrency", 128);
-    let rate: f64 = o.get("rate", 10_000.0);
+    let rates: String = o.get("rates", "10000,2000".to_string());
     machine();
     println!(
-        "connection requests: {devices} TR-181 gateways on a null ACS (separate process); \
-         GenieACS's pattern per request: new connection, GET → 401 Digest, GET + Authorization → 200"
+        "connection requests: {devices} TR-181 gateways (this process) on a null ACS (own process), \
+         the load in a third process; GenieACS's pattern per request: new connection, GET → 401 \
+         Digest, GET + Authorization → 200; each accepted request then starts a session"
     );
-    // The credentials every device's listener path expects (the template's generated ones).
+    let rt = runtime();
+    let acs = spawn_acs();
+    let mut runs: Vec<Option<f64>> = vec![None];
+    runs.extend(rates.split(',').filter_map(|r| r.trim().parse().ok()).map(Some));
+    for paced in runs {
+        let port = free_port();
+        let spec = FleetSpec {
+            acs_url: acs.addr.clone(),
+            devices,
+            max_sessions: 1000,
+            boot_over: Duration::from_secs(2),
+            duration: Duration::from_secs(600),
+            cr_port: port,
+        };
+        let (load, r, sessions, cpu) = rt.block_on(async {
+            let run = start_fleet(scenario(&spec), acs.addr.clone());
+            let live = run.live.clone();
+            wait_for(
+                "boot sessions",
+                || Live::get(&live.finished),
+                u64::from(devices),
+                Duration::from_secs(120),
+            )
+            .await;
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            let before = Live::get(&live.started);
+            let mut cmd = Command::new(std::env::current_exe().expect("current exe"));
+            cmd.args([
+                "cr-load".to_string(),
+                port.to_string(),
+                devices.to_string(),
+                concurrency.to_string(),
+                seconds.to_string(),
+                paced.map_or("0".to_string(), |r| r.to_string()),
+            ]);
+            let mut child = cmd
+                .stdout(Stdio::piped())
+                .stderr(Stdio::inherit())
+                .spawn()
+                .expect("spawn cr-load");
+            let pid = child.id().to_string();
+            let mut out = BufReader::new(child.stdout.take().expect("piped stdout"));
+            // The load prints "start" once its credentials are computed, then its result.
+            let mut line = String::new();
+            let _ = out.read_line(&mut line);
+            let a = (cpu_s("self"), cpu_s(&acs.pid()), cpu_s(&pid));
+            let result = tokio::task::spawn_blocking(move || {
+                let mut rest = String::new();
+                let _ = std::io::Read::read_to_string(&mut out, &mut rest);
+                rest
+            });
+            // Sample the load's CPU just before it exits (its result line comes at the end).
+            let mut b = a;
+            while !result.is_finished() {
+                b = (cpu_s("self"), cpu_s(&acs.pid()), cpu_s(&pid));
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            let text = result.await.unwrap_or_default();
+            let _ = child.wait();
+            // The sessions those requests started finish before the figures are read.
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            let sessions = Live::get(&live.started) - before;
+            let cpu = (b.0 - a.0, b.1 - a.1, b.2 - a.2);
+            (text, run.stop().await, sessions, cpu)
+        });
+        let field = |k: &str| -> f64 {
+            load.split_whitespace()
+                .find_map(|kv| kv.strip_prefix(k)?.strip_prefix('=')?.parse().ok())
+                .unwrap_or(f64::NAN)
+        };
+        let accepted = field("accepted");
+        let per_s = accepted / field("elapsed_s");
+        let us = |cpu: f64| cpu * 1e6 / accepted;
+        let label = paced.map_or("as fast as it goes".to_string(), |r| {
+            format!("offered {r:.0}/s")
+        });
+        println!("{label}, {concurrency} connections at once, {seconds} s:");
+        println!(
+            "  {per_s:.0} CR/s accepted (200) ({accepted} accepted, {} challenged, other statuses {}, client errors {})",
+            field("challenged"),
+            field("other"),
+            field("errors")
+        );
+        println!(
+            "  listener counts: accepted {}, challenged {}, busy {}, rate limited {}; sessions started {sessions}, failed {}",
+            r.cr.get(cpefleet::cr::CrResult::Accepted),
+            r.cr.get(cpefleet::cr::CrResult::Challenged),
+            r.cr.get(cpefleet::cr::CrResult::Busy),
+            r.cr.get(cpefleet::cr::CrResult::RateLimited),
+            r.stats.failed
+        );
+        println!(
+            "  CPU-µs per accepted CR: fleet (listener + the session it starts) {:.0}, null ACS (the session) {:.0}, load generator {:.0}; total {:.0} → {:.0} CR/s would fill 2 cores",
+            us(cpu.0),
+            us(cpu.1),
+            us(cpu.2),
+            us(cpu.0 + cpu.1 + cpu.2),
+            2e6 / us(cpu.0 + cpu.1 + cpu.2)
+        );
+        println!(
+            "  CR exchange as the ACS sees it (connect, GET, 401, GET, 200): p50 {} µs, p90 {} µs, p99 {} µs, max {} µs",
+            field("p50"),
+            field("p90"),
+            field("p99"),
+            field("max")
+        );
+        println!(
+            "  CR → Inform (listener accepted → the device's session starts): {}",
+            quantiles_us(&r.stats.cr_to_inform)
+        );
+    }
+}
+
+/// The load generator's process: `cr-load PORT DEVICES CONCURRENCY SECONDS RATE` (RATE 0: as
+/// fast as it goes). Prints "start" when ready, then one result line.
+fn cr_load_main(pos: &[String]) {
+    let arg = |i: usize| pos.get(i).map_or("0", |s| s.as_str());
+    let port: u16 = arg(1).parse().unwrap_or(0);
+    let devices: u32 = arg(2).parse().unwrap_or(1).max(1);
+    let concurrency: u32 = arg(3).parse().unwrap_or(1);
+    let seconds: u64 = arg(4).parse().unwrap_or(1);
+    let rate: f64 = arg(5).parse().unwrap_or(0.0);
+    // The credentials every device's listener path expects (the template's generated ones,
+    // with the fleet's seed).
     let t = Template::load(&gateway()).expect("gateway template");
     let root = t.root().to_string();
     let creds: Arc<Vec<(String, String)>> = Arc::new(
@@ -828,74 +953,27 @@ fn cr(o: &Opts) {
             })
             .collect(),
     );
-    let rt = runtime();
-    let acs = spawn_acs();
-    for (label, paced) in [("as fast as it goes", None), ("paced", Some(rate))] {
-        let port = free_port();
-        let spec = FleetSpec {
-            acs_url: acs.addr.clone(),
-            devices,
-            max_sessions: 1000,
-            boot_over: Duration::from_secs(2),
-            duration: Duration::from_secs(600),
-            cr_port: port,
-        };
-        let (gen, r, sessions) = rt.block_on(async {
-            let run = start_fleet(scenario(&spec), acs.addr.clone());
-            let live = run.live.clone();
-            wait_for(
-                "boot sessions",
-                || Live::get(&live.finished),
-                u64::from(devices),
-                Duration::from_secs(120),
-            )
-            .await;
-            let before = Live::get(&live.started);
-            let creds = creds.clone();
-            // The load runs on its own runtime (its own threads), like a separate ACS would.
-            let gen = std::thread::spawn(move || {
-                runtime().block_on(cr_load(
-                    SocketAddr::from(([127, 0, 0, 1], port)),
-                    creds,
-                    concurrency,
-                    Duration::from_secs(seconds),
-                    paced,
-                ))
-            })
-            .join()
-            .expect("CR load thread");
-            // The sessions those requests started finish before the figures are read.
-            tokio::time::sleep(Duration::from_secs(2)).await;
-            let sessions = Live::get(&live.started) - before;
-            (gen, run.stop().await, sessions)
-        });
-        let target = paced.map_or(String::new(), |r| format!(" at {r:.0}/s"));
-        println!("{label}{target}, {concurrency} connections at once, {seconds} s:");
-        println!(
-            "  {:.0} CR/s accepted (200) by the listener ({} accepted, {} challenged, other {:?}, client errors {})",
-            gen.accepted as f64 / gen.elapsed.as_secs_f64(),
-            gen.accepted,
-            gen.challenged,
-            gen.other,
-            gen.errors
-        );
-        println!(
-            "  listener counts: accepted {}, challenged {}, busy {}, rate limited {}; sessions started {sessions}, failed {}",
-            r.cr.get(cpefleet::cr::CrResult::Accepted),
-            r.cr.get(cpefleet::cr::CrResult::Challenged),
-            r.cr.get(cpefleet::cr::CrResult::Busy),
-            r.cr.get(cpefleet::cr::CrResult::RateLimited),
-            r.stats.failed
-        );
-        println!(
-            "  CR exchange as the ACS sees it (connect, GET, 401, GET, 200): {}",
-            quantiles_us(&gen.latency)
-        );
-        println!(
-            "  CR → Inform (listener accepted → the device's session starts): {}",
-            quantiles_us(&r.stats.cr_to_inform)
-        );
-    }
+    println!("start");
+    let l = runtime().block_on(cr_load(
+        SocketAddr::from(([127, 0, 0, 1], port)),
+        creds,
+        concurrency,
+        Duration::from_secs(seconds),
+        (rate > 0.0).then_some(rate),
+    ));
+    let other: u64 = l.other.iter().map(|(_, n)| n).sum();
+    let q = |x: f64| l.latency.value_at_quantile(x);
+    println!(
+        "RESULT accepted={} challenged={} other={other} errors={} elapsed_s={:.3} p50={} p90={} p99={} max={}",
+        l.accepted,
+        l.challenged,
+        l.errors,
+        l.elapsed.as_secs_f64(),
+        q(0.5),
+        q(0.9),
+        q(0.99),
+        l.latency.max()
+    );
 }
 
 struct CrLoad {
