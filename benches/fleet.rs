@@ -128,9 +128,15 @@ fn stat_fields(pid: &str) -> Vec<u64> {
 
 /// User + system CPU seconds of a process (all its threads, live and exited).
 fn cpu_s(pid: &str) -> f64 {
+    let (user, sys) = cpu_split(pid);
+    user + sys
+}
+
+/// (user, system) CPU seconds of a process.
+fn cpu_split(pid: &str) -> (f64, f64) {
     let f = stat_fields(pid);
-    let ticks = f.get(11).copied().unwrap_or(0) + f.get(12).copied().unwrap_or(0);
-    ticks as f64 / clk_tck()
+    let t = |i: usize| f.get(i).copied().unwrap_or(0) as f64 / clk_tck();
+    (t(11), t(12))
 }
 
 /// A /proc/self/status field in kB (VmRSS, VmHWM).
@@ -355,6 +361,8 @@ struct Sample {
     n: u64,
     cpu_self: f64,
     cpu_peer: f64,
+    /// This process's system (kernel) share of `cpu_self`.
+    sys_self: f64,
 }
 
 fn sample(n: u64, peer: &str) -> Sample {
@@ -363,6 +371,7 @@ fn sample(n: u64, peer: &str) -> Sample {
         n,
         cpu_self: cpu_s("self"),
         cpu_peer: cpu_s(peer),
+        sys_self: cpu_split("self").1,
     }
 }
 
@@ -380,6 +389,8 @@ struct Rates {
     per_s: f64,
     self_us: f64,
     peer_us: f64,
+    /// Of `self_us`, spent in the kernel.
+    sys_us: f64,
 }
 
 impl Rates {
@@ -387,6 +398,7 @@ impl Rates {
         per_s: f64::NAN,
         self_us: f64::NAN,
         peer_us: f64::NAN,
+        sys_us: f64::NAN,
     };
 }
 
@@ -396,6 +408,7 @@ fn rates(a: Sample, b: Sample) -> Rates {
         per_s: n / (b.t - a.t).as_secs_f64(),
         self_us: (b.cpu_self - a.cpu_self) * 1e6 / n,
         peer_us: (b.cpu_peer - a.cpu_peer) * 1e6 / n,
+        sys_us: (b.sys_self - a.sys_self) * 1e6 / n,
     }
 }
 
@@ -588,10 +601,14 @@ fn session(o: &Opts) {
             f.per_s, f.self_us, f.peer_us
         );
         println!(
-            "  share of the ceiling: {:.1} %;  simulator CPU per session: {:.1} µs (ceiling client {:.1} µs)",
+            "  share of the ceiling: {:.1} % measured, {:.1} % by CPU per session (both sides);  \
+             simulator CPU per session: {:.1} µs, of it kernel {:.1} µs (ceiling client {:.1} µs, kernel {:.1} µs)",
             100.0 * f.per_s / c.per_s,
+            100.0 * (c.self_us + c.peer_us) / (f.self_us + f.peer_us),
             f.self_us,
-            c.self_us
+            f.sys_us,
+            c.self_us,
+            c.sys_us
         );
     }
 }
