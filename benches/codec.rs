@@ -1,6 +1,6 @@
-//! Codec throughput on the messages a fleet exchanges most: Inform and InformResponse, GenieACS's
-//! 32-name GPV and its answer, SPV, GPN response, AddObject, Fault. Encode benches reuse one buffer, as the
-//! session layer does.
+//! Codec throughput on the messages a fleet exchanges most: Inform and InformResponse,
+//! GenieACS's 32-name GPV and its answer, SPV, GPN response, AddObject, Fault. Encode benches
+//! reuse one buffer, as the session layer does.
 
 use std::hint::black_box;
 

@@ -87,7 +87,10 @@ struct Opts(HashMap<String, String>);
 
 impl Opts {
     fn get<T: FromStr>(&self, k: &str, default: T) -> T {
-        self.0.get(k).and_then(|v| v.parse().ok()).unwrap_or(default)
+        self.0
+            .get(k)
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
     }
 }
 
@@ -314,11 +317,8 @@ fn start_fleet(s: Scenario, acs_url: String) -> Running {
         ..RunOptions::default()
     };
     let c = cancel.clone();
-    let handle = tokio::spawn(async move {
-        fleet::run(&s, &acs_url, &opts, c)
-            .await
-            .expect("fleet run")
-    });
+    let handle =
+        tokio::spawn(async move { fleet::run(&s, &acs_url, &opts, c).await.expect("fleet run") });
     Running {
         live,
         cancel,
@@ -347,7 +347,10 @@ async fn wait_for(what: &str, n: impl Fn() -> u64, target: u64, limit: Duration)
             return false;
         }
         if last_print.elapsed() >= Duration::from_secs(10) {
-            eprintln!("  {what}: {v}/{target} ({:.0} s)", t0.elapsed().as_secs_f64());
+            eprintln!(
+                "  {what}: {v}/{target} ({:.0} s)",
+                t0.elapsed().as_secs_f64()
+            );
             last_print = Instant::now();
         }
         tokio::time::sleep(Duration::from_millis(2)).await;
@@ -422,8 +425,8 @@ fn exchange_sizes() -> (usize, usize) {
         now: DateTime::from_unix_ms(1_800_000_000_000),
         cr_url_base: "http://127.0.0.1:7548",
     };
-    let inform = DeviceView::new(&t, &mut d, &env)
-        .inform(vec![EventStruct::new(EventCode::Boot, "")], 0);
+    let inform =
+        DeviceView::new(&t, &mut d, &env).inform(vec![EventStruct::new(EventCode::Boot, "")], 0);
     let mut buf = Vec::new();
     encode_cpe(
         &Envelope::new(
@@ -452,8 +455,10 @@ fn machine() {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
         .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("model name").map(|v| v.trim_start_matches([' ', '\t', ':']).to_string()))
+            s.lines().find_map(|l| {
+                l.strip_prefix("model name")
+                    .map(|v| v.trim_start_matches([' ', '\t', ':']).to_string())
+            })
         })
         .unwrap_or_default();
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -825,7 +830,12 @@ fn cr(o: &Opts) {
     let rt = runtime();
     let acs = spawn_acs();
     let mut runs: Vec<Option<f64>> = vec![None];
-    runs.extend(rates.split(',').filter_map(|r| r.trim().parse().ok()).map(Some));
+    runs.extend(
+        rates
+            .split(',')
+            .filter_map(|r| r.trim().parse().ok())
+            .map(Some),
+    );
     for paced in runs {
         let port = free_port();
         let spec = FleetSpec {

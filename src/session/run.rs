@@ -247,11 +247,7 @@ impl Session<'_> {
         while !hold {
             let Some(req) = dev.next_request() else { break };
             let name = req.name();
-            let mut msg = Envelope::new(
-                self.version,
-                Header::default(),
-                CpeMessage::Request(req),
-            );
+            let mut msg = Envelope::new(self.version, Header::default(), CpeMessage::Request(req));
             let mut tries = 0;
             loop {
                 let id = self.fresh_id();
@@ -434,9 +430,13 @@ impl Http<'_> {
                 .unwrap_or(HeaderValue::from_static("cpefleet"));
             self.target = Some((uri, host, agent));
         }
-        self.target
-            .clone()
-            .unwrap_or_else(|| (Uri::default(), HeaderValue::from_static(""), HeaderValue::from_static("")))
+        self.target.clone().unwrap_or_else(|| {
+            (
+                Uri::default(),
+                HeaderValue::from_static(""),
+                HeaderValue::from_static(""),
+            )
+        })
     }
 
     fn request(&mut self, body: &Bytes, is_request: bool) -> Request<Full<Bytes>> {
@@ -445,7 +445,10 @@ impl Http<'_> {
             .header(HOST, host)
             .header(USER_AGENT, agent);
         if !body.is_empty() {
-            b = b.header(CONTENT_TYPE, HeaderValue::from_static("text/xml; charset=\"utf-8\""));
+            b = b.header(
+                CONTENT_TYPE,
+                HeaderValue::from_static("text/xml; charset=\"utf-8\""),
+            );
         }
         if is_request {
             // Deployed CPEs send an empty SOAPAction on POSTs that carry a request (R1.21).
