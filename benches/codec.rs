@@ -1,6 +1,6 @@
-//! Codec throughput on the messages a fleet exchanges most: Inform, GenieACS's 32-name GPV and
-//! its answer, SPV, GPN response, AddObject, Fault. Encode benches reuse one buffer, as the
-//! session layer does.
+//! Codec throughput on the messages a fleet exchanges most: Inform and InformResponse,
+//! GenieACS's 32-name GPV and its answer, SPV, GPN response, AddObject, Fault. Encode benches
+//! reuse one buffer, as the session layer does.
 
 use std::hint::black_box;
 
@@ -8,9 +8,10 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
 use cpefleet::cwmp::sample;
 use cpefleet::cwmp::{
-    decode_acs, decode_cpe, encode_acs, encode_cpe, AcsMessage, AcsRequest, AddObject, CpeMessage,
-    CpeResponse, CwmpVersion, Envelope, EventCode, EventStruct, Fault, GetParameterNamesResponse,
-    GetParameterValues, Header, ParameterInfoStruct, SetParameterValuesFault,
+    decode_acs, decode_cpe, encode_acs, encode_cpe, AcsMessage, AcsRequest, AcsResponse, AddObject,
+    CpeMessage, CpeResponse, CwmpVersion, Envelope, EventCode, EventStruct, Fault,
+    GetParameterNamesResponse, GetParameterValues, Header, InformResponse, ParameterInfoStruct,
+    SetParameterValuesFault,
 };
 
 fn acs_env(req: AcsRequest) -> Envelope<AcsMessage> {
@@ -69,6 +70,16 @@ fn codec(c: &mut Criterion) {
         "inform_30_params",
         &sample::inform(CwmpVersion::V1_0, events, 30),
     );
+
+    // The ACS's half of every minimal session (decoded once per session by the fleet).
+    let ir = Envelope::new(
+        CwmpVersion::V1_0,
+        Header::with_id("1a2137f31190000"),
+        AcsMessage::Response(AcsResponse::InformResponse(InformResponse {
+            max_envelopes: 1,
+        })),
+    );
+    bench_acs(c, "inform_response", &ir);
 
     let gpv = acs_env(AcsRequest::GetParameterValues(GetParameterValues {
         parameter_names: sample::gpv_names(32),

@@ -175,6 +175,33 @@ phases:
 }
 
 #[tokio::test(start_paused = true)]
+async fn idle_devices_keep_no_side_state_after_their_sessions() {
+    // A boot storm queues every device at once; once their sessions are over, idle devices
+    // must not each keep a side entry (that cost ~200 bytes per device at 1M).
+    let (_d, s) = scenario(
+        "name: storm
+seed: 9
+duration: 20s
+fleet:
+  max_sessions: 20
+  groups: [{ name: gw, template: TEMPLATE, count: 500, bootstrapped: true, periodic_interval: 24h }]
+phases:
+  - boot: { over: 1s }
+",
+    );
+    let r = FakeRunner::new(Duration::from_millis(10), false);
+    let res = run(&s, r.clone()).await;
+    assert_eq!(res.stats.succeeded, 500, "{:?}", res.stats);
+    assert_eq!(res.stats.side_entries, 0);
+    accounted(&res);
+    // Failed sessions do keep their retry timer as side state.
+    let failing = FakeRunner::new(Duration::from_millis(10), true);
+    let res = run(&s, failing).await;
+    assert!(res.stats.failed >= 500);
+    assert!(res.stats.side_entries > 0);
+}
+
+#[tokio::test(start_paused = true)]
 async fn steady_periodic_informs_follow_the_interval() {
     // 60x time: the 300 s periodic interval fires every 5 s of real time.
     let (_d, s) = scenario(

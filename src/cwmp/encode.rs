@@ -25,22 +25,25 @@ const XML_DECL: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
 
 /// Appends a CPE -> ACS envelope to `out`.
 pub fn encode_cpe(env: &Envelope<CpeMessage>, out: &mut Vec<u8>) {
+    encode_cpe_parts(env.version, &env.header, &env.body, out);
+}
+
+/// [`encode_cpe`] from borrowed parts: the session encodes its messages (the Inform above all,
+/// re-sent after a challenge or an 8005) without copying them into an envelope first.
+pub fn encode_cpe_parts(v: CwmpVersion, header: &Header, body: &CpeMessage, out: &mut Vec<u8>) {
     let mut w = W { out };
-    let v = env.version;
     w.envelope_open(v, false);
-    let inform = matches!(env.body, CpeMessage::Request(CpeRequest::Inform(_)));
-    let session_timeout = env
-        .header
+    let inform = matches!(body, CpeMessage::Request(CpeRequest::Inform(_)));
+    let session_timeout = header
         .session_timeout
         .filter(|_| inform && v >= CwmpVersion::V1_3);
-    let supported = env
-        .header
+    let supported = header
         .supported_cwmp_versions
         .as_deref()
         .filter(|_| inform && v >= CwmpVersion::V1_4);
-    if env.header.id.is_some() || session_timeout.is_some() || supported.is_some() {
+    if header.id.is_some() || session_timeout.is_some() || supported.is_some() {
         w.raw("<soap-env:Header>");
-        w.header_id(&env.header);
+        w.header_id(header);
         if let Some(t) = session_timeout {
             w.raw("<cwmp:SessionTimeout soap-env:mustUnderstand=\"0\">");
             w.u32(t);
@@ -54,7 +57,7 @@ pub fn encode_cpe(env: &Envelope<CpeMessage>, out: &mut Vec<u8>) {
         w.raw("</soap-env:Header>");
     }
     w.raw("<soap-env:Body>");
-    match &env.body {
+    match body {
         CpeMessage::Request(r) => w.cpe_request(r),
         CpeMessage::Response(r) => w.cpe_response(r),
         CpeMessage::Fault(f) => w.fault(f),

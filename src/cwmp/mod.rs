@@ -21,7 +21,7 @@ pub mod value;
 pub mod version;
 
 pub use decode::{decode_acs, decode_cpe, MAX_ARRAY_ITEMS};
-pub use encode::{encode_acs, encode_cpe};
+pub use encode::{encode_acs, encode_cpe, encode_cpe_parts};
 pub use envelope::{Envelope, Header};
 pub use error::DecodeError;
 pub use fault::{Fault, SetParameterValuesFault};

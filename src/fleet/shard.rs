@@ -74,7 +74,9 @@ pub fn slot_bytes() -> usize {
     std::mem::size_of::<Slot>()
 }
 
-/// Rare per-device state, kept only while it exists.
+/// Rare per-device state, kept only while it exists: an entry left empty is removed (see
+/// [`Shard::tidy_side`]), or every device that ever had a session would pay a map entry
+/// (~90-190 bytes with the table's slack) for nothing.
 #[derive(Default)]
 struct Side {
     reboot_key: Option<String>,
@@ -85,6 +87,15 @@ struct Side {
     /// Events that arrived while the device was checked out for a session (its Life is in
     /// the session task): merged when it comes back, then a new session starts (R5.6).
     held: Vec<EventCode>,
+}
+
+impl Side {
+    fn is_empty(&self) -> bool {
+        self.reboot_key.is_none()
+            && self.timers.is_empty()
+            && self.cr_at.is_none()
+            && self.due_ms.is_none()
+    }
 }
 
 enum Pending {
@@ -230,6 +241,22 @@ impl Shard {
         &self.ctx.groups[self.slots[slot as usize].group as usize].template
     }
 
+    /// Drops the device's side entry once nothing is left in it, and gives the table's memory
+    /// back after a storm (a boot storm queues every device at once) has passed.
+    fn tidy_side(&mut self, slot: u32) {
+        if self.side.get(&slot).is_some_and(Side::is_empty) {
+            self.side.remove(&slot);
+        }
+        let cap = self.side.capacity();
+        if cap > 4096 && self.side.len() < cap / 8 {
+            self.side.shrink_to(self.side.len() * 2);
+        }
+        let cap = self.ready.capacity();
+        if cap > 4096 && self.ready.len() < cap / 8 {
+            self.ready.shrink_to(self.ready.len() * 2);
+        }
+    }
+
     fn wake(&mut self, slot: u32, due_ms: u64) {
         let s = &mut self.slots[slot as usize];
         s.gen = s.gen.wrapping_add(1);
@@ -276,6 +303,7 @@ impl Shard {
             }
         }
         self.drain().await;
+        self.stats.side_entries = self.side.len() as u64;
         self.stats
     }
 
@@ -604,6 +632,7 @@ impl Shard {
 
     fn reboot_done(&mut self, slot: u32) {
         let key = self.side.get_mut(&slot).and_then(|s| s.reboot_key.take());
+        self.tidy_side(slot);
         let sim = self.ctx.sim_now();
         let s = &mut self.slots[slot as usize];
         s.life.rebooted(key.as_deref());
@@ -687,6 +716,7 @@ impl Shard {
                 }
             }
         }
+        self.tidy_side(slot);
         let mut retry = false;
         for p in fired {
             retry |= matches!(p, Pending::Retry);
@@ -908,6 +938,7 @@ impl Shard {
         let side = self.side.entry(slot).or_default();
         let due_ms = side.due_ms.take().unwrap_or(now);
         let cr_at = side.cr_at.take();
+        self.tidy_side(slot);
         // µs precision: the due time is whole ms, the start is not.
         let lag = Instant::now().saturating_duration_since(self.at(due_ms));
         let cfg = self.session_config(slot);

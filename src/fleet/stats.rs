@@ -105,6 +105,10 @@ pub struct ShardStats {
     /// Session latencies not yet handed to the live window, and when they last were.
     window: Histogram<u64>,
     window_flushed_ms: u64,
+    /// Devices still holding rare per-device state when the run ended (retry and transfer
+    /// timers, reboot keys, a pending CR). Idle devices hold none: this is what keeps an idle
+    /// device at its slot's size (BENCHMARKS.md, memory).
+    pub side_entries: u64,
 }
 
 impl Default for ShardStats {
@@ -135,6 +139,7 @@ impl Default for ShardStats {
             queued_published: 0,
             window: histogram(),
             window_flushed_ms: 0,
+            side_entries: 0,
         }
     }
 }
@@ -354,6 +359,7 @@ impl ShardStats {
         self.cancelled += o.cancelled;
         self.late += o.late;
         self.dropped += o.dropped;
+        self.side_entries += o.side_entries;
         for (k, v) in &o.errors {
             *self.errors.entry(k).or_default() += v;
         }

@@ -12,8 +12,10 @@ use std::time::Duration;
 
 use super::body::Body;
 use bytes::Bytes;
-use http::header::{HeaderValue, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, COOKIE, HOST};
-use http::{Request, StatusCode};
+use http::header::{
+    HeaderValue, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, COOKIE, HOST, USER_AGENT,
+};
+use http::{Request, StatusCode, Uri};
 use tokio::time::Instant;
 
 use crate::auth::{basic, Challenge, DigestChallenge};
@@ -21,7 +23,7 @@ use crate::conformance::checks::{
     check_exchange, Check, CheckState, Observed, Sent, SessionChecks,
 };
 use crate::cwmp::{
-    decode_acs, encode_cpe, AcsMessage, AcsRequest, AcsResponse, CpeMessage, CpeRequest,
+    decode_acs, encode_cpe_parts, AcsMessage, AcsRequest, AcsResponse, CpeMessage, CpeRequest,
     CwmpVersion, Envelope, Fault, Header, Inform, XsdType,
 };
 
@@ -139,6 +141,7 @@ pub async fn run(
             deadline: started + cfg.session_timeout,
             trace,
             posts: 0,
+            target: None,
         },
         timings: Timings::default(),
         version: cfg.version,
@@ -409,11 +412,10 @@ impl Session<'_> {
         let body = match msg {
             None => Bytes::new(),
             Some(msg) => {
-                let mut buf = Vec::with_capacity(2048);
-                encode_cpe(
-                    &Envelope::new(self.version, header.clone(), msg.clone()),
-                    &mut buf,
-                );
+                // Encoded from borrowed parts: no copy of the message per exchange (measured,
+                // BENCHMARKS.md).
+                let mut buf = Vec::with_capacity(4096);
+                encode_cpe_parts(self.version, header, msg, &mut buf);
                 Bytes::from(buf)
             }
         };
@@ -522,7 +524,12 @@ struct Http<'a> {
     trace: Option<&'a mut Trace>,
     /// POSTs made (numbers the impairment draws).
     posts: u32,
+    /// [`Http::target`]'s cache for the current endpoint.
+    target: Option<(Uri, HeaderValue, HeaderValue)>,
 }
+
+/// R1.21's SOAPAction header, named once rather than parsed from a string per POST.
+const SOAP_ACTION: http::HeaderName = http::HeaderName::from_static("soapaction");
 
 impl Http<'_> {
     async fn connect(&mut self, timings: &mut Timings) -> Result<(), SessionError> {
@@ -560,21 +567,43 @@ impl Http<'_> {
         }
     }
 
+    /// The request line's target and the Host and User-Agent values, parsed once per endpoint
+    /// (a session posts several times to the same one; parsing them per POST was measurable).
+    fn target(&mut self) -> (Uri, HeaderValue, HeaderValue) {
+        if let Some(t) = &self.target {
+            return t.clone();
+        }
+        let uri = Uri::try_from(self.endpoint.path.as_str()).unwrap_or_default();
+        let host = HeaderValue::try_from(self.endpoint.authority())
+            .unwrap_or(HeaderValue::from_static(""));
+        let agent = HeaderValue::try_from(self.cfg.user_agent.as_str())
+            .unwrap_or(HeaderValue::from_static("cpefleet"));
+        let t = (uri, host, agent);
+        self.target = Some(t.clone());
+        t
+    }
+
     fn request(&mut self, body: &Bytes, is_request: bool, slow: bool) -> Request<Body> {
-        let uri = self.endpoint.path.clone();
-        let mut b = Request::post(uri.as_str())
-            .header(HOST, self.endpoint.authority())
-            .header("User-Agent", self.cfg.user_agent.as_str());
+        let (uri, host, agent) = self.target();
+        let mut b = Request::post(uri)
+            .header(HOST, host)
+            .header(USER_AGENT, agent);
         if !body.is_empty() {
-            b = b.header(CONTENT_TYPE, "text/xml; charset=\"utf-8\"");
+            b = b.header(
+                CONTENT_TYPE,
+                HeaderValue::from_static("text/xml; charset=\"utf-8\""),
+            );
         }
         if is_request {
             // Deployed CPEs send an empty SOAPAction on POSTs that carry a request (R1.21).
-            b = b.header("SOAPAction", "\"\"");
+            b = b.header(SOAP_ACTION, HeaderValue::from_static("\"\""));
         }
-        b = b.header(CONTENT_LENGTH, body.len());
-        if let Some(a) = self.authorization(&uri) {
-            b = b.header(AUTHORIZATION, a);
+        b = b.header(CONTENT_LENGTH, HeaderValue::from(body.len()));
+        if self.cfg.credentials.is_some() {
+            let path = self.endpoint.path.clone();
+            if let Some(a) = self.authorization(&path) {
+                b = b.header(AUTHORIZATION, a);
+            }
         }
         if let Some(c) = self.jar.header() {
             if let Ok(v) = HeaderValue::from_str(&c) {
@@ -676,6 +705,7 @@ impl Http<'_> {
                         .ok_or(SessionError::Status(status))?;
                     // Same POST to the new URL, for the rest of this session only (R1.38).
                     self.endpoint = self.endpoint.join(loc)?;
+                    self.target = None;
                     self.conn = None;
                     self.auth = AuthState::None;
                 }
