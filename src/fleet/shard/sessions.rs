@@ -1,0 +1,425 @@
+//! Sessions: admission under the cap, checking a device out into its session task, and
+//! carrying out what the ACS asked for when the device comes back.
+
+use super::*;
+
+impl Shard {
+    // === sessions ===
+
+    pub(super) fn admit(&mut self) {
+        while self.sessions < self.cap {
+            let Some(slot) = self.ready.pop_front() else {
+                return;
+            };
+            if self.slots[slot as usize].state != State::Queued {
+                continue;
+            }
+            self.start_session(slot);
+        }
+        // Devices still waiting are behind the cap: late (and a live gauge).
+        self.stats.record_queued(self.ready.len(), &self.ctx.live);
+    }
+
+    pub(super) fn session_config(&mut self, slot: u32) -> SessionConfig {
+        let g = &self.ctx.groups[self.slots[slot as usize].group as usize];
+        let version = g.version;
+        let (g_reset, g_slow) = (g.reset_rate, g.slow_body_rate);
+        let (user_pat, pass_pat) = (g.username.clone(), g.password.clone());
+        let root = self.template(slot).root().to_string();
+        let index = self.index_of(slot);
+        let (user, pass, id) = self.with_view(slot, |v| {
+            let get = |p: &str| {
+                v.get(&format!("{root}ManagementServer.{p}"))
+                    .map(|x| x.value)
+                    .filter(|x| !x.is_empty())
+            };
+            (get("Username"), get("Password"), v.device_id())
+        });
+        let expand = |pat: &str| {
+            pat.replace("{index}", &index.to_string())
+                .replace("{serial}", &id.serial_number)
+                .replace("{oui}", &id.oui)
+                .replace("{product_class}", &id.product_class)
+        };
+        let username = user_pat
+            .as_deref()
+            .map(expand)
+            .or(user)
+            .or(self.ctx.acs_username.clone());
+        let password = pass_pat
+            .as_deref()
+            .map(expand)
+            .or(pass)
+            .or(self.ctx.acs_password.clone());
+        let mut cfg = self.ctx.session.clone();
+        cfg.version = version;
+        cfg.impairments = crate::session::Impairments {
+            reset_rate: g_reset,
+            slow_body_rate: g_slow,
+            // A slow link: 128 bytes every 100 ms (an Inform takes a few seconds to arrive).
+            slow_chunk: 128,
+            slow_delay: Duration::from_millis(100),
+            seed: plan::mix(self.ctx.seed ^ plan::mix(u64::from(index)) ^ self.session_seq),
+        };
+        cfg.credentials = username.map(|u| (u, password.unwrap_or_default()));
+        cfg.id_prefix = format!("{}-{}", id.serial_number, self.session_seq);
+        if let Some((cp, kp)) = &self.ctx.client_cert_pattern {
+            let (cert, key) = (expand(cp), expand(kp));
+            self.device_tls(&mut cfg, cert, key);
+        }
+        if !self.ctx.source_addresses.is_empty() {
+            let n = self.ctx.source_addresses.len();
+            cfg.local_addr = Some(self.ctx.source_addresses[index as usize % n]);
+        }
+        cfg
+    }
+
+    /// The device's own client certificate (mTLS from a path pattern), cached.
+    pub(super) fn device_tls(&self, cfg: &mut SessionConfig, cert: String, key: String) {
+        let Ok(mut cache) = self.ctx.cert_cache.lock() else {
+            return;
+        };
+        if let Some(c) = cache.get(&cert) {
+            cfg.connector.tls = Some(c.clone());
+            return;
+        }
+        match crate::session::tls::client_config(
+            &self.ctx.tls_options,
+            Some((std::path::Path::new(&cert), std::path::Path::new(&key))),
+        ) {
+            Ok(c) => {
+                if cache.len() >= crate::fleet::CERT_CACHE {
+                    cache.clear();
+                }
+                cache.insert(cert, c.clone());
+                cfg.connector.tls = Some(c);
+            }
+            // The session fails with this (label tls_client_cert) instead of connecting
+            // without the device's certificate.
+            Err(e) => cfg.connector.tls_error = Some(e.to_string().into()),
+        }
+    }
+
+    pub(super) fn start_session(&mut self, slot: u32) {
+        self.session_seq += 1;
+        let now = self.now_ms();
+        let side = self.side.entry(slot).or_default();
+        let due_ms = side.due_ms.take().unwrap_or(now);
+        let cr_at = side.cr_at.take();
+        self.tidy_side(slot);
+        // µs precision: the due time is whole ms, the start is not.
+        let lag = Instant::now().saturating_duration_since(self.at(due_ms));
+        let cfg = self.session_config(slot);
+        let index = self.index_of(slot);
+        let s = &mut self.slots[slot as usize];
+        s.state = State::InSession;
+        let g = &self.ctx.groups[s.group as usize];
+        let cpe = Box::new(Cpe {
+            template: g.template.clone(),
+            device: std::mem::replace(&mut s.device, Device::with_template(index, g.template_id)),
+            life: std::mem::take(&mut s.life),
+            seed: self.ctx.seed,
+            now: self.ctx.sim_now(),
+            cr_url_base: self.ctx.cr_url_base.clone(),
+            effects: Vec::new(),
+            faults: Vec::new(),
+        });
+        let events = cpe.life.inform_events();
+        self.stats.record_start(
+            now,
+            lag,
+            events.iter().map(|e| e.code.as_str()),
+            &self.ctx.live,
+        );
+        self.sessions += 1;
+        let trace = self.ctx.trace_path(index, self.session_seq);
+        let latency = g.latency;
+        let runner = self.ctx.runner.clone();
+        self.tasks.spawn(async move {
+            let mut cpe = cpe;
+            if !latency.is_zero() {
+                tokio::time::sleep(latency).await;
+            }
+            let mut trace = trace.and_then(|p| Trace::create(&p).ok());
+            let began = Instant::now();
+            let report = Box::new(runner.run(&cfg, cpe.as_mut(), trace.as_mut()).await);
+            let ended = Instant::now();
+            if let Some(t) = trace {
+                t.finish();
+            }
+            TaskResult::Session {
+                slot,
+                cpe,
+                report,
+                due_ms,
+                cr_at,
+                began,
+                ended,
+            }
+        });
+    }
+
+    /// Records a session's end where it ends (no message per session): `due` is its intended
+    /// start, `None` when drained.
+    pub(super) fn count_outcome(
+        &mut self,
+        slot: u32,
+        cpe: &Cpe,
+        report: &SessionReport,
+        from_due: Option<Duration>,
+        cr_at: Option<Instant>,
+        began: Instant,
+    ) {
+        let t = &report.timings;
+        // The Inform went out once the connection (and TLS) was up.
+        let inform_sent = t.connect.is_some() || report.inform_acknowledged;
+        let cr_to_inform = cr_at.filter(|_| inform_sent).map(|cr| {
+            began.saturating_duration_since(cr)
+                + t.connect.unwrap_or_default()
+                + t.tls.unwrap_or_default()
+        });
+        let group = self.slots[slot as usize].group;
+        let ctx = self.ctx.clone();
+        let end = SessionEnd {
+            report,
+            group,
+            group_name: &ctx.groups[group as usize].name,
+            at_ms: self.now_ms(),
+            from_due,
+            cr_to_inform,
+            faults: &cpe.faults,
+        };
+        self.stats.record_end(&end, &ctx.live);
+        // The protocol checks scored on this session's ACS messages (conformance).
+        self.stats.checks.add(&report.checks);
+    }
+
+    pub(super) fn finished(&mut self, r: TaskResult) {
+        match r {
+            TaskResult::Session {
+                slot,
+                cpe,
+                report,
+                due_ms,
+                cr_at,
+                began,
+                ended,
+            } => {
+                self.sessions -= 1;
+                let from_due = ended.saturating_duration_since(self.at(due_ms));
+                self.count_outcome(slot, &cpe, &report, Some(from_due), cr_at, began);
+                self.session_ended(slot, *cpe, &report);
+            }
+            TaskResult::Transfer {
+                slot,
+                upload,
+                key,
+                firmware,
+                version,
+                result,
+                start,
+            } => self.transfer_ended(slot, upload, key, firmware, version, result, start),
+        }
+    }
+
+    pub(super) fn session_ended(&mut self, slot: u32, cpe: Cpe, report: &SessionReport) {
+        let ok = report.is_ok();
+        let Cpe {
+            device,
+            mut life,
+            effects,
+            ..
+        } = cpe;
+        life.session_ended(ok);
+        if let Some(side) = self.side.get_mut(&slot) {
+            for e in side.held.drain(..) {
+                life.add(e);
+            }
+        }
+        let s = &mut self.slots[slot as usize];
+        s.device = device;
+        s.life = life;
+        s.state = State::Idle;
+        if report.inform_acknowledged {
+            s.flags |= BOOTSTRAPPED;
+        }
+        if s.flags & POWER_LOST != 0 {
+            s.flags &= !POWER_LOST;
+            s.state = State::Off;
+            self.ctx.live.online.fetch_sub(1, Ordering::Relaxed);
+            return; // the outage's power-on timer brings it back
+        }
+        let index = self.index_of(slot);
+        let mut rebooting = false;
+        for e in effects {
+            match e {
+                Effect::Reboot { command_key } => {
+                    self.reboot(slot, Some(command_key));
+                    rebooting = true;
+                }
+                Effect::FactoryReset => {
+                    self.with_view(slot, |v| v.factory_reset());
+                    self.ctx.router.reset_credentials(index);
+                    let s = &mut self.slots[slot as usize];
+                    s.life.factory_reset();
+                    s.flags &= !(BOOTSTRAPPED | ACS_SET_PERIODIC);
+                    self.side.remove(&slot);
+                    self.reboot(slot, None);
+                    rebooting = true;
+                }
+                Effect::Download(d) => {
+                    let at = self.now_ms()
+                        + self
+                            .ctx
+                            .real(Duration::from_secs(u64::from(d.delay_seconds)))
+                            .as_millis() as u64;
+                    self.side
+                        .entry(slot)
+                        .or_default()
+                        .timers
+                        .push((at, Pending::Download(d)));
+                }
+                Effect::Upload(u) => {
+                    let at = self.now_ms()
+                        + self
+                            .ctx
+                            .real(Duration::from_secs(u64::from(u.delay_seconds)))
+                            .as_millis() as u64;
+                    self.side
+                        .entry(slot)
+                        .or_default()
+                        .timers
+                        .push((at, Pending::Upload(u)));
+                }
+                Effect::ScheduleDownload(sd) => {
+                    let start = sd.time_window_list.first().map_or(0, |w| w.window_start);
+                    let at = self.now_ms()
+                        + self
+                            .ctx
+                            .real(Duration::from_secs(u64::from(start)))
+                            .as_millis() as u64;
+                    let d = crate::cwmp::Download {
+                        command_key: sd.command_key,
+                        file_type: sd.file_type,
+                        url: sd.url,
+                        username: sd.username,
+                        password: sd.password,
+                        file_size: sd.file_size,
+                        target_file_name: sd.target_file_name,
+                        delay_seconds: 0,
+                        success_url: String::new(),
+                        failure_url: String::new(),
+                    };
+                    self.side
+                        .entry(slot)
+                        .or_default()
+                        .timers
+                        .push((at, Pending::Download(d)));
+                }
+                Effect::ScheduleInform {
+                    delay_seconds,
+                    command_key,
+                } => {
+                    let at = self.now_ms()
+                        + self
+                            .ctx
+                            .real(Duration::from_secs(u64::from(delay_seconds)))
+                            .as_millis() as u64;
+                    self.side
+                        .entry(slot)
+                        .or_default()
+                        .timers
+                        .push((at, Pending::ScheduleInform(command_key)));
+                }
+                Effect::CancelTransfer { command_key } => {
+                    if let Some(side) = self.side.get_mut(&slot) {
+                        side.timers.retain(|(_, p)| match p {
+                            Pending::Download(d) => d.command_key != command_key,
+                            Pending::Upload(u) => u.command_key != command_key,
+                            _ => true,
+                        });
+                    }
+                }
+                Effect::PeriodicInformChanged => {
+                    let s = &mut self.slots[slot as usize];
+                    s.flags |= ACS_SET_PERIODIC;
+                    s.periodic_due = u64::MAX;
+                }
+                Effect::ManagementServerUrlChanged => {
+                    let s = &mut self.slots[slot as usize];
+                    s.life.add(EventCode::Bootstrap);
+                    s.flags &= !BOOTSTRAPPED;
+                }
+                Effect::ConnectionRequestCredentialsChanged => {
+                    let root = self.template(slot).root().to_string();
+                    let (u, p) = self.with_view(slot, |v| {
+                        let get = |n: &str| {
+                            v.get(&format!("{root}ManagementServer.{n}"))
+                                .map(|x| x.value)
+                                .unwrap_or_default()
+                        };
+                        (
+                            get("ConnectionRequestUsername"),
+                            // Hidden parameters read back empty: ask the delta for the stored one.
+                            v.get(&format!("{root}ManagementServer.ConnectionRequestPassword"))
+                                .map(|p| p.value)
+                                .unwrap_or_default(),
+                        )
+                    });
+                    self.ctx.router.set_credentials(index, u, p);
+                }
+                Effect::DiagnosticsRequested { object } => {
+                    // Diagnostics "run" for a few simulated seconds, then report 8 DIAGNOSTICS
+                    // COMPLETE.
+                    let at =
+                        self.now_ms() + self.ctx.real(Duration::from_secs(5)).as_millis() as u64;
+                    self.side
+                        .entry(slot)
+                        .or_default()
+                        .timers
+                        .push((at, Pending::Diagnostics(object)));
+                }
+            }
+        }
+        if rebooting {
+            return;
+        }
+        let s = &self.slots[slot as usize];
+        if !ok {
+            // TR-069 retry: a randomised wait growing with the consecutive failures, at least
+            // what a 503's Retry-After asked for.
+            let root = self.template(slot).root().to_string();
+            let (m, k) = self.with_view(slot, |v| {
+                let get = |p: &str| {
+                    v.get(&format!("{root}ManagementServer.{p}"))
+                        .and_then(|x| x.value.parse::<u32>().ok())
+                };
+                (
+                    get("CWMPRetryMinimumWaitInterval").unwrap_or(5),
+                    get("CWMPRetryIntervalMultiplier").unwrap_or(2000),
+                )
+            });
+            let policy = RetryPolicy::new(m, k);
+            let retries = u32::from(self.slots[slot as usize].life.retry);
+            let index = u64::from(self.index_of(slot));
+            let mut rng = <rand::rngs::SmallRng as rand::SeedableRng>::seed_from_u64(plan::mix(
+                self.ctx.seed ^ index ^ self.session_seq,
+            ));
+            let sim_wait = Duration::from_millis(policy.wait_ms(retries, &mut rng));
+            let mut wait = self.ctx.real(sim_wait);
+            if let Some(ra) = report.outcome.as_ref().err().and_then(|e| e.retry_after()) {
+                wait = wait.max(self.ctx.real(ra));
+            }
+            let at = self.now_ms() + wait.as_millis() as u64;
+            self.add_timer(slot, at, Pending::Retry);
+            return;
+        }
+        if s.life.has_events() || s.life.has_transfer_complete() || s.device.active_change_pending()
+        {
+            let now = self.now_ms();
+            self.make_due(slot, now);
+        } else {
+            self.schedule_next(slot);
+        }
+    }
+}

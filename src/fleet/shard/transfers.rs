@@ -1,0 +1,147 @@
+//! File transfers a Download or Upload asked for: run as tasks beside the sessions, their
+//! TransferComplete applied when the device is back.
+
+use super::*;
+
+impl Shard {
+    // === transfers ===
+
+    pub(super) fn start_download(&mut self, slot: u32, d: crate::cwmp::Download) {
+        let index = self.index_of(slot);
+        self.slots[slot as usize]
+            .device
+            .transfer_started(&d.command_key);
+        let g = &self.ctx.groups[self.slots[slot as usize].group as usize];
+        let firmware = d.file_type.starts_with("1 ");
+        let fail = g.download_failure_rate > 0.0
+            && plan::unit(
+                self.ctx.seed,
+                crate::scenario::plan::mix(d.command_key.len() as u64 ^ 0xD0),
+                u64::from(index),
+            ) < g.download_failure_rate;
+        let connector = self.ctx.transfer_connector.clone();
+        let limits = self.ctx.transfer_limits.clone();
+        let start = self.ctx.sim_now();
+        let version = firmware.then(|| version_from_url(&d.url));
+        self.tasks.spawn(async move {
+            let result = if fail {
+                Err(TransferFault {
+                    code: 9010,
+                    reason: "simulated download failure".into(),
+                })
+            } else {
+                transfer::download(
+                    &connector,
+                    &d.url,
+                    (&d.username, &d.password),
+                    d.file_size,
+                    &limits,
+                )
+                .await
+            };
+            TaskResult::Transfer {
+                slot,
+                upload: false,
+                key: d.command_key,
+                firmware,
+                version,
+                result,
+                start,
+            }
+        });
+    }
+
+    pub(super) fn start_upload(&mut self, slot: u32, u: crate::cwmp::Upload) {
+        let index = self.index_of(slot);
+        self.slots[slot as usize]
+            .device
+            .transfer_started(&u.command_key);
+        let body = Bytes::from(format!(
+            "# cpefleet device {index} upload {} ({})\n{}\n",
+            u.command_key,
+            u.file_type,
+            "x".repeat(1024)
+        ));
+        let connector = self.ctx.transfer_connector.clone();
+        let limits = self.ctx.transfer_limits.clone();
+        let start = self.ctx.sim_now();
+        self.tasks.spawn(async move {
+            let result = transfer::upload(
+                &connector,
+                &u.url,
+                (&u.username, &u.password),
+                body,
+                &limits,
+            )
+            .await;
+            TaskResult::Transfer {
+                slot,
+                upload: true,
+                key: u.command_key,
+                firmware: false,
+                version: None,
+                result,
+                start,
+            }
+        });
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn transfer_ended(
+        &mut self,
+        slot: u32,
+        upload: bool,
+        key: String,
+        firmware: bool,
+        version: Option<String>,
+        result: Result<u64, TransferFault>,
+        start: DateTime,
+    ) {
+        let complete = self.ctx.sim_now();
+        let v = self.ctx.groups[self.slots[slot as usize].group as usize].version;
+        let fault = match &result {
+            Ok(_) => TransferCompleteFaultStruct {
+                fault_code: 0,
+                fault_string: String::new(),
+            },
+            Err(f) => {
+                self.stats.error(f.label());
+                f.to_struct(v, upload)
+            }
+        };
+        let method = if upload {
+            EventCode::MUpload
+        } else {
+            EventCode::MDownload
+        };
+        let ok = result.is_ok();
+        let apply = Pending::Apply {
+            firmware: firmware && ok,
+            key,
+            method,
+            fault,
+            start,
+            complete,
+            version,
+        };
+        if firmware && ok {
+            let delay = self.ctx.groups[self.slots[slot as usize].group as usize].apply_delay;
+            let at = self.now_ms() + self.ctx.real(delay).as_millis() as u64;
+            if self.slots[slot as usize].state == State::Idle {
+                self.add_timer(slot, at, apply);
+            } else {
+                self.side.entry(slot).or_default().timers.push((at, apply));
+            }
+        } else if self.slots[slot as usize].state == State::InSession {
+            // The device's Life is in the session task: apply when it comes back.
+            let now = self.now_ms();
+            self.side.entry(slot).or_default().timers.push((now, apply));
+        } else {
+            self.pending_fired(slot, apply);
+            if self.slots[slot as usize].state == State::Idle {
+                let now = self.now_ms();
+                self.make_due(slot, now);
+            }
+        }
+    }
+}
