@@ -6,6 +6,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use cpefleet::cwmp::{AcsRequest, Download};
 use cpefleet::fleet::cpe::Cpe;
 use cpefleet::fleet::runner::{Runner, SessionFuture};
 use cpefleet::fleet::{self, RunOptions, RunResult};
@@ -33,6 +34,8 @@ struct FakeRunner {
     fail: bool,
     /// Sessions fail with 503 and this Retry-After.
     overload: Option<Duration>,
+    /// The ACS asks every device for a firmware Download from this URL.
+    download: Option<String>,
 }
 
 impl FakeRunner {
@@ -43,6 +46,7 @@ impl FakeRunner {
             took,
             fail,
             overload: None,
+            download: None,
         })
     }
     fn seen(&self) -> Vec<Seen> {
@@ -81,6 +85,14 @@ impl Runner for FakeRunner {
             } else {
                 cpe.inform_acknowledged();
                 while let Some(_r) = cpe.next_request() {}
+                if let Some(url) = &self.download {
+                    cpe.apply(&AcsRequest::Download(Download {
+                        command_key: "fw".into(),
+                        file_type: "1 Firmware Upgrade Image".into(),
+                        url: url.clone(),
+                        ..Download::default()
+                    }));
+                }
                 Ok(())
             };
             SessionReport {
@@ -127,12 +139,22 @@ async fn run(s: &Scenario, runner: Arc<FakeRunner>) -> RunResult {
         .unwrap()
 }
 
+/// The session counts, without the histograms, for assertion messages.
+fn counts(r: &RunResult) -> String {
+    let s = &r.stats;
+    format!(
+        "started {} succeeded {} failed {} cancelled {} errors {:?}",
+        s.started, s.succeeded, s.failed, s.cancelled, s.errors
+    )
+}
+
 fn accounted(r: &RunResult) {
     let s = &r.stats;
     assert_eq!(
         s.started,
         s.succeeded + s.failed + s.cancelled,
-        "every session started is accounted for: {s:?}"
+        "every session started is accounted for: {}",
+        counts(r)
     );
 }
 
@@ -445,6 +467,69 @@ fleet:
     accounted(&res);
 }
 
+/// Downloads still running when the grace period ends are cut off with the sessions; they are
+/// counted as lost transfers, never as cancelled sessions, so the session counts still add up.
+#[tokio::test]
+async fn transfers_cut_off_at_shutdown_are_not_counted_as_sessions() {
+    // A file server that accepts and never answers: every Download hangs until cancelled.
+    let server = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/fw.bin", server.local_addr().unwrap());
+    let held = tokio::spawn(async move {
+        let mut conns = vec![];
+        while let Ok((c, _)) = server.accept().await {
+            conns.push(c);
+        }
+    });
+    let (_d, s) = scenario(
+        "name: cut
+seed: 1
+duration: 1h
+fleet:
+  groups: [{ name: gw, template: TEMPLATE, count: 4 }]
+",
+    );
+    let r = Arc::new(FakeRunner {
+        download: Some(url),
+        ..Arc::into_inner(FakeRunner::new(Duration::from_millis(10), false)).unwrap()
+    });
+    let cancel = CancellationToken::new();
+    let c2 = cancel.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        c2.cancel();
+    });
+    let opts = RunOptions {
+        shards: Some(2),
+        runner: Some(r.clone()),
+        grace: Duration::from_millis(300),
+        ..RunOptions::default()
+    };
+    let res = tokio::time::timeout(
+        Duration::from_secs(20),
+        fleet::run(&s, "http://127.0.0.1:9/", &opts, cancel),
+    )
+    .await
+    .expect("the grace period bounds the run")
+    .unwrap();
+    held.abort();
+    assert_eq!(r.seen().len(), 4, "each device had its boot session");
+    assert_eq!(res.stats.started, 4);
+    assert_eq!(res.stats.succeeded, 4);
+    assert_eq!(
+        res.stats.cancelled,
+        0,
+        "no session was cut off: {}",
+        counts(&res)
+    );
+    assert_eq!(
+        res.stats.errors.get("transfer_cancelled").copied(),
+        Some(4),
+        "each hanging Download is counted: {}",
+        counts(&res)
+    );
+    accounted(&res);
+}
+
 #[tokio::test(start_paused = true)]
 async fn retry_after_of_a_503_is_a_floor_on_the_next_attempt() {
     let (_d, s) = scenario(
@@ -462,6 +547,7 @@ fleet:
         took: Duration::from_millis(10),
         fail: false,
         overload: Some(Duration::from_secs(60)),
+        download: None,
     });
     let res = run(&s, r.clone()).await;
     let seen = r.seen();

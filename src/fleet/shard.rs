@@ -10,7 +10,7 @@
 //! This file holds the shard's state and its loop; `phases`, `device`, `sessions` and
 //! `transfers` hold the rest of its methods, by concern.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
@@ -141,13 +141,20 @@ enum TaskResult {
     },
     Transfer {
         slot: u32,
-        upload: bool,
-        key: String,
-        firmware: bool,
-        version: Option<String>,
-        result: Result<u64, TransferFault>,
-        start: DateTime,
+        done: TransferDone,
     },
+}
+
+/// What a finished Download or Upload task brings back for the device's TransferComplete.
+#[derive(Debug)]
+struct TransferDone {
+    upload: bool,
+    key: String,
+    firmware: bool,
+    /// The SoftwareVersion a firmware image carries, applied after the reboot.
+    version: Option<String>,
+    result: Result<u64, TransferFault>,
+    start: DateTime,
 }
 
 /// An open-model or churn generator active in this shard.
@@ -173,6 +180,10 @@ pub struct Shard {
     timers: TimerQueue,
     ready: VecDeque<u32>,
     tasks: JoinSet<TaskResult>,
+    /// Which of `tasks` are file transfers, not sessions: a task that ends in a `JoinError`
+    /// (aborted at the end of the grace period, or a panic) brings no result to say which it
+    /// was, and a lost transfer must not be counted as a lost session.
+    transfer_tasks: HashSet<tokio::task::Id>,
     sessions: usize,
     cap: usize,
     inbox: mpsc::Receiver<ShardMsg>,
@@ -215,6 +226,7 @@ impl Shard {
             side: HashMap::new(),
             ready: VecDeque::new(),
             tasks: JoinSet::new(),
+            transfer_tasks: HashSet::new(),
             sessions: 0,
             cap,
             inbox,
@@ -300,9 +312,12 @@ impl Shard {
             tokio::select! {
                 biased;
                 _ = cancel.cancelled() => break,
-                Some(done) = self.tasks.join_next(), if !self.tasks.is_empty() => {
+                Some(done) = self.tasks.join_next_with_id(), if !self.tasks.is_empty() => {
                     match done {
-                        Ok(r) => self.finished(r),
+                        Ok((id, r)) => {
+                            self.transfer_tasks.remove(&id);
+                            self.finished(r)
+                        }
                         Err(e) => self.task_failed(e),
                     }
                 }
@@ -321,16 +336,16 @@ impl Shard {
         let deadline = Instant::now() + self.ctx.grace;
         while !self.tasks.is_empty() {
             tokio::select! {
-                done = self.tasks.join_next() => match done {
-                    Some(Ok(r)) => self.finished_draining(r),
+                done = self.tasks.join_next_with_id() => match done {
+                    Some(Ok((id, r))) => self.finished_draining(id, r),
                     Some(Err(e)) => self.task_failed(e),
                     None => break,
                 },
                 _ = sleep_until(deadline) => {
                     self.tasks.abort_all();
-                    while let Some(done) = self.tasks.join_next().await {
+                    while let Some(done) = self.tasks.join_next_with_id().await {
                         match done {
-                            Ok(r) => self.finished_draining(r),
+                            Ok((id, r)) => self.finished_draining(id, r),
                             Err(e) => self.task_failed(e),
                         }
                     }
@@ -346,7 +361,8 @@ impl Shard {
         self.stats.record_queued(0, &self.ctx.live);
     }
 
-    fn finished_draining(&mut self, r: TaskResult) {
+    fn finished_draining(&mut self, id: tokio::task::Id, r: TaskResult) {
+        self.transfer_tasks.remove(&id);
         // The device's state no longer matters, but the session's outcome is counted.
         if let TaskResult::Session {
             slot,
@@ -363,6 +379,16 @@ impl Shard {
     }
 
     fn task_failed(&mut self, e: tokio::task::JoinError) {
+        if self.transfer_tasks.remove(&e.id()) {
+            // A Download or Upload cut off by the end of the run (or a bug): the device never
+            // reports its TransferComplete, which is counted; no session was lost.
+            self.stats.error(if e.is_cancelled() {
+                "transfer_cancelled"
+            } else {
+                "panic"
+            });
+            return;
+        }
         // An aborted session (end of the grace period) is cancelled; a panic is a bug, counted
         // loudly as a failure.
         let now = self.now_ms();

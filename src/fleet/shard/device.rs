@@ -213,6 +213,13 @@ impl Shard {
         }
     }
 
+    /// Holds a rare timer `sim_secs` simulated seconds from now, as a session's effects ask. It
+    /// does not reschedule the device: `session_ended` does that once, after all the effects.
+    pub(super) fn hold_timer(&mut self, slot: u32, sim_secs: u64, p: Pending) {
+        let at = self.now_ms() + self.ctx.real(Duration::from_secs(sim_secs)).as_millis() as u64;
+        self.side.entry(slot).or_default().timers.push((at, p));
+    }
+
     pub(super) fn add_timer(&mut self, slot: u32, due_ms: u64, p: Pending) {
         self.side.entry(slot).or_default().timers.push((due_ms, p));
         self.schedule_next(slot);

@@ -210,15 +210,7 @@ impl Shard {
                 self.count_outcome(slot, &cpe, &report, Some(from_due), cr_at, began);
                 self.session_ended(slot, *cpe, &report);
             }
-            TaskResult::Transfer {
-                slot,
-                upload,
-                key,
-                firmware,
-                version,
-                result,
-                start,
-            } => self.transfer_ended(slot, upload, key, firmware, version, result, start),
+            TaskResult::Transfer { slot, done } => self.transfer_ended(slot, done),
         }
     }
 
@@ -268,36 +260,13 @@ impl Shard {
                     rebooting = true;
                 }
                 Effect::Download(d) => {
-                    let at = self.now_ms()
-                        + self
-                            .ctx
-                            .real(Duration::from_secs(u64::from(d.delay_seconds)))
-                            .as_millis() as u64;
-                    self.side
-                        .entry(slot)
-                        .or_default()
-                        .timers
-                        .push((at, Pending::Download(d)));
+                    self.hold_timer(slot, u64::from(d.delay_seconds), Pending::Download(d));
                 }
                 Effect::Upload(u) => {
-                    let at = self.now_ms()
-                        + self
-                            .ctx
-                            .real(Duration::from_secs(u64::from(u.delay_seconds)))
-                            .as_millis() as u64;
-                    self.side
-                        .entry(slot)
-                        .or_default()
-                        .timers
-                        .push((at, Pending::Upload(u)));
+                    self.hold_timer(slot, u64::from(u.delay_seconds), Pending::Upload(u));
                 }
                 Effect::ScheduleDownload(sd) => {
                     let start = sd.time_window_list.first().map_or(0, |w| w.window_start);
-                    let at = self.now_ms()
-                        + self
-                            .ctx
-                            .real(Duration::from_secs(u64::from(start)))
-                            .as_millis() as u64;
                     let d = crate::cwmp::Download {
                         command_key: sd.command_key,
                         file_type: sd.file_type,
@@ -310,26 +279,17 @@ impl Shard {
                         success_url: String::new(),
                         failure_url: String::new(),
                     };
-                    self.side
-                        .entry(slot)
-                        .or_default()
-                        .timers
-                        .push((at, Pending::Download(d)));
+                    self.hold_timer(slot, u64::from(start), Pending::Download(d));
                 }
                 Effect::ScheduleInform {
                     delay_seconds,
                     command_key,
                 } => {
-                    let at = self.now_ms()
-                        + self
-                            .ctx
-                            .real(Duration::from_secs(u64::from(delay_seconds)))
-                            .as_millis() as u64;
-                    self.side
-                        .entry(slot)
-                        .or_default()
-                        .timers
-                        .push((at, Pending::ScheduleInform(command_key)));
+                    self.hold_timer(
+                        slot,
+                        u64::from(delay_seconds),
+                        Pending::ScheduleInform(command_key),
+                    );
                 }
                 Effect::CancelTransfer { command_key } => {
                     if let Some(side) = self.side.get_mut(&slot) {
@@ -371,13 +331,7 @@ impl Shard {
                 Effect::DiagnosticsRequested { object } => {
                     // Diagnostics "run" for a few simulated seconds, then report 8 DIAGNOSTICS
                     // COMPLETE.
-                    let at =
-                        self.now_ms() + self.ctx.real(Duration::from_secs(5)).as_millis() as u64;
-                    self.side
-                        .entry(slot)
-                        .or_default()
-                        .timers
-                        .push((at, Pending::Diagnostics(object)));
+                    self.hold_timer(slot, 5, Pending::Diagnostics(object));
                 }
             }
         }

@@ -23,7 +23,7 @@ impl Shard {
         let limits = self.ctx.transfer_limits.clone();
         let start = self.ctx.sim_now();
         let version = firmware.then(|| version_from_url(&d.url));
-        self.tasks.spawn(async move {
+        let task = self.tasks.spawn(async move {
             let result = if fail {
                 Err(TransferFault {
                     code: 9010,
@@ -41,14 +41,17 @@ impl Shard {
             };
             TaskResult::Transfer {
                 slot,
-                upload: false,
-                key: d.command_key,
-                firmware,
-                version,
-                result,
-                start,
+                done: TransferDone {
+                    upload: false,
+                    key: d.command_key,
+                    firmware,
+                    version,
+                    result,
+                    start,
+                },
             }
         });
+        self.transfer_tasks.insert(task.id());
     }
 
     pub(super) fn start_upload(&mut self, slot: u32, u: crate::cwmp::Upload) {
@@ -65,7 +68,7 @@ impl Shard {
         let connector = self.ctx.transfer_connector.clone();
         let limits = self.ctx.transfer_limits.clone();
         let start = self.ctx.sim_now();
-        self.tasks.spawn(async move {
+        let task = self.tasks.spawn(async move {
             let result = transfer::upload(
                 &connector,
                 &u.url,
@@ -76,27 +79,28 @@ impl Shard {
             .await;
             TaskResult::Transfer {
                 slot,
-                upload: true,
-                key: u.command_key,
-                firmware: false,
-                version: None,
-                result,
-                start,
+                done: TransferDone {
+                    upload: true,
+                    key: u.command_key,
+                    firmware: false,
+                    version: None,
+                    result,
+                    start,
+                },
             }
         });
+        self.transfer_tasks.insert(task.id());
     }
 
-    #[allow(clippy::too_many_arguments)]
-    pub(super) fn transfer_ended(
-        &mut self,
-        slot: u32,
-        upload: bool,
-        key: String,
-        firmware: bool,
-        version: Option<String>,
-        result: Result<u64, TransferFault>,
-        start: DateTime,
-    ) {
+    pub(super) fn transfer_ended(&mut self, slot: u32, done: TransferDone) {
+        let TransferDone {
+            upload,
+            key,
+            firmware,
+            version,
+            result,
+            start,
+        } = done;
         let complete = self.ctx.sim_now();
         let v = self.ctx.groups[self.slots[slot as usize].group as usize].version;
         let fault = match &result {
