@@ -613,6 +613,103 @@ async fn a_wrong_cwmp_id_ends_the_session_and_is_recorded() {
     assert_eq!(d.tasks.last().map(|t| t.result), Some("ok"));
 }
 
+/// `cpefleet acs`, the binary, serves a CPE that is not cpefleet: hand-written envelopes over
+/// plain HTTP, as curl would send them, including a wrong cwmp:ID and a malformed body. On
+/// SIGTERM it exits 0 and prints what it learnt.
+#[tokio::test]
+async fn the_acs_binary_serves_a_hand_written_cpe() {
+    use std::io::{BufRead, BufReader, Read};
+    use std::process::{Command, Stdio};
+
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("policy.yaml");
+    std::fs::write(
+        &policy,
+        "tasks:\n  - name: uptime\n    rpcs:\n      - GetParameterValues: [\"{root}DeviceInfo.UpTime\"]\n",
+    )
+    .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cpefleet"))
+        .args(["acs", "--listen", "127.0.0.1:0", "--policy"])
+        .arg(&policy)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn cpefleet acs");
+    // It announces "cpefleet ACS listening on http://ADDR/ (…)" on stderr.
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    stderr.read_line(&mut line).unwrap();
+    let addr: SocketAddr = line
+        .split("listening on http://")
+        .nth(1)
+        .and_then(|r| r.split('/').next())
+        .and_then(|a| a.parse().ok())
+        .unwrap_or_else(|| panic!("no address in {line:?}"));
+
+    // Inform → InformResponse with a session cookie; empty POST → the task's GPV.
+    let mut c = Http::connect(addr).await;
+    let r = c.post(&inform(NS12, "B1", &["1 BOOT"]), None, &[]).await;
+    assert_eq!(r.status, 200, "{r:?}");
+    assert!(r.body.contains("InformResponse"), "{}", r.body);
+    let cookie = r.cookie();
+    let (id, req) = c.post("", Some(&cookie), &[]).await.request();
+    assert!(matches!(req, AcsRequest::GetParameterValues(_)), "{req:?}");
+    assert!(!id.is_empty());
+    // A response carrying another cwmp:ID ends the session.
+    let r = c
+        .post(
+            &gpv_response(
+                NS12,
+                "not-the-id",
+                &[("Device.DeviceInfo.UpTime", "5", "unsignedInt")],
+            ),
+            Some(&cookie),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, 204);
+    // A malformed body on a new connection is a 400, and the ACS carries on.
+    let r = Http::connect(addr)
+        .await
+        .post("<soap-env:Envelope><broken", None, &[])
+        .await;
+    assert_eq!(r.status, 400);
+    let r = Http::connect(addr).await.get("/status").await;
+    assert_eq!(r.status, 200);
+    let live: serde_json::Value = serde_json::from_str(&r.body).expect("status is JSON");
+    assert_eq!(live["sessions"]["ended"]["invalid_response"], 1, "{live}");
+
+    let kill = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            break st;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the ACS did not stop on SIGTERM"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert!(status.success(), "{status:?}");
+    let mut out = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    let last: serde_json::Value = serde_json::from_str(&out).expect("final status is JSON");
+    assert_eq!(last["sessions"]["started"], 1, "{last}");
+    assert_eq!(last["sessions"]["ended"]["invalid_response"], 1, "{last}");
+    assert_eq!(last["rpcs_sent"]["GetParameterValues"], 1, "{last}");
+}
+
 #[tokio::test]
 async fn bad_input_gets_400_never_a_crash() {
     let acs = Acs::null().await;
