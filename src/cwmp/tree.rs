@@ -4,12 +4,18 @@
 //! the input when no entity needs expanding) keeps the second pass simple (look-ups by local
 //! name, in any order, with the element path at hand for errors) without a DOM library. Hostile
 //! input is bounded here: nesting depth and element count.
+//!
+//! Namespaces are resolved here rather than by quick-xml's `NsReader`: each `xmlns`
+//! declaration is classified once, where it is declared, and element and `xsi:type` prefixes
+//! are resolved in the one pass over an element's attributes that reads `xsi:type` anyway.
+//! `NsReader` scanned every element's attributes a second time and its callers compared the
+//! namespace URI of every element; on the null ACS that was about a third of decoding an
+//! Inform (BENCHMARKS.md, figure 2).
 
 use std::borrow::Cow;
 
-use quick_xml::events::Event;
-use quick_xml::name::ResolveResult;
-use quick_xml::NsReader;
+use quick_xml::events::{BytesStart, Event};
+use quick_xml::Reader;
 
 use super::error::DecodeError;
 use super::version::CwmpVersion;
@@ -73,22 +79,102 @@ pub struct Tree<'a> {
     pub unknown_cwmp_ns: Option<String>,
 }
 
-fn classify(res: &ResolveResult<'_>) -> Ns {
-    match res {
-        ResolveResult::Unbound => Ns::None,
-        ResolveResult::Unknown(_) => Ns::Other,
-        ResolveResult::Bound(ns) => {
-            let uri = ns.as_ref();
-            if uri == NS_SOAP_ENV.as_bytes() {
-                Ns::SoapEnv
-            } else if let Some(v) = CwmpVersion::from_namespace(uri) {
-                Ns::Cwmp(v)
-            } else if uri.starts_with(b"urn:dslforum-org:cwmp-") {
-                Ns::CwmpUnknown
-            } else {
-                Ns::Other
-            }
+/// Classifies a namespace URI bound by a declaration; the empty URI un-binds (`xmlns=""`).
+fn classify(uri: &[u8]) -> Ns {
+    if uri.is_empty() {
+        Ns::None
+    } else if uri == NS_SOAP_ENV.as_bytes() {
+        Ns::SoapEnv
+    } else if let Some(v) = CwmpVersion::from_namespace(uri) {
+        Ns::Cwmp(v)
+    } else if uri.starts_with(b"urn:dslforum-org:cwmp-") {
+        Ns::CwmpUnknown
+    } else {
+        Ns::Other
+    }
+}
+
+/// One `xmlns` or `xmlns:p` declaration in scope.
+struct Decl {
+    /// The prefix in `Scope::prefixes`; empty for the default namespace.
+    prefix_start: u32,
+    prefix_len: u16,
+    /// Nesting depth of the declaring element: in scope for it and its descendants.
+    depth: u32,
+    ns: Ns,
+    xsi: bool,
+    /// The URI, kept only when it looks like CWMP but is no known version (for the error).
+    unknown_cwmp: Option<Box<str>>,
+}
+
+/// The namespace declarations in scope, innermost last. A CWMP envelope declares a handful,
+/// on its root element, so a linear search from the back is the fastest look-up.
+#[derive(Default)]
+struct Scope {
+    decls: Vec<Decl>,
+    prefixes: Vec<u8>,
+}
+
+impl Scope {
+    fn declare(&mut self, prefix: &[u8], uri: &[u8], depth: u32) {
+        let prefix_start = self.prefixes.len() as u32;
+        let prefix_len = prefix.len().min(usize::from(u16::MAX));
+        self.prefixes
+            .extend_from_slice(prefix.get(..prefix_len).unwrap_or_default());
+        let ns = classify(uri);
+        self.decls.push(Decl {
+            prefix_start,
+            prefix_len: prefix_len as u16,
+            depth,
+            ns,
+            xsi: uri == NS_XSI.as_bytes(),
+            unknown_cwmp: (ns == Ns::CwmpUnknown).then(|| String::from_utf8_lossy(uri).into()),
+        });
+    }
+
+    fn find(&self, prefix: &[u8]) -> Option<&Decl> {
+        self.decls.iter().rev().find(|d| {
+            let start = d.prefix_start as usize;
+            self.prefixes.get(start..start + usize::from(d.prefix_len)) == Some(prefix)
+        })
+    }
+
+    /// The namespace of an element named with `prefix` (empty: unprefixed, which takes the
+    /// default namespace). An undeclared prefix is tolerated as some other namespace.
+    fn element_ns(&self, prefix: &[u8]) -> (Ns, Option<&str>) {
+        match self.find(prefix) {
+            Some(d) => (d.ns, d.unknown_cwmp.as_deref()),
+            None if prefix.is_empty() => (Ns::None, None),
+            // `xml:` is bound by definition; neither it nor an undeclared prefix is CWMP.
+            None => (Ns::Other, None),
         }
+    }
+
+    /// True when an attribute prefix names the XML Schema instance namespace (unprefixed
+    /// attributes have no namespace).
+    fn is_xsi(&self, prefix: &[u8]) -> bool {
+        !prefix.is_empty() && self.find(prefix).is_some_and(|d| d.xsi)
+    }
+
+    /// Drops the declarations made by the element at `depth` and below: it has ended.
+    fn leave(&mut self, depth: u32) {
+        let keep = self
+            .decls
+            .iter()
+            .rposition(|d| d.depth < depth)
+            .map_or(0, |i| i + 1);
+        if let Some(d) = self.decls.get(keep) {
+            self.prefixes.truncate(d.prefix_start as usize);
+        }
+        self.decls.truncate(keep);
+    }
+}
+
+/// Splits `p:local` into (`p`, `local`); an unprefixed name has an empty prefix.
+fn split_qname(name: &[u8]) -> (&[u8], &[u8]) {
+    match name.iter().position(|&c| c == b':') {
+        Some(i) => (&name[..i], &name[i + 1..]),
+        None => (&[], name),
     }
 }
 
@@ -108,7 +194,8 @@ impl<'a> Tree<'a> {
         if xml.iter().all(u8::is_ascii_whitespace) {
             return Err(DecodeError::Empty);
         }
-        let mut reader = NsReader::from_reader(xml);
+        let mut reader = Reader::from_reader(xml);
+        let mut scope = Scope::default();
         let mut tree = Tree {
             nodes: Vec::with_capacity((xml.len() / 48).clamp(8, 4096)),
             names: Vec::with_capacity((xml.len() / 8).clamp(64, 16384)),
@@ -116,7 +203,7 @@ impl<'a> Tree<'a> {
         };
         let mut stack: Vec<NodeId> = Vec::with_capacity(16);
         loop {
-            let (res, event) = match reader.read_resolved_event() {
+            let event = match reader.read_event() {
                 Ok(x) => x,
                 Err(e) => {
                     let path = stack.last().map_or_else(String::new, |&n| tree.path(n));
@@ -145,41 +232,43 @@ impl<'a> Tree<'a> {
                             what: "too many elements",
                         });
                     }
-                    let ns = classify(&res);
-                    if ns == Ns::CwmpUnknown && tree.unknown_cwmp_ns.is_none() {
-                        if let ResolveResult::Bound(n) = &res {
-                            tree.unknown_cwmp_ns =
-                                Some(String::from_utf8_lossy(n.as_ref()).into_owned());
+                    let depth = stack.len() as u32;
+                    let (prefix, local) = split_qname(e.name().into_inner());
+                    let id = tree.push(parent, Ns::Other, local);
+                    let xsi_type = tree
+                        .attributes(e, &mut scope, depth)
+                        .map_err(|err| xml_error(tree.path(id), reader.buffer_position(), err))?;
+                    // The element's own declarations are in scope for its name.
+                    let (ns, unknown_uri) = scope.element_ns(prefix);
+                    if let (Some(uri), None) = (unknown_uri, &tree.unknown_cwmp_ns) {
+                        tree.unknown_cwmp_ns = Some(uri.to_string());
+                    }
+                    if let Some(node) = tree.nodes.last_mut() {
+                        node.ns = ns;
+                    }
+                    if let Some(v) = xsi_type {
+                        let v = v.trim_ascii();
+                        let (_, local) = split_qname(v);
+                        let start = tree.names.len();
+                        let len = local.len().min(usize::from(u16::MAX));
+                        tree.names
+                            .extend_from_slice(local.get(..len).unwrap_or_default());
+                        if let Some(node) = tree.nodes.last_mut() {
+                            node.xsi = XsiType::Named {
+                                start: start as u32,
+                                len: len as u16,
+                            };
                         }
                     }
-                    let id = tree.push(parent, ns, e.local_name().as_ref());
-                    for attr in e.attributes() {
-                        let attr = attr.map_err(|err| {
-                            xml_error(tree.path(id), reader.buffer_position(), err)
-                        })?;
-                        let (ans, local) = reader.resolve_attribute(attr.key);
-                        let is_xsi = matches!(ans, ResolveResult::Bound(n) if n.as_ref() == NS_XSI.as_bytes());
-                        if is_xsi && local.as_ref() == b"type" {
-                            let v = attr.value.as_ref().trim_ascii();
-                            let local = v.rsplit(|&c| c == b':').next().unwrap_or(v);
-                            let start = tree.names.len();
-                            let len = local.len().min(usize::from(u16::MAX));
-                            tree.names
-                                .extend_from_slice(local.get(..len).unwrap_or_default());
-                            if let Some(node) = tree.nodes.last_mut() {
-                                node.xsi = XsiType::Named {
-                                    start: start as u32,
-                                    len: len as u16,
-                                };
-                            }
-                        }
-                    }
-                    if !empty {
+                    if empty {
+                        scope.leave(depth);
+                    } else {
                         stack.push(id);
                     }
                 }
                 Event::End(_) => {
                     stack.pop();
+                    scope.leave(stack.len() as u32);
                 }
                 Event::Text(t) => {
                     if let Some(&top) = stack.last() {
@@ -220,6 +309,45 @@ impl<'a> Tree<'a> {
             });
         }
         Ok(tree)
+    }
+
+    /// One pass over an element's attributes: declares its namespaces (in `scope`, at `depth`)
+    /// and returns the raw value of its `xsi:type`, if any. The prefix of a candidate type
+    /// attribute is resolved after the pass, since a declaration may follow it.
+    fn attributes<'e>(
+        &mut self,
+        e: &'e BytesStart<'_>,
+        scope: &mut Scope,
+        depth: u32,
+    ) -> Result<Option<Cow<'e, [u8]>>, quick_xml::events::attributes::AttrError> {
+        let mut typed: Option<(&'e [u8], Cow<'e, [u8]>)> = None;
+        let mut xsi_type = None;
+        for attr in e.attributes() {
+            let attr = attr?;
+            let (p, l) = split_qname(attr.key.into_inner());
+            if p == b"xmlns" {
+                scope.declare(l, &attr.value, depth);
+            } else if p.is_empty() && l == b"xmlns" {
+                scope.declare(b"", &attr.value, depth);
+            } else if l == b"type" && !p.is_empty() {
+                if typed.is_some() {
+                    // More than one prefixed `type`: resolve each now against what is declared
+                    // so far (CWMP never does this; the first xsi one wins).
+                    if let Some((tp, tv)) = typed.take() {
+                        if xsi_type.is_none() && scope.is_xsi(tp) {
+                            xsi_type = Some(tv);
+                        }
+                    }
+                }
+                typed = Some((p, attr.value));
+            }
+        }
+        if let Some((p, v)) = typed {
+            if xsi_type.is_none() && scope.is_xsi(p) {
+                xsi_type = Some(v);
+            }
+        }
+        Ok(xsi_type)
     }
 
     fn push(&mut self, parent: NodeId, ns: Ns, local: &[u8]) -> NodeId {
@@ -378,6 +506,63 @@ mod tests {
         assert_eq!(t.ns(kids[1]), Ns::None);
         assert_eq!(t.text(kids[2]), "second<raw>");
         assert_eq!(t.path(kids[1]), "Envelope/Body/X/B");
+    }
+
+    #[test]
+    fn namespaces_follow_the_xml_scoping_rules() {
+        let xml = br#"<Envelope xmlns="http://schemas.xmlsoap.org/soap/envelope/">
+          <Body>
+            <c:Rpc xmlns:c="urn:dslforum-org:cwmp-1-0">
+              <Arg xmlns="">plain</Arg>
+              <c:Q/>
+              <d:Inner xmlns:d="urn:dslforum-org:cwmp-1-2"/>
+              <d:After/>
+              <V t:type="xsd:string" xmlns:t="http://www.w3.org/2001/XMLSchema-instance">x</V>
+              <W type="int">y</W>
+              <U nope:type="int">z</U>
+            </c:Rpc>
+            <c:Gone/>
+          </Body>
+        </Envelope>"#;
+        let t = Tree::parse(xml).expect("parses");
+        assert_eq!(t.ns(0), Ns::SoapEnv, "default namespace");
+        let body = t.child(0, "Body").unwrap();
+        assert_eq!(t.ns(body), Ns::SoapEnv, "inherited default");
+        let rpc = t.child(body, "Rpc").unwrap();
+        assert_eq!(t.ns(rpc), Ns::Cwmp(CwmpVersion::V1_0), "declared on itself");
+        let ns_of = |name: &str| t.ns(t.child(rpc, name).unwrap());
+        assert_eq!(ns_of("Arg"), Ns::None, "xmlns=\"\" un-binds the default");
+        assert_eq!(ns_of("Q"), Ns::Cwmp(CwmpVersion::V1_0));
+        assert_eq!(ns_of("Inner"), Ns::Cwmp(CwmpVersion::V1_2));
+        assert_eq!(
+            ns_of("After"),
+            Ns::Other,
+            "an empty element's declaration ends with it"
+        );
+        assert_eq!(ns_of("V"), Ns::SoapEnv, "unprefixed: the default namespace");
+        let xsi = |name: &str| t.xsi_local(t.child(rpc, name).unwrap());
+        assert_eq!(
+            xsi("V"),
+            Some(&b"string"[..]),
+            "declared after the attribute"
+        );
+        assert_eq!(xsi("W"), None, "an unprefixed type is not xsi:type");
+        assert_eq!(xsi("U"), None, "an undeclared prefix is not xsi");
+        let gone = t.child(body, "Gone").unwrap();
+        assert_eq!(t.ns(gone), Ns::Other, "c: went out of scope with Rpc");
+        assert_eq!(t.unknown_cwmp_ns, None);
+    }
+
+    #[test]
+    fn an_unknown_cwmp_namespace_is_named_where_it_is_used() {
+        let xml = br#"<e:Envelope xmlns:e="http://schemas.xmlsoap.org/soap/envelope/" xmlns:c="urn:dslforum-org:cwmp-9-9"><e:Header><c:ID>1</c:ID></e:Header></e:Envelope>"#;
+        let t = Tree::parse(xml).expect("parses");
+        let id = t.child(t.child(0, "Header").unwrap(), "ID").unwrap();
+        assert_eq!(t.ns(id), Ns::CwmpUnknown);
+        assert_eq!(
+            t.unknown_cwmp_ns.as_deref(),
+            Some("urn:dslforum-org:cwmp-9-9")
+        );
     }
 
     #[test]
