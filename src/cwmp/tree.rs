@@ -312,8 +312,8 @@ impl<'a> Tree<'a> {
     }
 
     /// One pass over an element's attributes: declares its namespaces (in `scope`, at `depth`)
-    /// and returns the raw value of its `xsi:type`, if any. The prefix of a candidate type
-    /// attribute is resolved after the pass, since a declaration may follow it.
+    /// and returns the raw value of its `xsi:type`, if any. A `p:type` attribute is resolved
+    /// after the pass, since the declaration of `p` may follow it on the same element.
     fn attributes<'e>(
         &mut self,
         e: &'e BytesStart<'_>,
@@ -321,7 +321,7 @@ impl<'a> Tree<'a> {
         depth: u32,
     ) -> Result<Option<Cow<'e, [u8]>>, quick_xml::events::attributes::AttrError> {
         let mut typed: Option<(&'e [u8], Cow<'e, [u8]>)> = None;
-        let mut xsi_type = None;
+        let mut more_typed = false;
         for attr in e.attributes() {
             let attr = attr?;
             let (p, l) = split_qname(attr.key.into_inner());
@@ -330,24 +330,18 @@ impl<'a> Tree<'a> {
             } else if p.is_empty() && l == b"xmlns" {
                 scope.declare(b"", &attr.value, depth);
             } else if l == b"type" && !p.is_empty() {
-                if typed.is_some() {
-                    // More than one prefixed `type`: resolve each now against what is declared
-                    // so far (CWMP never does this; the first xsi one wins).
-                    if let Some((tp, tv)) = typed.take() {
-                        if xsi_type.is_none() && scope.is_xsi(tp) {
-                            xsi_type = Some(tv);
-                        }
-                    }
-                }
-                typed = Some((p, attr.value));
+                more_typed |= typed.is_some();
+                typed.get_or_insert((p, attr.value));
             }
         }
-        if let Some((p, v)) = typed {
-            if xsi_type.is_none() && scope.is_xsi(p) {
-                xsi_type = Some(v);
-            }
+        if more_typed {
+            // Several prefixed `type`s (never seen in CWMP): the first in the xsi namespace.
+            return Ok(e.attributes().with_checks(false).flatten().find_map(|a| {
+                let (p, l) = split_qname(a.key.into_inner());
+                (l == b"type" && scope.is_xsi(p)).then_some(a.value)
+            }));
         }
-        Ok(xsi_type)
+        Ok(typed.and_then(|(p, v)| scope.is_xsi(p).then_some(v)))
     }
 
     fn push(&mut self, parent: NodeId, ns: Ns, local: &[u8]) -> NodeId {
@@ -548,6 +542,13 @@ mod tests {
         );
         assert_eq!(xsi("W"), None, "an unprefixed type is not xsi:type");
         assert_eq!(xsi("U"), None, "an undeclared prefix is not xsi");
+        let two = br#"<a xmlns:o="urn:other" o:type="no" i:type="xsd:boolean" xmlns:i="http://www.w3.org/2001/XMLSchema-instance"/>"#;
+        let t2 = Tree::parse(two).expect("parses");
+        assert_eq!(
+            t2.xsi_local(0),
+            Some(&b"boolean"[..]),
+            "the xsi one of two types"
+        );
         let gone = t.child(body, "Gone").unwrap();
         assert_eq!(t.ns(gone), Ns::Other, "c: went out of scope with Rpc");
         assert_eq!(t.unknown_cwmp_ns, None);
