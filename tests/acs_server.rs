@@ -555,6 +555,17 @@ async fn bad_session_state_inform_twice_and_cpe_request_after_the_empty_post() {
     assert_eq!(d["tasks"][0]["result"], "session_terminated");
 }
 
+/// Answers the outstanding GetParameterValues (of DeviceInfo.UpTime) with a cwmp:ID that is
+/// not the one the ACS sent.
+async fn answer_with_the_wrong_id(c: &mut Http, cookie: &str) -> Resp {
+    let body = gpv_response(
+        NS12,
+        "not-the-id",
+        &[("Device.DeviceInfo.UpTime", "5", "unsignedInt")],
+    );
+    c.post(&body, Some(cookie), &[]).await
+}
+
 #[tokio::test]
 async fn a_wrong_cwmp_id_ends_the_session_and_is_recorded() {
     let acs = Acs::with_policy(
@@ -571,17 +582,7 @@ async fn a_wrong_cwmp_id_ends_the_session_and_is_recorded() {
     assert!(id
         .bytes()
         .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)));
-    let r = c
-        .post(
-            &gpv_response(
-                NS12,
-                "not-the-id",
-                &[("Device.DeviceInfo.UpTime", "5", "unsignedInt")],
-            ),
-            Some(&cookie),
-            &[],
-        )
-        .await;
+    let r = answer_with_the_wrong_id(&mut c, &cookie).await;
     assert_eq!(r.status, 204);
     assert!(c.closed_by_server().await);
     let s = acs.handle.status();
@@ -657,17 +658,7 @@ async fn the_acs_binary_serves_a_hand_written_cpe() {
     assert!(matches!(req, AcsRequest::GetParameterValues(_)), "{req:?}");
     assert!(!id.is_empty());
     // A response carrying another cwmp:ID ends the session.
-    let r = c
-        .post(
-            &gpv_response(
-                NS12,
-                "not-the-id",
-                &[("Device.DeviceInfo.UpTime", "5", "unsignedInt")],
-            ),
-            Some(&cookie),
-            &[],
-        )
-        .await;
+    let r = answer_with_the_wrong_id(&mut c, &cookie).await;
     assert_eq!(r.status, 204);
     // A malformed body on a new connection is a 400, and the ACS carries on.
     let r = Http::connect(addr)
