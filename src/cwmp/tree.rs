@@ -29,6 +29,10 @@ pub const NS_XSI: &str = "http://www.w3.org/2001/XMLSchema-instance";
 pub const MAX_DEPTH: usize = 64;
 /// Most elements accepted in one envelope (a 100k-item ParameterValueStruct array needs ~300k).
 pub const MAX_ELEMENTS: usize = 1 << 20;
+/// Most namespace declarations in scope at once. Real envelopes have under ten; each prefix
+/// look-up searches them all, so without a bound one hostile envelope could cost
+/// declarations × elements comparisons.
+pub const MAX_NS_DECLS: usize = 256;
 
 pub type NodeId = u32;
 const NONE: NodeId = u32::MAX;
@@ -238,6 +242,12 @@ impl<'a> Tree<'a> {
                     let xsi_type = tree
                         .attributes(e, &mut scope, depth)
                         .map_err(|err| xml_error(tree.path(id), reader.buffer_position(), err))?;
+                    if scope.decls.len() > MAX_NS_DECLS {
+                        return Err(DecodeError::Limit {
+                            path: tree.path(id),
+                            what: "too many namespace declarations",
+                        });
+                    }
                     // The element's own declarations are in scope for its name.
                     let (ns, unknown_uri) = scope.element_ns(prefix);
                     if let (Some(uri), None) = (unknown_uri, &tree.unknown_cwmp_ns) {
@@ -588,6 +598,15 @@ mod tests {
         assert_eq!(
             Tree::parse(b"<a>&bogus;</a>").err().map(|e| e.label()),
             Some("decode_xml")
+        );
+        let decls: String = (0..=MAX_NS_DECLS)
+            .map(|i| format!(" xmlns:p{i}=\"urn:x:{i}\""))
+            .collect();
+        assert_eq!(
+            Tree::parse(format!("<a{decls}/>").as_bytes())
+                .err()
+                .map(|e| e.label()),
+            Some("decode_limit")
         );
         let deep = "<a>".repeat(MAX_DEPTH + 1);
         assert_eq!(
