@@ -27,6 +27,7 @@ pub mod fleet;
 pub mod import;
 pub mod metrics;
 pub mod model;
+pub mod net;
 pub mod render;
 pub mod report;
 pub mod session;

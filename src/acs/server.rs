@@ -181,13 +181,11 @@ fn reachable(a: SocketAddr) -> SocketAddr {
 
 /// Binds the CWMP and file-server ports and serves until `cancel`.
 pub async fn start(cfg: AcsConfig, cancel: CancellationToken) -> Result<AcsHandle, AcsError> {
-    let listener = TcpListener::bind(cfg.listen)
-        .await
-        .map_err(|source| AcsError::Bind {
-            what: "CWMP",
-            addr: cfg.listen,
-            source,
-        })?;
+    let listener = crate::net::listen(cfg.listen).map_err(|source| AcsError::Bind {
+        what: "CWMP",
+        addr: cfg.listen,
+        source,
+    })?;
     let addr = listener.local_addr().map_err(|source| AcsError::Bind {
         what: "CWMP",
         addr: cfg.listen,
@@ -196,13 +194,11 @@ pub async fn start(cfg: AcsConfig, cancel: CancellationToken) -> Result<AcsHandl
     let fs_listen = cfg
         .file_server_listen
         .unwrap_or_else(|| SocketAddr::new(addr.ip(), 0));
-    let fs_listener = TcpListener::bind(fs_listen)
-        .await
-        .map_err(|source| AcsError::Bind {
-            what: "files",
-            addr: fs_listen,
-            source,
-        })?;
+    let fs_listener = crate::net::listen(fs_listen).map_err(|source| AcsError::Bind {
+        what: "files",
+        addr: fs_listen,
+        source,
+    })?;
     let fs_addr = fs_listener.local_addr().map_err(|source| AcsError::Bind {
         what: "files",
         addr: fs_listen,

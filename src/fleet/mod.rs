@@ -24,7 +24,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -325,12 +324,10 @@ pub async fn run(
     let endpoint = Endpoint::parse(acs_url).map_err(|e| FleetError::Url(e.to_string()))?;
 
     // The shared connection-request listener.
-    let listener = TcpListener::bind(s.cr.listen)
-        .await
-        .map_err(|source| FleetError::Listen {
-            addr: s.cr.listen.to_string(),
-            source,
-        })?;
+    let listener = crate::net::listen(s.cr.listen).map_err(|source| FleetError::Listen {
+        addr: s.cr.listen.to_string(),
+        source,
+    })?;
     let bound = listener.local_addr().map_err(|source| FleetError::Listen {
         addr: s.cr.listen.to_string(),
         source,
