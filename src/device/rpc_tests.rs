@@ -1,11 +1,11 @@
 //! Unit tests of the device's RPC semantics against the test template
-//! (tests/fixtures/gateway.yaml).
+//! (tests/it/fixtures/gateway.yaml).
 
 use crate::cwmp::*;
 use crate::device::{Applied, Device, DeviceView, Effect, Env};
 use crate::model::Template;
 
-const GATEWAY: &str = include_str!("../../tests/fixtures/gateway.yaml");
+const GATEWAY: &str = include_str!("../../tests/it/fixtures/gateway.yaml");
 const NOW_MS: i64 = 1_800_000_000_000;
 const BOOT_MS: i64 = NOW_MS - 3_600_000;
 

@@ -449,7 +449,7 @@ pub(crate) fn segment_count(p: &str) -> usize {
 mod tests {
     use super::*;
 
-    const GATEWAY: &str = include_str!("../../tests/fixtures/gateway.yaml");
+    const GATEWAY: &str = include_str!("../../tests/it/fixtures/gateway.yaml");
 
     struct Initial<'t>(&'t Template);
     impl Instances for Initial<'_> {

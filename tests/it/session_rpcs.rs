@@ -3,11 +3,11 @@
 //! fault where the CPE must refuse), the ACS's cwmp:ID echoed, the effects handed to the
 //! scheduler, and every envelope the CPE sent valid against the official schema.
 
-mod support;
-
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::support::schema::{validate, validator};
+use crate::support::{inform_response, Reply, ScriptedAcs, NS12};
 use cpefleet::cwmp::*;
 use cpefleet::device::{Device, Effect};
 use cpefleet::fleet::cpe::Cpe;
@@ -15,8 +15,6 @@ use cpefleet::fleet::life::Life;
 use cpefleet::model::Template;
 use cpefleet::session::transport::{Connector, Endpoint};
 use cpefleet::session::{run, SessionConfig};
-use support::schema::{validate, validator};
-use support::{inform_response, Reply, ScriptedAcs, NS12};
 
 fn requests() -> Vec<(AcsRequest, &'static str)> {
     let ms = "Device.ManagementServer.";

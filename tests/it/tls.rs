@@ -1,11 +1,11 @@
 //! Sessions over HTTPS: a test CA generated at run time (no key is committed), the custom CA
 //! file, the explicit insecure switch, and mutual TLS with a client certificate.
 
-mod support;
-
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::support::device::TestDevice;
+use crate::support::{inform_response, Reply, ScriptedAcs, NS10};
 use cpefleet::session::tls::{client_config, TlsOptions};
 use cpefleet::session::transport::{Connector, Endpoint};
 use cpefleet::session::{run, SessionConfig};
@@ -13,8 +13,6 @@ use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair, SanType};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use rustls::server::WebPkiClientVerifier;
 use rustls::{RootCertStore, ServerConfig};
-use support::device::TestDevice;
-use support::{inform_response, Reply, ScriptedAcs, NS10};
 
 struct Pki {
     dir: tempfile::TempDir,

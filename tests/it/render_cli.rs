@@ -2,18 +2,16 @@
 //! answered with a schema-valid envelope; Informs for each event set; bad input files are a
 //! clear error with exit code 2.
 
-mod support;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::support::schema::{validate, validator};
 use cpefleet::cwmp::{
     decode_cpe, encode_acs, sample, AcsMessage, AcsRequest, AddObject, CpeMessage, CwmpVersion,
     DeleteObject, Envelope, GetParameterNames, GetParameterValues, Header, ParameterValueStruct,
     SetParameterValues, XsdType,
 };
 use cpefleet::model::Template;
-use support::schema::{validate, validator};
 
 fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_cpefleet")

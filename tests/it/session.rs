@@ -1,18 +1,16 @@
 //! Real sessions over loopback against a scripted ACS: the protocol flow, cookies, auth,
 //! redirects, overload, and every broken-ACS case ending classified.
 
-mod support;
-
 use std::time::Duration;
 
+use crate::support::device::TestDevice;
+use crate::support::*;
 use cpefleet::auth::DigestResponse;
 use cpefleet::cwmp::{
     CpeRequest, CwmpVersion, DateTime, TransferComplete, TransferCompleteFaultStruct,
 };
 use cpefleet::session::transport::{Connector, Endpoint};
 use cpefleet::session::{run, Exchange, SessionConfig};
-use support::device::TestDevice;
-use support::*;
 
 fn config(url: &str) -> SessionConfig {
     SessionConfig {

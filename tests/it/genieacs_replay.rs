@@ -7,13 +7,13 @@
 //! real CPE gave (the same response, or the same fault code), echo GenieACS's cwmp:ID, and
 //! pass the official schema.
 
-mod support;
-
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::support::schema::{validate, validator};
+use crate::support::{Reply, ScriptedAcs};
 use cpefleet::cwmp::{
     decode_acs, decode_cpe, AcsMessage, AcsRequest, AcsResponse, CpeMessage, CpeRequest,
     CwmpVersion, DateTime, EventStruct, Fault, Inform,
@@ -22,8 +22,6 @@ use cpefleet::device::{Device, DeviceView, Env};
 use cpefleet::model::Template;
 use cpefleet::session::transport::{Connector, Endpoint};
 use cpefleet::session::{run, SessionConfig, SessionDevice};
-use support::schema::{validate, validator};
-use support::{Reply, ScriptedAcs};
 
 fn transcripts() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/genieacs/transcripts")

@@ -4,14 +4,12 @@
 //! bootstrap, firmware download, connection requests, `/status`, and the schema validity of
 //! every envelope the ACS emits.
 
-mod support;
-
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use support::schema;
+use crate::support::schema;
 
 use cpefleet::acs::policy::{cr_password, Policy};
 use cpefleet::acs::{start, AcsConfig, AcsHandle};

@@ -2,11 +2,9 @@
 //! `../shared/bbf/validate-cwmp` (xmllint). Set CPEFLEET_SKIP_SCHEMA=1 to skip where the
 //! validator or xmllint is not installed.
 
-mod support;
-
 use std::process::Command;
 
-use support::schema::{validate, validator};
+use crate::support::schema::{validate, validator};
 
 use cpefleet::cwmp::sample;
 use cpefleet::cwmp::{

@@ -3,18 +3,16 @@
 //! ACS must show up as the difference between session time and time from the intended start
 //! (coordinated omission corrected and visible).
 
-mod support;
-
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::support::{cwmp_id, envelope, NS10};
 use cpefleet::fleet::{self, RunOptions, RunResult};
 use cpefleet::report::Report;
 use cpefleet::scenario::{Overrides, Scenario};
 use hdrhistogram::Histogram;
-use support::{cwmp_id, envelope, NS10};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_util::sync::CancellationToken;
