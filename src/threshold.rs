@@ -401,7 +401,7 @@ mod tests {
     }
 
     fn figures() -> F {
-        let mut h = crate::fleet::stats::histogram();
+        let mut h = crate::metrics::stats::histogram();
         for ms in 1..=100u64 {
             h.record(ms * 1000).unwrap();
         }

@@ -32,10 +32,10 @@ use crate::session::transfer::{self, TransferFault};
 use crate::session::{SessionConfig, SessionReport};
 
 use super::cpe::Cpe;
-use super::life::{self, Life};
-use super::stats::{SessionEnd, ShardStats};
 use super::timer::TimerQueue;
 use super::FleetCtx;
+use crate::device::life::{self, Life};
+use crate::metrics::stats::{SessionEnd, ShardStats};
 
 mod device;
 mod phases;

@@ -10,7 +10,7 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
-use super::body::Body;
+use crate::net::body::Body;
 use bytes::Bytes;
 use http::header::{
     HeaderValue, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, COOKIE, HOST, USER_AGENT,
@@ -19,19 +19,17 @@ use http::{Request, StatusCode, Uri};
 use tokio::time::Instant;
 
 use crate::auth::{basic, Challenge, DigestChallenge};
-use crate::conformance::checks::{
-    check_exchange, Check, CheckState, Observed, Sent, SessionChecks,
-};
 use crate::cwmp::{
     decode_acs, encode_cpe_parts, AcsMessage, AcsRequest, AcsResponse, CpeMessage, CpeRequest,
     CwmpVersion, Envelope, Fault, Header, Inform, XsdType,
 };
+use crate::session::checks::{check_exchange, Check, CheckState, Observed, Sent, SessionChecks};
 
 use super::cookie::CookieJar;
 use super::error::SessionError;
 use super::report::{Exchange, SessionReport, Timings};
 use super::trace::Trace;
-use super::transport::{Connection, Connector, Endpoint, Response, TransportError};
+use crate::net::client::{Connection, Connector, Endpoint, Response, TransportError};
 
 /// The device's side of a session: pure decisions, no I/O.
 pub trait SessionDevice: Send {

@@ -573,8 +573,8 @@ fleet:
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connection_request_mid_session_starts_a_session_right_after() {
     use cpefleet::auth::Challenge;
-    use cpefleet::session::body::Body;
-    use cpefleet::session::transport::{Connector, Endpoint};
+    use cpefleet::net::body::Body;
+    use cpefleet::net::client::{Connector, Endpoint};
 
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()

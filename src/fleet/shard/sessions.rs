@@ -83,7 +83,7 @@ impl Shard {
             cfg.connector.tls = Some(c.clone());
             return;
         }
-        match crate::session::tls::client_config(
+        match crate::net::tls::client_config(
             &self.ctx.tls_options,
             Some((std::path::Path::new(&cert), std::path::Path::new(&key))),
         ) {

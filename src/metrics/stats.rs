@@ -93,7 +93,7 @@ pub struct ShardStats {
     /// Connection request received → Inform sent.
     pub cr_to_inform: Histogram<u64>,
     /// Protocol checks on every ACS message (pass/fail per check; a fixed array, no heap).
-    pub checks: crate::conformance::CheckCounts,
+    pub checks: crate::session::checks::CheckCounts,
     /// Whole session, per device group.
     pub groups: BTreeMap<String, Histogram<u64>>,
     /// Per-interval counts and latencies over the run (bounded).
