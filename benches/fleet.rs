@@ -39,8 +39,9 @@ use cpefleet::cwmp::{
     EventCode, EventStruct, Header, InformResponse,
 };
 use cpefleet::device::{Device, DeviceView, Env};
-use cpefleet::fleet::{self, RunOptions, RunResult};
+use cpefleet::fleet::{self, RunOptions};
 use cpefleet::metrics::stats::Live;
+use cpefleet::metrics::RunResult;
 use cpefleet::model::{cr_path, Template};
 use cpefleet::scenario::{Overrides, Scenario};
 

@@ -25,7 +25,7 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use crate::cr::{self, CrAuthenticator, CrConfig, CrStats};
+use crate::cr::{self, CrAuthenticator, CrConfig};
 use crate::cwmp::{CwmpVersion, DateTime};
 use crate::device::{Device, DeviceView, Env};
 use crate::model::Template;
@@ -36,6 +36,7 @@ use crate::session::transfer::TransferLimits;
 use crate::session::SessionConfig;
 
 use crate::metrics::stats::{Live, ShardStats};
+use crate::metrics::RunResult;
 use router::Router;
 use shard::{Shard, ShardMsg};
 
@@ -194,19 +195,6 @@ impl Default for RunOptions {
             live: None,
         }
     }
-}
-
-/// The outcome of a run.
-#[derive(Debug)]
-pub struct RunResult {
-    pub stats: ShardStats,
-    /// Time from the start of the run until every device was in its shard, scheduled.
-    pub ready: Duration,
-    pub devices: u64,
-    pub elapsed: Duration,
-    pub cr: Arc<CrStats>,
-    pub cr_url_base: String,
-    pub acs_url: String,
 }
 
 #[derive(Debug, thiserror::Error)]

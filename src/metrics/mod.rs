@@ -17,6 +17,8 @@ pub mod progress;
 pub mod stats;
 pub mod timeline;
 
+pub use stats::RunResult;
+
 use std::sync::atomic::{AtomicBool, Ordering};
 
 static ENABLED: AtomicBool = AtomicBool::new(false);

@@ -23,9 +23,9 @@ use std::collections::BTreeMap;
 use hdrhistogram::Histogram;
 
 use crate::cr::CrResult;
-use crate::fleet::RunResult;
 use crate::metrics::stats::histogram;
 use crate::metrics::timeline::{Interval, Timeline};
+use crate::metrics::RunResult;
 use crate::threshold::{Figures, Threshold, Verdict, METRICS};
 
 pub use doc::{Doc, RpcCounts, Sessions, Summary};

@@ -257,9 +257,7 @@ impl Session<'_> {
         self.inform_acknowledged = true;
         dev.inform_acknowledged();
         let imp = self.http.cfg.impairments;
-        if imp.reset_rate > 0.0
-            && crate::scenario::plan::unit(imp.seed, 0x7e5e7, 0) < imp.reset_rate
-        {
+        if imp.reset_rate > 0.0 && crate::seed::unit(imp.seed, 0x7e5e7, 0) < imp.reset_rate {
             // Injected: the link goes down after the InformResponse.
             self.http.conn = None;
             return Err(SessionError::Injected("reset"));
@@ -643,8 +641,7 @@ impl Http<'_> {
             let imp = self.cfg.impairments;
             let slow = imp.slow_body_rate > 0.0
                 && !body.is_empty()
-                && crate::scenario::plan::unit(imp.seed, 0x5104, u64::from(self.posts))
-                    < imp.slow_body_rate;
+                && crate::seed::unit(imp.seed, 0x5104, u64::from(self.posts)) < imp.slow_body_rate;
             let req = self.request(&body, is_request, slow);
             if let Some(t) = self.trace.as_deref_mut() {
                 t.request(&req, &body);
