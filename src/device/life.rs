@@ -1,6 +1,6 @@
 //! A device's life between sessions, pure: which events are pending, what survives a failed
 //! session or a reboot, the retry count, and the transfers owed a TransferComplete
-//! (TR-069 §3.7.1.5; digest §2.2–§2.3, §4).
+//! (TR-069 §3.7.1.5 events, §3.2.1.1 retries, A.3.3.2 TransferComplete).
 //!
 //! Single events are bits (no heap); the rare multiple events with CommandKeys (`M Reboot`,
 //! `M Download`, …) and pending TransferCompletes live in a boxed side record that exists only
@@ -139,7 +139,7 @@ impl Life {
 
     /// The ACS acknowledged the Inform: its events are delivered, except those bound to a
     /// TransferComplete (`7 TRANSFER COMPLETE`, `M Download`, `M Upload`, `M ScheduleDownload`),
-    /// which stay until the ACS answers the TransferComplete itself (R2.1).
+    /// which stay until the ACS answers the TransferComplete itself (TR-069 §3.7.1.5).
     pub fn inform_acknowledged(&mut self) {
         let owed = self.keyed.as_ref().is_some_and(|k| !k.transfers.is_empty());
         let keep_tc = self.events.contains(&EventCode::TransferComplete) && owed;
@@ -174,7 +174,7 @@ impl Life {
         self.tidy();
     }
 
-    /// A transfer finished: queue its TransferComplete and events (R3.26).
+    /// A transfer finished: queue its TransferComplete and events (TR-069 A.3.2.8, A.3.3.2).
     pub fn transfer_done(
         &mut self,
         method: EventCode,
@@ -240,7 +240,7 @@ impl Life {
     /// The device restarts (Reboot RPC, firmware activation, power cycle): `1 BOOT`, plus
     /// `M Reboot` with its key when the ACS asked for it. Events that do not survive a reboot
     /// are dropped (value changes, diagnostics, connection requests); the retry count restarts
-    /// ("post-reboot session retry count", R4.1).
+    /// ("post-reboot session retry count", TR-069 §3.2.1.1).
     pub fn rebooted(&mut self, reboot_key: Option<&str>) {
         for c in [
             EventCode::ValueChange,
@@ -277,7 +277,7 @@ impl Life {
     }
 }
 
-/// The next periodic inform strictly after `now` (R5.17): `time + n·interval`; an unknown time
+/// The next periodic inform strictly after `now` (TR-181 ManagementServer.PeriodicInformTime sets the phase only): `time + n·interval`; an unknown time
 /// (or none) lets the CPE pick the phase, which is `phase_ms` (per device, so a fleet does not
 /// fire in lock-step).
 pub fn next_periodic(now: DateTime, interval_s: u32, time: DateTime, phase_ms: i64) -> DateTime {

@@ -7,7 +7,7 @@
 //! - `runner`: the seam between the scheduler and the network.
 //!
 //! Devices are split over `S` shards by `index % S`; each shard is one task with its own timer
-//! heap and session cap (design.md §2.1 option B). An idle device is ~80 bytes of plain data
+//! heap and session cap, rather than a task per device. An idle device is ~80 bytes of plain data
 //! and a 16-byte heap entry: no task, future or waker.
 
 pub mod cpe;
