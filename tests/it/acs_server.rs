@@ -674,13 +674,13 @@ async fn the_acs_binary_serves_a_hand_written_cpe() {
         .status()
         .unwrap();
     assert!(kill.success());
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     let status = loop {
         if let Some(st) = child.try_wait().unwrap() {
             break st;
         }
         assert!(
-            std::time::Instant::now() < deadline,
+            tokio::time::Instant::now() < deadline,
             "the ACS did not stop on SIGTERM"
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
