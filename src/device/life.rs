@@ -14,27 +14,14 @@ use crate::cwmp::{
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct EventSet(u16);
 
-/// The single (non-`M`) events, in bit order.
-const SINGLE: [EventCode; 15] = [
-    EventCode::Bootstrap,
-    EventCode::Boot,
-    EventCode::Periodic,
-    EventCode::Scheduled,
-    EventCode::ValueChange,
-    EventCode::Kicked,
-    EventCode::ConnectionRequest,
-    EventCode::TransferComplete,
-    EventCode::DiagnosticsComplete,
-    EventCode::RequestDownload,
-    EventCode::AutonomousTransferComplete,
-    EventCode::DuStateChangeComplete,
-    EventCode::AutonomousDuStateChangeComplete,
-    EventCode::Wakeup,
-    EventCode::Heartbeat,
-];
+/// The single (non-`M`) events, in bit order: the first 15 of [`EventCode::STANDARD`], whose
+/// rest are the `M` codes (a unit test holds that).
+fn singles() -> &'static [EventCode] {
+    EventCode::STANDARD.get(..15).unwrap_or(&[])
+}
 
 fn bit(code: &EventCode) -> Option<u16> {
-    SINGLE.iter().position(|c| c == code).map(|i| 1 << i)
+    singles().iter().position(|c| c == code).map(|i| 1 << i)
 }
 
 impl EventSet {
@@ -55,7 +42,7 @@ impl EventSet {
         self.0 == 0
     }
     pub fn iter(&self) -> impl Iterator<Item = &'static EventCode> + '_ {
-        SINGLE
+        singles()
             .iter()
             .enumerate()
             .filter(|(i, _)| self.0 & (1 << i) != 0)
@@ -295,6 +282,16 @@ pub fn next_periodic(now: DateTime, interval_s: u32, time: DateTime, phase_ms: i
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_single_events_are_the_standard_non_m_ones() {
+        let want: Vec<&EventCode> = EventCode::STANDARD
+            .iter()
+            .filter(|c| !c.is_multiple())
+            .collect();
+        assert_eq!(singles().iter().collect::<Vec<_>>(), want);
+        assert!(singles().len() <= 16, "the set is a u16");
+    }
 
     fn codes(l: &Life) -> Vec<String> {
         l.inform_events()
