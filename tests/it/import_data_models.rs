@@ -245,7 +245,7 @@ fn sizes() {
     // The IGD keeps every parameter of the dump it was made from.
     let dump = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../shared/genieacs-sim/data_model_202BC1-BM632w-8KA8WA1151100043.csv"
+        "/tests/data/genieacs-sim/data_model_202BC1-BM632w-8KA8WA1151100043.csv"
     ))
     .unwrap();
     let rows = dump
