@@ -60,10 +60,10 @@ fn every_template_parses_and_says_how_it_was_made() {
         assert!(
             text.lines()
                 .take_while(|l| l.starts_with('#'))
-                .any(|l| l.contains("cargo test --test import_generate")),
-            "{name}: the header comment names the generator step"
+                .any(|l| l.contains(&format!("--recipe data-models/recipes/{name}.yaml"))),
+            "{name}: the header comment names the command that generates it"
         );
-        assert!(text.contains("edited by hand"), "{name}");
+        assert!(text.contains("Hand edits recorded in the recipe"), "{name}");
         // Schema parameters are complete: a type and a value or generator.
         for (obj, spec) in &t.objects {
             let concrete = obj
