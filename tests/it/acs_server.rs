@@ -992,7 +992,13 @@ async fn idle_sessions_expire() {
         .post(&inform(NS10, "E1", &["2 PERIODIC"]), None, &[])
         .await
         .cookie();
-    tokio::time::sleep(Duration::from_millis(900)).await;
+    // Wait for the sweep to expire it (an event), bounded, rather than a guessed time.
+    for _ in 0..1000 {
+        if acs.handle.status().sessions.ended.get("timeout").is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     let s = acs.handle.status();
     assert_eq!(s.sessions.ended.get("timeout"), Some(&1));
     assert_eq!(s.sessions.active, 0);
