@@ -994,7 +994,7 @@ async fn idle_sessions_expire() {
         .cookie();
     // Wait for the sweep to expire it (an event), bounded, rather than a guessed time.
     for _ in 0..1000 {
-        if acs.handle.status().sessions.ended.get("timeout").is_some() {
+        if acs.handle.status().sessions.ended.contains_key("timeout") {
             break;
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
