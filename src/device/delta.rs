@@ -66,6 +66,11 @@ impl Delta {
         !self.added.is_empty() || !self.deleted.is_empty()
     }
 
+    /// How many values the ACS wrote that the device still holds.
+    pub fn value_count(&self) -> usize {
+        self.values.len()
+    }
+
     pub fn value(&self, key: &Key) -> Option<&str> {
         let i = self.values.binary_search_by(|(k, _)| k.cmp(key)).ok()?;
         self.values.get(i).map(|(_, v)| &**v)
