@@ -400,6 +400,7 @@ async fn run_case(case: &Case, opts: &SuiteOptions) -> (CaseResult, Vec<(Check, 
         seed: 1,
         now: now(),
         cr_url_base: cr_base.into(),
+        answer_limit: Default::default(),
         effects: Vec::new(),
         faults: Vec::new(),
     };

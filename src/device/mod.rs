@@ -7,10 +7,12 @@
 //! ACS or a local change writes goes into a lazily allocated [`Delta`].
 
 mod delta;
+mod limit;
 mod rpc;
 mod view;
 
 pub use delta::{Attr, Delta, QueuedTransfer, MAX_QUEUED_TRANSFERS};
+pub use limit::{AnswerLimit, Budget, ENTRY_OVERHEAD};
 pub use view::DeviceView;
 
 use crate::cwmp::{CpeMessage, DateTime};

@@ -63,6 +63,7 @@ pub struct GroupRt {
     pub latency: Duration,
     pub reset_rate: f64,
     pub slow_body_rate: f64,
+    pub answer_limit: crate::device::AnswerLimit,
 }
 
 /// Everything shards share (immutable during the run).
@@ -293,6 +294,7 @@ pub async fn run(
             latency: g.latency,
             reset_rate: g.reset_rate,
             slow_body_rate: g.slow_body_rate,
+            answer_limit: g.answer_limit,
         });
         first = first.saturating_add(g.count);
     }

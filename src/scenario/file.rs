@@ -58,6 +58,12 @@ quantity!(
     "a share such as 25% or 0.25"
 );
 quantity!(
+    Size,
+    u64,
+    units::parse_size,
+    "a size such as 4096, 512KiB or 4MiB"
+);
+quantity!(
     Count,
     u64,
     units::parse_count,
@@ -193,6 +199,21 @@ pub struct GroupSpec {
     pub downloads: DownloadSpec,
     #[serde(default)]
     pub impairments: ImpairmentSpec,
+    /// What one device builds in answer to one ACS request; beyond it the device answers
+    /// fault 9004 (Resources exceeded), as a real CPE with finite memory does.
+    #[serde(default)]
+    pub answer_limit: AnswerLimitSpec,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AnswerLimitSpec {
+    /// Most parameters named in a request or listed in an answer (default 32768).
+    #[serde(default)]
+    pub parameters: Option<Count>,
+    /// Most bytes of an answer's parameter list (default 4MiB).
+    #[serde(default)]
+    pub bytes: Option<Size>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

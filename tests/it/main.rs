@@ -4,6 +4,7 @@
 mod support;
 
 mod acs_server;
+mod answer_limits;
 mod codec_genieacs;
 mod codec_schema;
 mod conformance_suite;
