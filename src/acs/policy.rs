@@ -968,6 +968,7 @@ fn escape_into(out: &mut String, s: &str) {
 pub fn root_of(params: &[ParameterValueStruct]) -> &str {
     params
         .iter()
+        .filter(|p| super::store::name_ok(&p.name))
         .find_map(|p| p.name.find('.').and_then(|i| p.name.get(..=i)))
         .unwrap_or("")
 }

@@ -799,7 +799,7 @@ impl Run<'_> {
             .as_deref()
             .map(|b| self.expand(b))
             .unwrap_or_default();
-        let (status, text) = http_call(&h.method, &url, &body)
+        let (status, text) = http_call(&h.method, &url, &body, self.credentials.as_ref())
             .await
             .map_err(|e| format!("{} {url}: {e}", h.method))?;
         let ok = if h.expect_status.is_empty() {
@@ -1030,43 +1030,70 @@ async fn post(
         if status != 401 || authz.is_some() {
             return Ok((status, headers, rest));
         }
-        let (Some((user, pass)), Some(ch)) = (
-            creds,
-            headers
-                .iter()
-                .filter(|(k, _)| k.eq_ignore_ascii_case("www-authenticate"))
-                .find_map(|(_, v)| match Challenge::parse(v) {
-                    Ok(Some(Challenge::Digest(d))) => Some(d),
-                    _ => None,
-                }),
-        ) else {
+        let Some(a) = digest_answer(&headers, creds, "POST", &ep.path) else {
             return Ok((status, headers, rest));
         };
-        let ch: DigestChallenge = ch;
-        authz = Some(ch.authorization(user, pass, "POST", &ep.path, 1, "0a4f113b"));
+        authz = Some(a);
     }
     Err("authentication failed".into())
 }
 
-/// A plain HTTP call (the external trigger step); returns the status and the body as text.
-async fn http_call(method: &str, url: &str, body: &str) -> Result<(u16, String), String> {
+/// The `Authorization` answering a 401's Digest challenge with `creds`, if both are there.
+fn digest_answer(
+    headers: &Headers,
+    creds: Option<&(String, String)>,
+    method: &str,
+    uri: &str,
+) -> Option<String> {
+    let (user, pass) = creds?;
+    let ch: DigestChallenge = headers
+        .iter()
+        .filter(|(k, _)| k.eq_ignore_ascii_case("www-authenticate"))
+        .find_map(|(_, v)| match Challenge::parse(v) {
+            Ok(Some(Challenge::Digest(d))) => Some(d),
+            _ => None,
+        })?;
+    Some(ch.authorization(user, pass, method, uri, 1, "0a4f113b"))
+}
+
+/// A plain HTTP call (the external trigger step); returns the status and the body as text. A
+/// Digest challenge (the embedded ACS protects its NBI with the CPEs' credentials) is answered
+/// once with `creds`.
+async fn http_call(
+    method: &str,
+    url: &str,
+    body: &str,
+    creds: Option<&(String, String)>,
+) -> Result<(u16, String), String> {
     let ep = Endpoint::parse(url).map_err(|e| e.to_string())?;
     if ep.tls {
         return Err("https is not supported by the http step".into());
     }
-    let mut s = TcpStream::connect((ep.host.as_str(), ep.port))
-        .await
-        .map_err(|e| e.to_string())?;
-    let mut head = format!(
-        "{method} {} HTTP/1.1\r\nHost: {}\r\nContent-Length: {}\r\nConnection: close\r\n",
-        ep.path,
-        ep.authority(),
-        body.len()
-    );
-    if !body.is_empty() {
-        head.push_str("Content-Type: application/json\r\n");
+    let mut authz: Option<String> = None;
+    loop {
+        let mut s = TcpStream::connect((ep.host.as_str(), ep.port))
+            .await
+            .map_err(|e| e.to_string())?;
+        let mut head = format!(
+            "{method} {} HTTP/1.1\r\nHost: {}\r\nContent-Length: {}\r\nConnection: close\r\n",
+            ep.path,
+            ep.authority(),
+            body.len()
+        );
+        if !body.is_empty() {
+            head.push_str("Content-Type: application/json\r\n");
+        }
+        if let Some(a) = &authz {
+            head.push_str(&format!("Authorization: {a}\r\n"));
+        }
+        head.push_str("\r\n");
+        let (status, headers, rest) = exchange(&mut s, head, body.as_bytes()).await?;
+        if status == 401 && authz.is_none() {
+            if let Some(a) = digest_answer(&headers, creds, method, &ep.path) {
+                authz = Some(a);
+                continue;
+            }
+        }
+        return Ok((status, String::from_utf8_lossy(&rest).into_owned()));
     }
-    head.push_str("\r\n");
-    let (status, _, rest) = exchange(&mut s, head, body.as_bytes()).await?;
-    Ok((status, String::from_utf8_lossy(&rest).into_owned()))
 }
