@@ -13,6 +13,7 @@ mod deploy;
 mod device_life;
 mod fleet_schedule;
 mod genieacs_replay;
+mod hostile_acs;
 mod import_bbf;
 mod import_csv;
 mod import_data_models;
