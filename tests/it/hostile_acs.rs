@@ -11,7 +11,8 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::Duration;
 
-use cpefleet::fleet::{self, RunOptions, RunResult};
+use cpefleet::fleet::{self, RunOptions};
+use cpefleet::metrics::RunResult;
 use cpefleet::scenario::{Overrides, Scenario};
 use tokio_util::sync::CancellationToken;
 
