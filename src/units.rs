@@ -1,6 +1,7 @@
 //! Human quantities shared by the CLI and the YAML files: durations (`250ms`, `30s`, `5m`,
-//! `1h30m`), rates (`100/s`, `6000/min`, `2/h`), shares (`25%`, `0.25`) and counts (`10k`,
-//! `1M`). One parser each, so the command line and the files accept exactly the same spellings.
+//! `1h30m`), rates (`100/s`, `6000/min`, `2/h`), shares (`25%`, `0.25`), counts (`10k`,
+//! `1M`) and sizes (`4MiB`). One parser each, so the command line and the files accept exactly
+//! the same spellings.
 
 use std::fmt;
 use std::time::Duration;
@@ -100,6 +101,26 @@ pub fn parse_share(s: &str) -> Result<f64, String> {
     Ok(v)
 }
 
+/// Parses a byte size: `4096`, `512KiB`, `4MiB`, `1MB` (k/M/G are decimal, Ki/Mi/Gi binary).
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let bad = || format!("invalid size {text:?} (use e.g. 4096, 512KiB or 4MiB)");
+    let s = text.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let n: u64 = num.parse().map_err(|_| bad())?;
+    let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" => 1000,
+        "kib" => 1024,
+        "m" | "mb" => 1_000_000,
+        "mib" => 1024 * 1024,
+        "g" | "gb" => 1_000_000_000,
+        "gib" => 1024 * 1024 * 1024,
+        _ => return Err(bad()),
+    };
+    n.checked_mul(mult).ok_or_else(bad)
+}
+
 /// Parses a count: `1000`, `10k`, `1M`, `1_000_000`.
 pub fn parse_count(s: &str) -> Result<u64, String> {
     let t: String = s.trim().chars().filter(|c| *c != '_').collect();
@@ -187,6 +208,7 @@ quantity!(
 quantity!(Rate, f64, parse_rate, "a rate such as 100/s or 2/h");
 quantity!(Share, f64, parse_share, "a share such as 25% or 0.25");
 quantity!(Count, u64, parse_count, "a count such as 1000 or 10k");
+quantity!(Size, u64, parse_size, "a size such as 4096, 512KiB or 4MiB");
 
 /// A share in an ACS policy: [`Share`]'s spellings, except that a bare number other than 0
 /// is refused. Policies used to read `share: 25` as 25 %, where scenarios read a bare number

@@ -355,21 +355,7 @@ impl Size {
 }
 
 fn parse_size(s: &str) -> Option<u64> {
-    let s = s.trim();
-    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
-    let (num, unit) = s.split_at(split);
-    let n: u64 = num.parse().ok()?;
-    let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "b" => 1,
-        "k" | "kb" => 1000,
-        "kib" => 1024,
-        "m" | "mb" => 1_000_000,
-        "mib" => 1024 * 1024,
-        "g" | "gb" => 1_000_000_000,
-        "gib" => 1024 * 1024 * 1024,
-        _ => return None,
-    };
-    n.checked_mul(mult)
+    crate::units::parse_size(s).ok()
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -999,6 +985,7 @@ fn escape_into(out: &mut String, s: &str) {
 pub fn root_of(params: &[ParameterValueStruct]) -> &str {
     params
         .iter()
+        .filter(|p| super::store::name_ok(&p.name))
         .find_map(|p| p.name.find('.').and_then(|i| p.name.get(..=i)))
         .unwrap_or("")
 }

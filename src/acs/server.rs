@@ -692,6 +692,15 @@ fn json(status: StatusCode, body: Vec<u8>) -> Resp {
 
 async fn handle(shared: &Shared, conn: &ConnState, req: Request<Incoming>) -> Resp {
     if req.method() == Method::POST && req.uri().path().starts_with("/devices/") {
+        // The NBI makes devices reboot, reset and download: it asks for the same credentials
+        // as the CPEs' (when the ACS requires any), or anyone reaching the port could.
+        let authorization = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok());
+        if let Some(r) = authenticate(shared, conn, authorization) {
+            return r;
+        }
         return nbi_task(shared, req).await;
     }
     if req.method() == Method::GET {
@@ -1083,6 +1092,11 @@ fn new_session(shared: &Shared, now: Instant, host: Option<&str>, body: &[u8]) -
             bad_request("Invalid DeviceId: OUI and SerialNumber are required"),
         );
     }
+    // The DeviceId becomes the device's key and record: bounded as the schema bounds it, or one
+    // CPE with a 4 MB SerialNumber per Inform grows the ACS by megabytes each time.
+    if let Some(problem) = crate::acs::store::device_id_problem(&inform.device_id) {
+        return refuse("device_id_too_long", bad_request(problem));
+    }
     let ns13 = version == CwmpVersion::V1_3 && contains(body, b"urn:dslforum-org:cwmp-1-3");
     let use_version = match session::negotiate(&header) {
         Ok(v) => v,
@@ -1283,8 +1297,20 @@ async fn nbi_task(shared: &Shared, req: Request<Incoming>) -> Resp {
     let Some(request) = nbi_request(&task, seq, &base, shared.bad, &shared.files) else {
         return bad_request("Invalid task");
     };
-    if let Ok(mut m) = shared.nbi.lock() {
-        m.entry(id.clone()).or_default().push(request);
+    // Queued per device, bounded like the device's task results: past it the caller waits.
+    let queued = shared.nbi.lock().ok().is_some_and(|mut m| {
+        let q = m.entry(id.clone()).or_default();
+        let room = q.len() < shared.store.limits().max_tasks_per_device;
+        if room {
+            q.push(request);
+        }
+        room
+    });
+    if !queued {
+        return json(
+            StatusCode::SERVICE_UNAVAILABLE,
+            br#"{"error":"Too many queued tasks for this device"}"#.to_vec(),
+        );
     }
     let mut status = StatusCode::ACCEPTED;
     if cr && !shared.bad.has(Misbehave::NoConnectionRequest) {

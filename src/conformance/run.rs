@@ -421,6 +421,7 @@ async fn run_case(case: &Case, opts: &SuiteOptions) -> (CaseResult, Vec<(Check, 
         seed: 1,
         now: now(),
         cr_url_base: cr_base.into(),
+        answer_limit: Default::default(),
         effects: Vec::new(),
         faults: Vec::new(),
     };
@@ -820,7 +821,7 @@ impl Run<'_> {
             .as_deref()
             .map(|b| self.expand(b))
             .unwrap_or_default();
-        let (status, text) = http_call(&h.method, &url, &body)
+        let (status, text) = http_call(&h.method, &url, &body, self.credentials.as_ref())
             .await
             .map_err(|e| format!("{} {url}: {e}", h.method))?;
         let ok = if h.expect_status.is_empty() {
@@ -997,52 +998,80 @@ async fn post(
         if resp.status != StatusCode::UNAUTHORIZED || authz.is_some() {
             return Ok(resp);
         }
-        let challenge = resp
-            .headers
-            .get_all(WWW_AUTHENTICATE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .find_map(|v| match Challenge::parse(v) {
-                Ok(Some(Challenge::Digest(d))) => Some(d),
-                _ => None,
-            });
-        let (Some((user, pass)), Some(ch)) = (creds, challenge) else {
+        let Some(a) = digest_answer(&resp.headers, creds, "POST", &ep.path) else {
             return Ok(resp);
         };
-        let ch: DigestChallenge = ch;
-        authz = Some(ch.authorization(user, pass, "POST", &ep.path, 1, "0a4f113b"));
+        authz = Some(a);
     }
     Err("authentication failed".into())
 }
 
-/// A plain HTTP call (the external trigger step); returns the status and the body as text.
-async fn http_call(method: &str, url: &str, body: &str) -> Result<(u16, String), String> {
+/// The `Authorization` answering a 401's Digest challenge with `creds`, if both are there.
+fn digest_answer(
+    headers: &http::HeaderMap,
+    creds: Option<&(String, String)>,
+    method: &str,
+    uri: &str,
+) -> Option<String> {
+    let (user, pass) = creds?;
+    let ch: DigestChallenge = headers
+        .get_all(WWW_AUTHENTICATE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| match Challenge::parse(v) {
+            Ok(Some(Challenge::Digest(d))) => Some(d),
+            _ => None,
+        })?;
+    Some(ch.authorization(user, pass, method, uri, 1, "0a4f113b"))
+}
+
+/// A plain HTTP call (the external trigger step); returns the status and the body as text. A
+/// Digest challenge (the embedded ACS protects its NBI with the CPEs' credentials) is answered
+/// once with `creds`.
+async fn http_call(
+    method: &str,
+    url: &str,
+    body: &str,
+    creds: Option<&(String, String)>,
+) -> Result<(u16, String), String> {
     let ep = Endpoint::parse(url).map_err(|e| e.to_string())?;
     if ep.tls {
         return Err("https is not supported by the http step".into());
     }
     let method = http::Method::from_bytes(method.as_bytes()).map_err(|e| e.to_string())?;
-    let mut conn = plain_connector()
-        .connect(&ep, None)
-        .await
-        .map_err(|e| e.to_string())?;
-    let mut req = Request::builder()
-        .method(method)
-        .uri(ep.path.as_str())
-        .header(HOST, ep.authority())
-        .header(CONNECTION, "close");
-    if !body.is_empty() {
-        req = req.header(CONTENT_TYPE, "application/json");
+    let mut authz: Option<String> = None;
+    loop {
+        let mut conn = plain_connector()
+            .connect(&ep, None)
+            .await
+            .map_err(|e| e.to_string())?;
+        let mut req = Request::builder()
+            .method(method.clone())
+            .uri(ep.path.as_str())
+            .header(HOST, ep.authority())
+            .header(CONNECTION, "close");
+        if !body.is_empty() {
+            req = req.header(CONTENT_TYPE, "application/json");
+        }
+        if let Some(a) = &authz {
+            req = req.header(AUTHORIZATION, a.as_str());
+        }
+        let req = req
+            .body(Body::full(Bytes::copy_from_slice(body.as_bytes())))
+            .map_err(|e| e.to_string())?;
+        let resp = conn
+            .send(req, CALL_TIMEOUT, MAX_ANSWER)
+            .await
+            .map_err(|e| e.to_string())?;
+        if resp.status == StatusCode::UNAUTHORIZED && authz.is_none() {
+            if let Some(a) = digest_answer(&resp.headers, creds, method.as_str(), &ep.path) {
+                authz = Some(a);
+                continue;
+            }
+        }
+        return Ok((
+            resp.status.as_u16(),
+            String::from_utf8_lossy(&resp.body).into_owned(),
+        ));
     }
-    let req = req
-        .body(Body::full(Bytes::copy_from_slice(body.as_bytes())))
-        .map_err(|e| e.to_string())?;
-    let resp = conn
-        .send(req, CALL_TIMEOUT, MAX_ANSWER)
-        .await
-        .map_err(|e| e.to_string())?;
-    Ok((
-        resp.status.as_u16(),
-        String::from_utf8_lossy(&resp.body).into_owned(),
-    ))
 }

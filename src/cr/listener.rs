@@ -131,7 +131,11 @@ fn decide<R: CrRouter>(
         .headers()
         .get(http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
-    match cfg.auth.check(authz, req.method().as_str(), &dev, now_s()) {
+    let target = req.uri().path_and_query().map_or(path, |pq| pq.as_str());
+    match cfg
+        .auth
+        .check(authz, req.method().as_str(), target, &dev, now_s())
+    {
         AuthCheck::Challenge(c) => (CrResult::Challenged, Some(c)),
         AuthCheck::Failed => (CrResult::AuthFailed, None),
         AuthCheck::Ok => (router.deliver(dev.index, received), None),

@@ -8,6 +8,7 @@
 
 use crate::cwmp::{DeviceIdStruct, EventStruct, Fault, Inform, ParameterValueStruct};
 use crate::device::delta::{Delta, Key};
+use crate::device::limit::AnswerLimit;
 use crate::device::{Device, Env, ACTIVE_CHANGE};
 use crate::model::generate::{GenCtx, Ident};
 use crate::model::path::{self, Inst, MAX_DEPTH};
@@ -18,6 +19,8 @@ pub struct DeviceView<'a> {
     pub(super) t: &'a Template,
     pub(super) d: &'a mut Device,
     pub(super) env: Env<'a>,
+    /// How much one answer may build (9004 beyond).
+    pub(super) limit: AnswerLimit,
 }
 
 /// Which instances exist on this device (template's, minus deleted, plus added).
@@ -54,7 +57,14 @@ impl<'a> DeviceView<'a> {
             t: template,
             d: device,
             env: *env,
+            limit: AnswerLimit::default(),
         }
+    }
+
+    /// The same view with another answer limit (the group's `answer_limit:`).
+    pub fn with_limit(mut self, limit: AnswerLimit) -> Self {
+        self.limit = limit;
+        self
     }
 
     pub fn template(&self) -> &Template {

@@ -70,6 +70,24 @@ pub enum Answering {
     Never,
 }
 
+/// ACS bodies larger than this are decoded on tokio's blocking pool. Decoding is linear, but a
+/// 4 MiB envelope (the largest accepted) still takes tens of milliseconds; on a runtime thread
+/// that time is stolen from every other session it serves and from `/metrics`, which shares
+/// the runtime. Small bodies (nearly all) stay inline: a hop to the pool costs more than them.
+const DECODE_INLINE_MAX: usize = 64 * 1024;
+
+async fn decode_off_thread(body: &Bytes) -> Result<Envelope<AcsMessage>, crate::cwmp::DecodeError> {
+    if body.len() <= DECODE_INLINE_MAX {
+        return decode_acs(body);
+    }
+    let owned = body.clone();
+    match tokio::task::spawn_blocking(move || decode_acs(&owned)).await {
+        Ok(decoded) => decoded,
+        // The pool is shutting down with the runtime: decode here rather than lose the answer.
+        Err(_) => decode_acs(body),
+    }
+}
+
 /// Per-session settings (shared by a group's devices; credentials are the device's own).
 #[derive(Debug, Clone)]
 pub struct SessionConfig {
@@ -420,7 +438,7 @@ impl Session<'_> {
         self.timings.exchanges.push((kind, t0.elapsed()));
         let decoded = match resp.status {
             StatusCode::OK if !resp.body.iter().all(u8::is_ascii_whitespace) => {
-                Some(decode_acs(&resp.body))
+                Some(decode_off_thread(&resp.body).await)
             }
             _ => None,
         };
