@@ -101,6 +101,12 @@ pub struct OverrideArgs {
     /// Address of the connection-request listener.
     #[arg(long)]
     pub cr_listen: Option<std::net::SocketAddr>,
+    /// Every device's ManagementServer.Username (beats the groups' and acs.username).
+    #[arg(long)]
+    pub username: Option<String>,
+    /// Every device's ManagementServer.Password (beats the groups' and acs.password).
+    #[arg(long)]
+    pub password: Option<String>,
 }
 
 impl OverrideArgs {
@@ -113,6 +119,8 @@ impl OverrideArgs {
             max_sessions: self.max_sessions,
             time_scale: self.time_scale,
             cr_listen: self.cr_listen,
+            username: self.username.clone(),
+            password: self.password.clone(),
         }
     }
 }
@@ -691,6 +699,7 @@ fn check_cmd(a: CheckArgs) -> anyhow::Result<i32> {
             if g.bootstrapped { ", bootstrapped" } else { "" }
         );
         if let Some(t) = &t {
+            println!("    credentials: {}", credentials_line(&s, g, t));
             let root = t.root();
             let mut dev = crate::device::Device::new(0);
             let env = crate::device::Env {
@@ -775,6 +784,31 @@ fn check_cmd(a: CheckArgs) -> anyhow::Result<i32> {
         total as f64 / (1024.0 * 1024.0)
     );
     Ok(0)
+}
+
+/// "username from group gw, password from the template": where each credential comes from,
+/// never the value.
+fn credentials_line(s: &Scenario, g: &crate::scenario::Group, t: &Template) -> String {
+    let [user, pass] = s.credential_sources(g);
+    let mut dev = crate::device::Device::new(0);
+    let env = crate::device::Env {
+        seed: s.seed,
+        now: DateTime::from_unix_ms(0),
+        cr_url_base: "",
+    };
+    let v = crate::device::DeviceView::new(t, &mut dev, &env);
+    let from = |src: Option<String>, key: &str, param: &str| match src {
+        Some(src) => format!("{key} from {src}"),
+        None => match v.get(&format!("{}ManagementServer.{param}", t.root())) {
+            Some(p) if !p.value.is_empty() => format!("{key} from the template"),
+            _ => format!("no {key}"),
+        },
+    };
+    format!(
+        "{}, {}",
+        from(user, "username", "Username"),
+        from(pass, "password", "Password")
+    )
 }
 
 fn acs_cmd(a: AcsArgs) -> anyhow::Result<i32> {

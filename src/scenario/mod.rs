@@ -57,6 +57,9 @@ pub struct Overrides {
     pub max_sessions: Option<u64>,
     pub time_scale: Option<f64>,
     pub cr_listen: Option<SocketAddr>,
+    /// Device credentials for every group (beat the groups' own and `acs.*`).
+    pub username: Option<String>,
+    pub password: Option<String>,
 }
 
 /// The ACS side of a validated scenario.
@@ -66,8 +69,11 @@ pub struct Acs {
     pub url: Option<String>,
     /// Embedded ACS policy file; `None` = the built-in null policy.
     pub policy: Option<PathBuf>,
+    /// Default device credentials (below a group's, above the template's).
     pub username: Option<String>,
     pub password: Option<String>,
+    /// The credentials came from `--username` / `--password` (shown by `check`).
+    pub flag_credentials: (bool, bool),
     pub tls: TlsOptions,
     pub client_cert: Option<String>,
     pub client_key: Option<String>,
@@ -121,6 +127,40 @@ pub struct Scenario {
     pub phases: Vec<Phase>,
     /// Pass/fail limits, judged on the end-of-run report (exit 3 when one fails).
     pub thresholds: Vec<crate::threshold::Threshold>,
+}
+
+impl Scenario {
+    /// Where a group's device username and password are configured, by the one precedence:
+    /// flag > group > scenario `acs.*` > template (`None`: the template's value, if any).
+    pub fn credential_sources(&self, g: &Group) -> [Option<String>; 2] {
+        let source = |flag: bool, flag_name: &str, group: bool, acs: bool, key: &str| {
+            if flag {
+                Some(flag_name.to_string())
+            } else if group {
+                Some(format!("group {}", g.name))
+            } else if acs {
+                Some(format!("acs.{key}"))
+            } else {
+                None
+            }
+        };
+        [
+            source(
+                self.acs.flag_credentials.0,
+                "--username",
+                g.username.is_some(),
+                self.acs.username.is_some(),
+                "username",
+            ),
+            source(
+                self.acs.flag_credentials.1,
+                "--password",
+                g.password.is_some(),
+                self.acs.password.is_some(),
+                "password",
+            ),
+        ]
+    }
 }
 
 impl Scenario {
@@ -230,8 +270,9 @@ impl Validator<'_> {
         let acs = Acs {
             url,
             policy,
-            username: a.username.clone(),
-            password: a.password.clone(),
+            username: ov.username.clone().or(a.username.clone()),
+            password: ov.password.clone().or(a.password.clone()),
+            flag_credentials: (ov.username.is_some(), ov.password.is_some()),
             tls: TlsOptions {
                 ca_file: a.tls.ca_file.as_deref().map(|p| self.resolve(p)),
                 insecure: a.tls.insecure,
@@ -324,8 +365,9 @@ impl Validator<'_> {
                 count: g.count.0 as u32,
                 version,
                 bootstrapped: g.bootstrapped,
-                username: g.username.clone(),
-                password: g.password.clone(),
+                // A flag beats the group's pattern.
+                username: g.username.clone().filter(|_| ov.username.is_none()),
+                password: g.password.clone().filter(|_| ov.password.is_none()),
                 reboot_time: g.reboot_time.map_or(Duration::from_secs(30), |d| d.0),
                 periodic_interval: g.periodic_interval.map(|d| d.0),
                 jitter: g.jitter.map_or(0.0, |s| s.0),

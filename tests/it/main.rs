@@ -8,6 +8,7 @@ mod codec_genieacs;
 mod codec_schema;
 mod conformance_suite;
 mod cr_listener;
+mod credentials;
 mod deploy;
 mod device_life;
 mod fleet_schedule;
