@@ -344,8 +344,8 @@ impl Shard {
         }
         let s = &self.slots[slot as usize];
         if !ok {
-            // TR-069 retry: a randomised wait growing with the consecutive failures, at least
-            // what a 503's Retry-After asked for.
+            // TR-069 retry (§3.2.1.1): a randomised wait growing with the consecutive failures
+            // (simulated time, scaled), at least what a 503's Retry-After asked for.
             let root = self.template(slot).root().to_string();
             let (m, k) = self.with_view(slot, |v| {
                 let get = |p: &str| {
@@ -365,8 +365,10 @@ impl Shard {
             ));
             let sim_wait = Duration::from_millis(policy.wait_ms(retries, &mut rng));
             let mut wait = self.ctx.real(sim_wait);
+            // Retry-After is the ACS's wall-clock instruction (RFC 9110 §10.2.3), not a device
+            // timer: it is never divided by the time scale.
             if let Some(ra) = report.outcome.as_ref().err().and_then(|e| e.retry_after()) {
-                wait = wait.max(self.ctx.real(ra));
+                wait = wait.max(ra);
             }
             let at = self.now_ms() + wait.as_millis() as u64;
             self.add_timer(slot, at, Pending::Retry);
