@@ -607,6 +607,9 @@ fn verdict(r: &Report) -> i32 {
     for f in failures {
         eprintln!("  {f}");
     }
+    if let Some(d) = &r.diagnosis {
+        eprintln!("cpefleet: {d}");
+    }
     3
 }
 

@@ -34,6 +34,9 @@ pub struct Doc {
     pub connection_requests: BTreeMap<String, u64>,
     pub latency_ms: BTreeMap<String, Summary>,
     pub thresholds: Vec<Verdict>,
+    /// One line on why the run failed (the dominant error label and the ACS), when it did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub diagnosis: Option<String>,
     pub histograms: Histograms,
     pub timeline: TimelineDoc,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -68,7 +68,7 @@ pub fn render(r: &Report) -> String {
                 let _ = writeln!(o, "/>");
             }
             Some(msg) => {
-                let detail = format!(
+                let mut detail = format!(
                     "{} {} of {}: {} (limit {})",
                     v.metric,
                     v.stat,
@@ -77,6 +77,9 @@ pub fn render(r: &Report) -> String {
                         .map_or("no samples".into(), |x| fmt_value(x, &v.unit)),
                     fmt_value(v.limit, &v.unit)
                 );
+                if let (Some(d), "error_rate") = (&r.diagnosis, v.metric.as_str()) {
+                    detail = format!("{detail}\n{d}");
+                }
                 let _ = writeln!(o, ">");
                 let _ = writeln!(
                     o,

@@ -124,5 +124,8 @@ pub fn render(r: &Report) -> String {
             );
         }
     }
+    if let Some(d) = &r.diagnosis {
+        let _ = writeln!(o, "\n{d}");
+    }
     o
 }

@@ -125,7 +125,8 @@ pub struct Scenario {
     pub cr: Cr,
     pub groups: Vec<Group>,
     pub phases: Vec<Phase>,
-    /// Pass/fail limits, judged on the end-of-run report (exit 3 when one fails).
+    /// Pass/fail limits, judged on the end-of-run report (exit 3 when one fails); the default
+    /// verdict ([`crate::threshold::default_thresholds`]) when the file sets none.
     pub thresholds: Vec<crate::threshold::Threshold>,
 }
 
@@ -517,6 +518,9 @@ impl Validator<'_> {
                 }
             })?;
             thresholds.push(v);
+        }
+        if thresholds.is_empty() {
+            thresholds = crate::threshold::default_thresholds();
         }
 
         Ok(Scenario {
