@@ -619,8 +619,24 @@ fn load_report(p: &Path) -> anyhow::Result<Report> {
 
 fn merge_cmd(a: MergeArgs) -> anyhow::Result<i32> {
     let mut merged: Option<Report> = None;
+    // Run id → the report that brought it: a report given twice would count its sessions twice.
+    let mut seen: std::collections::HashMap<String, &Path> = Default::default();
+    let mut scenarios: Vec<(String, &Path)> = Vec::new();
     for p in &a.reports {
         let r = load_report(p)?;
+        for id in &r.run_ids {
+            if let Some(first) = seen.insert(id.clone(), p) {
+                return Err(InputError(format!(
+                    "{}: run {id} is already in {} (a report given twice?)",
+                    p.display(),
+                    first.display()
+                ))
+                .into());
+            }
+        }
+        if !scenarios.iter().any(|(s, _)| *s == r.scenario) {
+            scenarios.push((r.scenario.clone(), p));
+        }
         match &mut merged {
             None => merged = Some(r),
             Some(m) => m.merge(&r),
@@ -629,6 +645,16 @@ fn merge_cmd(a: MergeArgs) -> anyhow::Result<i32> {
     let Some(m) = merged else {
         return Err(InputError("no report to merge".into()).into());
     };
+    if scenarios.len() > 1 {
+        let list: Vec<String> = scenarios
+            .iter()
+            .map(|(s, p)| format!("{s:?} ({})", p.display()))
+            .collect();
+        eprintln!(
+            "cpefleet: warning: merging reports of different scenarios: {}",
+            list.join(", ")
+        );
+    }
     print!("{}", report::text::render(&m));
     write_reports(
         &m,

@@ -19,6 +19,13 @@ pub const ENCODING: &str = "hdrhistogram-v2+base64";
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Doc {
     pub format: u32,
+    /// This report's id (128 random bits, hex): a run's, or a merge's.
+    #[serde(default)]
+    pub run_id: String,
+    /// The ids of the runs whose figures this report holds (one for a run, every shard's for
+    /// a merge): `report merge` refuses a run counted twice.
+    #[serde(default)]
+    pub run_ids: Vec<String>,
     pub scenario: String,
     pub acs_url: String,
     pub devices: u64,

@@ -67,6 +67,9 @@ impl ReportError {
 /// A run's figures with their histograms (µs).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Report {
+    /// This report's id; `run_ids`: the runs it holds (see [`Doc::run_ids`]).
+    pub run_id: String,
+    pub run_ids: Vec<String>,
     pub scenario: String,
     pub acs_url: String,
     pub devices: u64,
@@ -103,7 +106,10 @@ impl Report {
         for (k, h) in s.latencies() {
             latencies.insert(k, h.clone());
         }
+        let run_id = new_run_id();
         Report {
+            run_ids: vec![run_id.clone()],
+            run_id,
             scenario: scenario.to_string(),
             acs_url: r.acs_url.clone(),
             devices: r.devices,
@@ -256,6 +262,8 @@ impl Report {
     /// runs are taken to have run at the same time, so durations do not add). Thresholds of
     /// both are judged again on the merged figures.
     pub fn merge(&mut self, o: &Report) {
+        self.run_id = new_run_id();
+        self.run_ids.extend(o.run_ids.iter().cloned());
         if self.scenario != o.scenario {
             self.scenario = format!("{} + {}", self.scenario, o.scenario);
         }
@@ -312,6 +320,8 @@ impl Report {
         let width = self.timeline.width_ms() as f64 / 1000.0;
         Doc {
             format: doc::FORMAT,
+            run_id: self.run_id.clone(),
+            run_ids: self.run_ids.clone(),
             scenario: self.scenario.clone(),
             acs_url: self.acs_url.clone(),
             devices: self.devices,
@@ -439,6 +449,8 @@ impl Report {
         }
         let width_ms = (d.timeline.interval_s * 1000.0).round().max(1.0) as u64;
         Ok(Report {
+            run_id: d.run_id,
+            run_ids: d.run_ids,
             scenario: d.scenario,
             acs_url: d.acs_url,
             devices: d.devices,
@@ -458,6 +470,11 @@ impl Report {
             protocol_checks: d.protocol_checks,
         })
     }
+}
+
+/// A fresh report id: 128 random bits in hex.
+fn new_run_id() -> String {
+    format!("{:016x}{:016x}", rand::random::<u64>(), rand::random::<u64>())
 }
 
 /// What to look at for a session error label: the network path, the credentials, or the ACS.

@@ -307,3 +307,59 @@ fn a_healthy_run_without_thresholds_passes_the_default_verdict() {
     assert!(stdout.contains("thresholds: 1 of 1 passed"), "{stdout}");
     assert!(stdout.contains("default"), "{stdout}");
 }
+
+fn merge(inputs: &[&Path], out: &Path) -> Output {
+    let mut args = vec!["report".to_string(), "merge".into()];
+    args.extend(inputs.iter().map(|p| p.display().to_string()));
+    args.extend(["-o".into(), out.display().to_string()]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    cpefleet(&args)
+}
+
+/// A report given twice would count its sessions twice: refused (exit 2) by its run id. Reports
+/// of different scenarios merge with a warning that names both.
+#[test]
+fn merge_refuses_a_report_given_twice_and_warns_on_different_scenarios() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    std::fs::create_dir_all(&a).unwrap();
+    std::fs::create_dir_all(&b).unwrap();
+    let sa = scenario(dir.path(), "alpha", "  - { error_rate: 100% }\n");
+    let sb = scenario(dir.path(), "beta", "  - { error_rate: 100% }\n");
+    let (oa, ob) = std::thread::scope(|t| {
+        let ha = t.spawn(|| run(&sa, &a));
+        let hb = t.spawn(|| run(&sb, &b));
+        (ha.join().unwrap(), hb.join().unwrap())
+    });
+    assert_eq!(oa.status.code(), Some(0), "{}", stderr(&oa));
+    assert_eq!(ob.status.code(), Some(0), "{}", stderr(&ob));
+    let (ja, jb) = (a.join("r.json"), b.join("r.json"));
+    let read = |p: &Path| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+    };
+    let id = read(&ja)["run_id"].as_str().unwrap().to_string();
+    assert_eq!(id.len(), 32, "{id}");
+    assert_ne!(read(&jb)["run_id"].as_str().unwrap(), id);
+
+    let merged = dir.path().join("merged.json");
+    let o = merge(&[&ja, &ja], &merged);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("given twice"), "{}", stderr(&o));
+    assert!(stderr(&o).contains(&id), "{}", stderr(&o));
+    assert!(!merged.exists());
+
+    let o = merge(&[&ja, &jb], &merged);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("warning") && err.contains("\"alpha\"") && err.contains("\"beta\""),
+        "{err}"
+    );
+    // A merged report carries every run it holds, so merging it again with one of them is
+    // refused too.
+    let dm = read(&merged);
+    assert_eq!(dm["run_ids"].as_array().unwrap().len(), 2, "{dm}");
+    let again = dir.path().join("again.json");
+    let o = merge(&[&merged, &jb], &again);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+}
