@@ -35,4 +35,5 @@ pub mod shutdown;
 pub mod threshold;
 
 pub mod scenario;
+pub mod seed;
 pub mod units;

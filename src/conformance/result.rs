@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::checks::{Check, CheckCounts};
+use crate::session::checks::{Check, CheckCounts};
 
 /// One case's outcome.
 #[derive(Debug, Clone, Serialize)]

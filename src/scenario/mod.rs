@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use crate::cr::CrAuth;
 use crate::cwmp::{CwmpVersion, EventCode};
-use crate::session::tls::TlsOptions;
+use crate::net::tls::TlsOptions;
 
 use file::ScenarioFile;
 pub use plan::{Phase, PhaseKind};
@@ -248,7 +248,7 @@ impl Validator<'_> {
         let a = &raw.acs;
         let url = ov.acs_url.clone().or(a.url.clone());
         if let Some(u) = &url {
-            if crate::session::transport::Endpoint::parse(u).is_err() {
+            if crate::net::client::Endpoint::parse(u).is_err() {
                 return Err(self.err(u, format!("ACS URL {u:?} is not an http(s) URL")));
             }
         }
