@@ -468,6 +468,13 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 
 fn run_cmd(a: RunArgs) -> anyhow::Result<i32> {
     let mut s = load_scenario(&a.scenario, &a.overrides)?;
+    // Before anything runs: a report lost to a typo'd path after an hour-long run is the worst
+    // way to learn about it.
+    check_outputs(&[
+        ("--report-json", a.report_json.as_deref()),
+        ("--report-html", a.report_html.as_deref()),
+        ("--junit", a.junit.as_deref()),
+    ])?;
     if let Some(u) = &a.cr_url {
         s.cr.url = Some(u.clone());
     }
@@ -487,7 +494,8 @@ fn run_cmd(a: RunArgs) -> anyhow::Result<i32> {
     };
     let rt = runtime()?;
     rt.block_on(async move {
-        let cancel = crate::shutdown::install();
+        let shutdown = crate::shutdown::install();
+        let cancel = shutdown.stop.clone();
         // No ACS URL: the embedded ACS, in this process, on loopback.
         let embedded = match &s.acs.url {
             Some(_) => None,
@@ -522,6 +530,7 @@ fn run_cmd(a: RunArgs) -> anyhow::Result<i32> {
             shard_of,
             shards: a.shards,
             grace: a.grace,
+            quit: Some(shutdown.quit.clone()),
             trace,
             live: Some(live.clone()),
             ..RunOptions::default()
@@ -542,37 +551,67 @@ fn run_cmd(a: RunArgs) -> anyhow::Result<i32> {
         }
         let result = result?;
         let mut report = Report::from_run(&result, &s.name);
+        report.partial = shutdown.quit_code().is_some();
         report.judge(&s.thresholds);
         if let Some(h) = &embedded {
             report.embedded_acs = Some(serde_json::to_value(h.status())?);
         }
-        print!("{}", report::text::render(&report));
-        if let Some(st) = embedded.as_ref().map(|h| h.status()) {
-            let ended: Vec<String> = st
-                .sessions
-                .ended
-                .iter()
-                .map(|(k, v)| format!("{k}: {v}"))
-                .collect();
-            println!(
-                "embedded ACS: {} sessions ({}), {} devices known",
-                st.sessions.started,
-                ended.join(", "),
-                st.devices.known
-            );
-        }
+        // Files first: after SIGHUP the terminal may be gone, the files are what matters.
         write_reports(
             &report,
             a.report_json.as_deref(),
             a.report_html.as_deref(),
             a.junit.as_deref(),
         )?;
+        if let Some(code) = shutdown.quit_code() {
+            crate::shutdown::say("cpefleet: quit before the end: the report is partial");
+            return Ok(code);
+        }
+        print!("{}", report::text::render(&report));
+        if let Some(h) = &embedded {
+            print_embedded_status(h);
+        }
         if a.metrics_listen.is_some() && !a.metrics_linger.is_zero() {
             tokio::time::sleep(a.metrics_linger).await;
         }
         metrics_stop.cancel();
         Ok(verdict(&report))
     })
+}
+
+/// The embedded ACS's view of the run, in one line.
+fn print_embedded_status(h: &acs::AcsHandle) {
+    let st = h.status();
+    let ended: Vec<String> = st
+        .sessions
+        .ended
+        .iter()
+        .map(|(k, v)| format!("{k}: {v}"))
+        .collect();
+    println!(
+        "embedded ACS: {} sessions ({}), {} devices known",
+        st.sessions.started,
+        ended.join(", "),
+        st.devices.known
+    );
+}
+
+/// Fails (exit 2, naming the flag) unless every given output path can be written. A file that
+/// did not exist is not left behind.
+fn check_outputs(outputs: &[(&str, Option<&Path>)]) -> Result<(), InputError> {
+    for (flag, path) in outputs {
+        let Some(p) = path else { continue };
+        let existed = p.exists();
+        std::fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(p)
+            .map_err(|e| InputError(format!("{flag}: {}: {e}", p.display())))?;
+        if !existed {
+            let _ = std::fs::remove_file(p);
+        }
+    }
+    Ok(())
 }
 
 /// Writes the requested report files.
@@ -591,7 +630,7 @@ fn write_reports(
     for (path, render, what) in outputs {
         if let Some(p) = path {
             std::fs::write(p, render(r)).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?;
-            eprintln!("{what} written to {}", p.display());
+            crate::shutdown::say(&format!("{what} written to {}", p.display()));
         }
     }
     Ok(())
@@ -618,6 +657,11 @@ fn load_report(p: &Path) -> anyhow::Result<Report> {
 }
 
 fn merge_cmd(a: MergeArgs) -> anyhow::Result<i32> {
+    check_outputs(&[
+        ("--output", Some(&a.output)),
+        ("--report-html", a.report_html.as_deref()),
+        ("--junit", a.junit.as_deref()),
+    ])?;
     let mut merged: Option<Report> = None;
     // Run id → the report that brought it: a report given twice would count its sessions twice.
     let mut seen: std::collections::HashMap<String, &Path> = Default::default();
@@ -844,7 +888,7 @@ fn acs_cmd(a: AcsArgs) -> anyhow::Result<i32> {
     let policy = Policy::from_arg(&a.policy).map_err(|e| InputError(format!("--policy: {e}")))?;
     let rt = runtime()?;
     rt.block_on(async move {
-        let cancel = crate::shutdown::install();
+        let cancel = crate::shutdown::install().stop;
         let mut cfg = AcsConfig::new(a.listen, policy);
         cfg.auth = a.username.clone().zip(a.password.clone());
         cfg.max_concurrent_sessions = a.max_sessions;
@@ -870,6 +914,10 @@ fn conformance_cmd(a: ConformanceArgs) -> anyhow::Result<i32> {
     if cases.is_empty() {
         return Err(InputError(format!("{}: no cases", a.suite.display())).into());
     }
+    check_outputs(&[
+        ("--junit", a.junit.as_deref()),
+        ("--report-json", a.report_json.as_deref()),
+    ])?;
     let rt = runtime()?;
     rt.block_on(async move {
         let cancel = tokio_util::sync::CancellationToken::new();

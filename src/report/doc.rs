@@ -26,6 +26,10 @@ pub struct Doc {
     /// a merge): `report merge` refuses a run counted twice.
     #[serde(default)]
     pub run_ids: Vec<String>,
+    /// The run was cut short (a second Ctrl-C, SIGHUP): the figures cover what was measured
+    /// until then.
+    #[serde(default)]
+    pub partial: bool,
     pub scenario: String,
     pub acs_url: String,
     pub devices: u64,

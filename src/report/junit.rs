@@ -48,6 +48,7 @@ pub fn render(r: &Report) -> String {
         ("sessions_started", r.sessions.started.to_string()),
         ("sessions_failed", r.sessions.failed.to_string()),
         ("runs", r.runs.to_string()),
+        ("partial", r.partial.to_string()),
     ] {
         let _ = writeln!(
             o,

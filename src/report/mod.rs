@@ -70,6 +70,8 @@ pub struct Report {
     /// This report's id; `run_ids`: the runs it holds (see [`Doc::run_ids`]).
     pub run_id: String,
     pub run_ids: Vec<String>,
+    /// Cut short: what was measured until a second Ctrl-C or SIGHUP.
+    pub partial: bool,
     pub scenario: String,
     pub acs_url: String,
     pub devices: u64,
@@ -110,6 +112,7 @@ impl Report {
         Report {
             run_ids: vec![run_id.clone()],
             run_id,
+            partial: false,
             scenario: scenario.to_string(),
             acs_url: r.acs_url.clone(),
             devices: r.devices,
@@ -264,6 +267,7 @@ impl Report {
     pub fn merge(&mut self, o: &Report) {
         self.run_id = new_run_id();
         self.run_ids.extend(o.run_ids.iter().cloned());
+        self.partial |= o.partial;
         if self.scenario != o.scenario {
             self.scenario = format!("{} + {}", self.scenario, o.scenario);
         }
@@ -322,6 +326,7 @@ impl Report {
             format: doc::FORMAT,
             run_id: self.run_id.clone(),
             run_ids: self.run_ids.clone(),
+            partial: self.partial,
             scenario: self.scenario.clone(),
             acs_url: self.acs_url.clone(),
             devices: self.devices,
@@ -451,6 +456,7 @@ impl Report {
         Ok(Report {
             run_id: d.run_id,
             run_ids: d.run_ids,
+            partial: d.partial,
             scenario: d.scenario,
             acs_url: d.acs_url,
             devices: d.devices,

@@ -30,6 +30,7 @@ mod scenarios_cli;
 mod session;
 mod session_rpcs;
 mod shards;
+mod signals;
 mod template_cli;
 mod tls;
 mod transfer;
