@@ -348,6 +348,20 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     units::parse_duration(s)
 }
 
+/// The error and its causes, each once: an error whose message already quotes its source
+/// (`metrics listener 127.0.0.1:9464: Address already in use`) does not repeat it.
+pub fn error_message(e: &anyhow::Error) -> String {
+    let mut msg = e.to_string();
+    for cause in e.chain().skip(1) {
+        let c = cause.to_string();
+        if !msg.contains(&c) {
+            msg.push_str(": ");
+            msg.push_str(&c);
+        }
+    }
+    msg
+}
+
 /// An error the user caused (exit 2) as opposed to a failure of the run (exit 1).
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -523,7 +537,8 @@ fn run_cmd(a: RunArgs) -> anyhow::Result<i32> {
                 metrics_stop.clone(),
             )
             .await
-            .map_err(|e| InputError(format!("--metrics-listen: {e}")))?;
+            // A listener that cannot bind is a failure of the run (exit 1), not bad input.
+            .map_err(|e| anyhow::anyhow!("--metrics-listen: {e}"))?;
             eprintln!("metrics at http://{bound}/metrics");
         }
         let opts = RunOptions {
@@ -544,7 +559,17 @@ fn run_cmd(a: RunArgs) -> anyhow::Result<i32> {
                 progress_stop.clone(),
             ))
         });
-        let result = fleet::run(&s, &acs_url, &opts, cancel).await;
+        let cr_source = if a.overrides.cr_listen.is_some() {
+            "--cr-listen"
+        } else {
+            "fleet.connection_requests.listen"
+        };
+        let result = fleet::run(&s, &acs_url, &opts, cancel)
+            .await
+            .map_err(|e| match e {
+                e @ fleet::FleetError::Listen { .. } => anyhow::anyhow!("{cr_source}: {e}"),
+                e => e.into(),
+            });
         progress_stop.cancel();
         if let Some(p) = progress {
             let _ = p.await;
@@ -893,7 +918,12 @@ fn acs_cmd(a: AcsArgs) -> anyhow::Result<i32> {
         cfg.auth = a.username.clone().zip(a.password.clone());
         cfg.max_concurrent_sessions = a.max_sessions;
         cfg.file_server_listen = a.files_listen;
-        let handle = acs::start(cfg, cancel.clone()).await?;
+        let handle = acs::start(cfg, cancel.clone())
+            .await
+            .map_err(|e| match &e {
+                acs::AcsError::Bind { what: "files", .. } => anyhow::anyhow!("--files-listen: {e}"),
+                acs::AcsError::Bind { .. } => anyhow::anyhow!("--listen: {e}"),
+            })?;
         eprintln!(
             "cpefleet ACS listening on {} (status: {}status, files: {})",
             handle.url(),

@@ -36,6 +36,12 @@ pub enum ScenarioError {
         column: usize,
         message: String,
     },
+    /// A command-line value (an override), named by its flag.
+    #[error("{flag}: {message}")]
+    Flag {
+        flag: &'static str,
+        message: String,
+    },
 }
 
 impl ScenarioError {
@@ -43,6 +49,7 @@ impl ScenarioError {
         match self {
             ScenarioError::Read { .. } => "scenario_read",
             ScenarioError::Invalid { .. } => "scenario_invalid",
+            ScenarioError::Flag { .. } => "scenario_flag",
         }
     }
 }
@@ -241,7 +248,11 @@ impl Validator<'_> {
     fn validate(&self, raw: ScenarioFile, ov: &Overrides) -> Result<Scenario, ScenarioError> {
         let time_scale = ov.time_scale.or(raw.time_scale).unwrap_or(1.0);
         if !(time_scale.is_finite() && time_scale > 0.0 && time_scale <= 1e6) {
-            return Err(self.err("time_scale", "time_scale must be a number above 0"));
+            let msg = "time_scale must be a number above 0 (at most 1000000)";
+            return Err(match ov.time_scale {
+                Some(_) => flag_err("--time-scale", msg),
+                None => self.err("time_scale", msg),
+            });
         }
 
         // --- ACS ---
@@ -249,7 +260,11 @@ impl Validator<'_> {
         let url = ov.acs_url.clone().or(a.url.clone());
         if let Some(u) = &url {
             if crate::net::client::Endpoint::parse(u).is_err() {
-                return Err(self.err(u, format!("ACS URL {u:?} is not an http(s) URL")));
+                let msg = format!("ACS URL {u:?} is not an http(s) URL");
+                return Err(match ov.acs_url {
+                    Some(_) => flag_err("--acs", msg),
+                    None => self.err(u, msg),
+                });
             }
         }
         let policy = match a.policy.as_deref() {
@@ -383,6 +398,12 @@ impl Validator<'_> {
             });
         }
         if let Some(total) = ov.devices {
+            if total == 0 || total > u64::from(u32::MAX) {
+                return Err(flag_err(
+                    "--devices",
+                    format!("{total} devices: use 1 to {}", u32::MAX),
+                ));
+            }
             rescale(&mut groups, total);
         }
         let devices: u64 = groups.iter().map(|g| u64::from(g.count)).sum();
@@ -499,7 +520,10 @@ impl Validator<'_> {
                 t
             });
         if duration.is_zero() {
-            return Err(self.err("duration", "duration must be above zero"));
+            return Err(match ov.duration {
+                Some(_) => flag_err("--duration", "the run's duration must be above zero"),
+                None => self.err("duration", "duration must be above zero"),
+            });
         }
 
         // --- thresholds ---
@@ -538,6 +562,14 @@ impl Validator<'_> {
             phases,
             thresholds,
         })
+    }
+}
+
+/// An error in a command-line value, named by its flag (never at a line of the file).
+fn flag_err(flag: &'static str, message: impl Into<String>) -> ScenarioError {
+    ScenarioError::Flag {
+        flag,
+        message: message.into(),
     }
 }
 

@@ -171,3 +171,76 @@ fn trace_writes_the_full_exchanges_of_chosen_devices() {
     assert!(text.contains("InformResponse"), "the ACS's answer");
     assert!(text.contains("HTTP/1.1 204"), "the end of the session");
 }
+
+fn good_scenario(dir: &Path, group_extra: &str, fleet_extra: &str) -> PathBuf {
+    let template = Path::new(env!("CARGO_MANIFEST_DIR")).join("data-models/tr181-gateway.yaml");
+    let p = dir.join("good.yaml");
+    std::fs::write(
+        &p,
+        format!(
+            "name: good
+time_scale: 60
+duration: 1s
+fleet:
+{fleet_extra}  groups:
+    - name: gw
+      template: {}
+      count: 2
+{group_extra}",
+            template.display()
+        ),
+    )
+    .unwrap();
+    p
+}
+
+/// A bad command-line value is reported by the flag's name, not at a line of the scenario
+/// (`--devices 0` was `good.yaml:10:7`).
+#[test]
+fn bad_flags_are_reported_by_their_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = good_scenario(dir.path(), "", "");
+    for (flags, name) in [
+        (&["--devices", "0"][..], "--devices"),
+        (&["--time-scale", "0"][..], "--time-scale"),
+        (&["--duration", "0s"][..], "--duration"),
+        (&["--acs", "ftp://acs/"][..], "--acs"),
+    ] {
+        let out = Command::new(bin())
+            .arg("check")
+            .arg(&p)
+            .args(flags)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{flags:?}: {err}");
+        assert!(err.contains(&format!("cpefleet: {name}: ")), "{flags:?}: {err}");
+        assert!(!err.contains("good.yaml:"), "{flags:?}: {err}");
+    }
+}
+
+/// A listener that cannot bind is a failure of the run (exit 1, as the README says), named by
+/// its flag, with the OS's reason once.
+#[test]
+fn a_listener_that_cannot_bind_exits_1_with_the_reason_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = good_scenario(dir.path(), "", "");
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    for (cmd, flag) in [
+        ("run", "--metrics-listen"),
+        ("run", "--cr-listen"),
+        ("acs", "--listen"),
+    ] {
+        let mut c = Command::new(bin());
+        c.arg(cmd);
+        if cmd == "run" {
+            c.arg(&p).arg("--quiet");
+        }
+        let out = c.args([flag, &addr]).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{flag}: {err}");
+        assert!(err.contains(flag), "{flag}: {err}");
+        assert_eq!(err.matches("in use").count(), 1, "{flag}: {err}");
+    }
+}
