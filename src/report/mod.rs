@@ -480,7 +480,11 @@ impl Report {
 
 /// A fresh report id: 128 random bits in hex.
 fn new_run_id() -> String {
-    format!("{:016x}{:016x}", rand::random::<u64>(), rand::random::<u64>())
+    format!(
+        "{:016x}{:016x}",
+        rand::random::<u64>(),
+        rand::random::<u64>()
+    )
 }
 
 /// What to look at for a session error label: the network path, the credentials, or the ACS.

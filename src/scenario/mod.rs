@@ -38,10 +38,7 @@ pub enum ScenarioError {
     },
     /// A command-line value (an override), named by its flag.
     #[error("{flag}: {message}")]
-    Flag {
-        flag: &'static str,
-        message: String,
-    },
+    Flag { flag: &'static str, message: String },
 }
 
 impl ScenarioError {

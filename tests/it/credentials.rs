@@ -129,7 +129,11 @@ fn check_names_the_source_of_the_credentials() {
             .args(flags)
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8_lossy(&out.stdout).to_string()
     };
     let s = scenario(
@@ -143,7 +147,10 @@ fn check_names_the_source_of_the_credentials() {
         text.contains("credentials: username from group gw, password from acs.password"),
         "{text}"
     );
-    assert!(!text.contains("s3cret-scenario"), "the password is never printed");
+    assert!(
+        !text.contains("s3cret-scenario"),
+        "the password is never printed"
+    );
     let text = check(&s, &["--username", "u", "--password", "p"]);
     assert!(
         text.contains("credentials: username from --username, password from --password"),

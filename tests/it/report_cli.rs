@@ -288,7 +288,10 @@ fn a_run_without_thresholds_where_every_session_failed_exits_3() {
     assert_eq!(th.len(), 1, "{th:?}");
     assert_eq!(th[0]["metric"], "error_rate");
     assert_eq!(th[0]["ok"], false);
-    assert!(th[0]["name"].as_str().unwrap().starts_with("default"), "{th:?}");
+    assert!(
+        th[0]["name"].as_str().unwrap().starts_with("default"),
+        "{th:?}"
+    );
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert!(stdout.contains(&line), "{stdout}");
     let xml = std::fs::read_to_string(dir.path().join("r.xml")).unwrap();

@@ -411,8 +411,7 @@ fn fault_500(code: u32) -> Reply {
 /// with 200: the Inform is re-sent (TR-069 §3.4.5), not counted as http_5xx.
 #[tokio::test]
 async fn fault_8005_with_http_500_on_inform_is_retried() {
-    let acs =
-        ScriptedAcs::start(vec![fault_500(8005), inform_response(NS10), Reply::end()]).await;
+    let acs = ScriptedAcs::start(vec![fault_500(8005), inform_response(NS10), Reply::end()]).await;
     let report = run(&config(&acs.url), &mut TestDevice::default(), None).await;
     assert!(report.is_ok(), "{:?}", report.outcome);
     let r = acs.recorded();
@@ -427,7 +426,10 @@ async fn http_500_is_a_soap_fault_only_with_a_fault_body() {
     let report = run(&config(&acs.url), &mut TestDevice::default(), None).await;
     assert_eq!(report.label(), "inform_fault", "{:?}", report.outcome);
     assert!(
-        matches!(report.outcome, Err(cpefleet::session::SessionError::InformFault(8002))),
+        matches!(
+            report.outcome,
+            Err(cpefleet::session::SessionError::InformFault(8002))
+        ),
         "{:?}",
         report.outcome
     );

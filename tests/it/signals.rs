@@ -115,7 +115,11 @@ fn assert_partial_and_accounted(doc: &serde_json::Value) {
     assert_eq!(doc["partial"], true, "{doc}");
     let s = &doc["sessions"];
     let n = |k: &str| s[k].as_u64().unwrap();
-    assert_eq!(n("started"), n("succeeded") + n("failed") + n("cancelled"), "{s}");
+    assert_eq!(
+        n("started"),
+        n("succeeded") + n("failed") + n("cancelled"),
+        "{s}"
+    );
 }
 
 /// GET /metrics, raw, bounded.
@@ -180,10 +184,9 @@ fn sighup_writes_a_partial_report() {
         .to_string();
     // Wait until a session has succeeded, so "what was measured" is something.
     let deadline = Instant::now() + BOUND;
-    while !scrape(&addr)
-        .lines()
-        .any(|l| l.starts_with("cpefleet_sessions_total") && l.contains("succeeded") && !l.ends_with(" 0"))
-    {
+    while !scrape(&addr).lines().any(|l| {
+        l.starts_with("cpefleet_sessions_total") && l.contains("succeeded") && !l.ends_with(" 0")
+    }) {
         assert!(Instant::now() < deadline, "no session succeeded: {seen:?}");
         std::thread::sleep(Duration::from_millis(100));
     }
