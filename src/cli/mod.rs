@@ -286,7 +286,8 @@ pub struct RenderArgs {
     /// Events of the Inform, comma-separated ("0 BOOTSTRAP,1 BOOT", "M Reboot:KEY").
     #[arg(long, conflicts_with = "request")]
     pub inform: Option<String>,
-    /// An ACS request envelope (a file); prints the device's response.
+    /// An ACS request (a file): an envelope, or one recorded HTTP message (headers and body);
+    /// prints the device's response.
     #[arg(long)]
     pub request: Option<PathBuf>,
     /// CWMP version (1.0 … 1.4); the template's by default.
@@ -409,8 +410,11 @@ fn render_cmd(a: RenderArgs) -> anyhow::Result<i32> {
         Some(path) => {
             let bytes =
                 std::fs::read(path).map_err(|e| InputError(format!("{}: {e}", path.display())))?;
-            render::render_response(&input, &bytes)
-                .map_err(|e| InputError(format!("{}: {e}", path.display())))?
+            render::render_response(&input, &bytes).map_err(|e| match e {
+                // Located: path:line:column: message, like every other input file.
+                render::RenderError::At { .. } => InputError(format!("{}:{e}", path.display())),
+                e => InputError(format!("{}: {e}", path.display())),
+            })?
         }
         None => {
             let events = render::parse_events(a.inform.as_deref().unwrap_or("1 BOOT"))
