@@ -131,8 +131,9 @@ pub struct RunArgs {
     pub scenario: PathBuf,
     #[command(flatten)]
     pub overrides: OverrideArgs,
-    /// Scheduler shards (default: one per CPU).
-    #[arg(long)]
+    /// Scheduler tasks in this process (default: one per CPU). Not `--shard I/N`, which takes
+    /// one slice of a distributed run. `--shards` is the old spelling.
+    #[arg(long = "scheduler-shards", alias = "shards", value_name = "N")]
     pub shards: Option<u32>,
     /// How long running sessions may finish after the end or Ctrl-C.
     #[arg(long, value_parser = parse_duration, default_value = "10s")]
@@ -160,8 +161,8 @@ pub struct RunArgs {
     pub quiet: bool,
     /// Run only slice I of N of every group's devices (a distributed run: each process takes a
     /// disjoint, deterministic slice, its share of open-model rates, and writes its report for
-    /// `cpefleet report merge`).
-    #[arg(long, value_parser = parse_shard, conflicts_with = "shard_from_env")]
+    /// `cpefleet report merge`). Not `--scheduler-shards`, the tasks inside one process.
+    #[arg(long, value_parser = parse_shard, value_name = "I/N", conflicts_with = "shard_from_env")]
     pub shard: Option<(u32, u32)>,
     /// The slice from a Kubernetes Indexed Job: I = $JOB_COMPLETION_INDEX, N = $CPEFLEET_SHARDS.
     #[arg(long)]

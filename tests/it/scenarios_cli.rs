@@ -244,3 +244,35 @@ fn a_listener_that_cannot_bind_exits_1_with_the_reason_once() {
         assert_eq!(err.matches("in use").count(), 1, "{flag}: {err}");
     }
 }
+
+/// `--shard I/N` (this process's slice of a distributed run) and `--scheduler-shards N`
+/// (scheduler tasks in this process) are both in the README's table, with every other flag of
+/// `run`, so nobody takes one for the other.
+#[test]
+fn the_readme_lists_every_flag_of_run() {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let row = readme
+        .lines()
+        .find(|l| l.starts_with("| `cpefleet run SCENARIO"))
+        .expect("the run row");
+    let help = Command::new(bin())
+        .args(["run", "--help"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&help.stdout);
+    let flags: Vec<&str> = help
+        .split_whitespace()
+        .filter(|w| w.starts_with("--"))
+        .map(|w| w.trim_end_matches([',', '.', ')']))
+        .filter(|w| !matches!(*w, "--help" | "--version"))
+        .collect();
+    assert!(flags.contains(&"--scheduler-shards"), "{help}");
+    assert!(flags.contains(&"--shard"), "{help}");
+    for f in flags {
+        assert!(
+            row.contains(&format!("[{f} ")) || row.contains(&format!("[{f}]")),
+            "README's run row lacks {f}"
+        );
+    }
+}
