@@ -133,7 +133,12 @@ pub struct RunArgs {
     pub overrides: OverrideArgs,
     /// Scheduler tasks in this process (default: one per CPU). Not `--shard I/N`, which takes
     /// one slice of a distributed run. `--shards` is the old spelling.
-    #[arg(long = "scheduler-shards", alias = "shards", value_name = "N")]
+    #[arg(
+        long = "scheduler-shards",
+        alias = "shards",
+        value_name = "N",
+        value_parser = clap::value_parser!(u32).range(1..=1024)
+    )]
     pub shards: Option<u32>,
     /// How long running sessions may finish after the end or Ctrl-C.
     #[arg(long, value_parser = parse_duration, default_value = "10s")]

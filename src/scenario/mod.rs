@@ -363,6 +363,27 @@ impl Validator<'_> {
             if g.count.0 > u64::from(u32::MAX) {
                 return Err(self.err(&g.name, "a group holds at most 4294967295 devices"));
             }
+            if let Some(d) = g.periodic_interval {
+                // TR-069 PeriodicInformInterval is unsignedInt[1:] seconds: 0 made every device
+                // inform back to back (20 devices, 1,651 sessions/s).
+                if d.0 < Duration::from_secs(1) || d.0.as_secs() > u64::from(u32::MAX) {
+                    let at = self.src.find(&format!("name: {}", g.name)).unwrap_or(0);
+                    let off = self.src[at..]
+                        .find("periodic_interval")
+                        .map_or(at, |o| at + o);
+                    let (line, column) = locate_at(self.src, off);
+                    return Err(ScenarioError::Invalid {
+                        path: self.origin.to_string(),
+                        line,
+                        column,
+                        message: format!(
+                            "periodic_interval {}: must be at least 1s (at most {}s)",
+                            crate::units::fmt_duration(d.0),
+                            u32::MAX
+                        ),
+                    });
+                }
+            }
             let version = match g.cwmp_version.as_deref() {
                 None => None,
                 Some(v) => Some(CwmpVersion::parse(v).ok_or_else(|| {
@@ -407,11 +428,16 @@ impl Validator<'_> {
         if devices == 0 {
             return Err(self.err("count", "the fleet has no devices"));
         }
-        let max_sessions = ov
-            .max_sessions
-            .or(f.max_sessions.map(|c| c.0))
-            .unwrap_or(1000)
-            .max(1) as usize;
+        // Zero sessions at once would run nothing; it used to be coerced to 1 silently.
+        const SESSIONS_RANGE: &str = "sessions at once: at least 1";
+        let max_sessions = match (ov.max_sessions, f.max_sessions.map(|c| c.0)) {
+            (Some(0), _) => return Err(flag_err("--max-sessions", format!("0 {SESSIONS_RANGE}"))),
+            (None, Some(0)) => {
+                return Err(self.err("max_sessions", format!("max_sessions: 0 {SESSIONS_RANGE}")))
+            }
+            (flag, file) => flag.or(file).unwrap_or(1000),
+        };
+        let max_sessions = usize::try_from(max_sessions).unwrap_or(usize::MAX);
 
         // --- phases ---
         let group_names: Vec<&str> = groups.iter().map(|g| g.name.as_str()).collect();

@@ -194,6 +194,63 @@ fleet:
     p
 }
 
+/// A zero that used to be accepted (`periodic_interval: 0s` made a session storm) or silently
+/// coerced (`max_sessions: 0`, `--shards 0`) is refused with the valid range: at its line and
+/// column in the file, by its name on the command line.
+#[test]
+fn zero_intervals_caps_and_shards_are_refused_with_the_valid_range() {
+    let dir = tempfile::tempdir().unwrap();
+    let check = |p: &Path, flags: &[&str]| {
+        let out = Command::new(bin())
+            .arg("check")
+            .arg(p)
+            .args(flags)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    let p = good_scenario(dir.path(), "      periodic_interval: 0s\n", "");
+    let (code, err) = check(&p, &[]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("good.yaml:9:7:"), "{err}");
+    assert!(
+        err.contains("periodic_interval") && err.contains("at least 1s"),
+        "{err}"
+    );
+
+    let p = good_scenario(dir.path(), "", "  max_sessions: 0\n");
+    let (code, err) = check(&p, &[]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("good.yaml:5:3:"), "{err}");
+    assert!(
+        err.contains("max_sessions") && err.contains("at least 1"),
+        "{err}"
+    );
+
+    let p = good_scenario(dir.path(), "", "");
+    let (code, err) = check(&p, &["--max-sessions", "0"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("--max-sessions") && err.contains("at least 1"),
+        "{err}"
+    );
+
+    for flag in ["--shards", "--scheduler-shards"] {
+        let out = Command::new(bin())
+            .arg("run")
+            .arg(&p)
+            .args([flag, "0", "--quiet"])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{flag}: {err}");
+        assert!(err.contains("1..=1024"), "{flag}: {err}");
+    }
+}
+
 /// A bad command-line value is reported by the flag's name, not at a line of the scenario
 /// (`--devices 0` was `good.yaml:10:7`).
 #[test]
@@ -214,7 +271,10 @@ fn bad_flags_are_reported_by_their_name() {
             .unwrap();
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{flags:?}: {err}");
-        assert!(err.contains(&format!("cpefleet: {name}: ")), "{flags:?}: {err}");
+        assert!(
+            err.contains(&format!("cpefleet: {name}: ")),
+            "{flags:?}: {err}"
+        );
         assert!(!err.contains("good.yaml:"), "{flags:?}: {err}");
     }
 }
