@@ -123,6 +123,20 @@ pub fn fmt_duration(d: Duration) -> String {
     }
 }
 
+/// 1-based line and column of byte offset `byte` in `src`, as people and serde_yaml count them:
+/// the column in characters. An offset past the end clamps to the end, one inside a character
+/// to that character.
+pub fn line_column(src: &str, byte: usize) -> (usize, usize) {
+    let mut end = byte.min(src.len());
+    while !src.is_char_boundary(end) {
+        end -= 1;
+    }
+    let before = src.get(..end).unwrap_or("");
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, col)
+}
+
 // The YAML quantities: newtypes that parse themselves with the parsers above during
 // deserialisation, so a bad value fails inside serde_yaml, which reports its line and column.
 
@@ -203,6 +217,20 @@ mod tests {
         assert_eq!(parse_count("2.5k"), Ok(2500));
         assert!(parse_count("1.5").is_err());
         assert!(parse_count("many").is_err());
+    }
+
+    #[test]
+    fn line_column_counts_from_one_in_characters() {
+        let src = "ab\ncde\nf";
+        assert_eq!(line_column(src, 0), (1, 1));
+        assert_eq!(line_column(src, 1), (1, 2));
+        assert_eq!(line_column(src, 3), (2, 1));
+        assert_eq!(line_column(src, 5), (2, 3));
+        assert_eq!(line_column(src, 7), (3, 1));
+        assert_eq!(line_column(src, 999), (3, 2));
+        // "é" is two bytes, one column; an offset inside it is that character.
+        assert_eq!(line_column("é: x", 4), (1, 4));
+        assert_eq!(line_column("é: x", 1), (1, 1));
     }
 
     #[test]

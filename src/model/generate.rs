@@ -101,9 +101,7 @@ impl GenCtx<'_> {
 
 /// FNV-1a of a string: the per-parameter salt.
 pub(crate) fn salt(s: &str) -> u64 {
-    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    })
+    crate::seed::fnv1a(s.as_bytes())
 }
 
 /// The connection-request path of device `index` on the fleet's shared listener (no leading
