@@ -1110,7 +1110,12 @@ fn new_session(shared: &Shared, now: Instant, host: Option<&str>, body: &[u8]) -
     };
     let now_ms = unix_ms();
     let plan = match &shared.policy {
-        Policy::Null => SessionPlan::default(),
+        // The null policy plans nothing but still records the device, so that
+        // /status/devices/<id> answers under every policy.
+        Policy::Null => {
+            record_inform(shared, &inform, use_version.unwrap_or(version), now_ms);
+            SessionPlan::default()
+        }
         p => plan_session(
             shared,
             p,
@@ -1145,16 +1150,14 @@ fn new_session(shared: &Shared, now: Instant, host: Option<&str>, body: &[u8]) -
     soap(out, Some(cookie), false)
 }
 
-/// Records the Inform and asks the policy for this session's steps.
-fn plan_session(
+/// Records an Inform in the status store (every policy); returns the device id and the data
+/// model root.
+fn record_inform(
     shared: &Shared,
-    policy: &Policy,
-    host: Option<&str>,
     inform: &crate::cwmp::Inform,
     version: CwmpVersion,
     now_ms: i64,
-) -> SessionPlan {
-    let store = &*shared.store;
+) -> (String, String) {
     let device_id = policy::device_id(&inform.device_id);
     let root = match policy::root_of(&inform.parameter_list) {
         "" if version >= CwmpVersion::V1_2 => "Device.".to_string(),
@@ -1167,7 +1170,7 @@ fn plan_session(
         .find(|p| p.name.ends_with("ManagementServer.ConnectionRequestURL"))
         .map(|p| p.value.clone())
         .filter(|u| !u.is_empty());
-    store.record_inform(InformRecord {
+    shared.store.record_inform(InformRecord {
         device_id: device_id.clone(),
         manufacturer: inform.device_id.manufacturer.clone(),
         oui: inform.device_id.oui.clone(),
@@ -1197,6 +1200,20 @@ fn plan_session(
                 .collect()
         },
     });
+    (device_id, root)
+}
+
+/// Asks the policy for this session's steps (after recording the Inform).
+fn plan_session(
+    shared: &Shared,
+    policy: &Policy,
+    host: Option<&str>,
+    inform: &crate::cwmp::Inform,
+    version: CwmpVersion,
+    now_ms: i64,
+) -> SessionPlan {
+    let store = &*shared.store;
+    let (device_id, root) = record_inform(shared, inform, version, now_ms);
     let file_base_url = file_base_url(host, shared.fs_addr);
     let ctx = PlanContext {
         device_id: &device_id,

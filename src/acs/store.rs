@@ -2,9 +2,9 @@
 //! outcome, RPCs by name, faults by code, rejections, connection requests, transfers) and one
 //! record per device (last Inform, values learnt, task results, TransferCompletes, CR results).
 //!
-//! Counters are atomics so the null policy (the benchmark target) never takes a lock. Device
-//! records sit in a sharded map; everything per device is capped so a long run or a hostile CPE
-//! cannot grow memory without bound. [`Store::snapshot`] and [`Store::device`] are what
+//! Counters are atomics. Device records (kept under every policy, the null one included, so
+//! `/status/devices/<id>` always answers) sit in a sharded map; everything per device is
+//! capped so a long run or a hostile CPE cannot grow memory without bound. [`Store::snapshot`] and [`Store::device`] are what
 //! `GET /status` and `GET /status/devices/<id>` serve.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};

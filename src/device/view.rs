@@ -107,6 +107,15 @@ impl<'a> DeviceView<'a> {
         }
     }
 
+    /// A value written on this device (by the ACS, or a local change) rather than its
+    /// template's: `None` while the template's value stands.
+    pub fn written(&self, path: &str) -> Option<String> {
+        let (Node::Param(pid), inst) = self.lookup(path)? else {
+            return None;
+        };
+        self.delta()?.value(&(pid, inst)).map(str::to_string)
+    }
+
     /// The Inform for these events: forced-inform parameters, then parameters with a pending
     /// (passive or active) value change, each once, with current values (TR-069 A.3.3.1).
     pub fn inform(&self, events: Vec<EventStruct>, retry_count: u32) -> Inform {

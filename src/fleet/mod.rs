@@ -68,6 +68,8 @@ pub struct FleetCtx {
     pub started: Instant,
     pub duration: Duration,
     pub grace: Duration,
+    /// Cancelled to cut the grace period short ("quit now": a second Ctrl-C, SIGHUP).
+    pub quit: CancellationToken,
     pub groups: Vec<GroupRt>,
     pub shards: u32,
     /// This process's device range (all of them unless the run is sharded over processes).
@@ -164,6 +166,9 @@ impl FleetCtx {
 pub struct RunOptions {
     pub shards: Option<u32>,
     pub grace: Duration,
+    /// Ends the grace period at once when cancelled: sessions still running are cut off and
+    /// counted as cancelled, and the run returns what it measured.
+    pub quit: Option<CancellationToken>,
     pub trace: Option<TraceSpec>,
     /// This process's slice of the fleet (sharded runs): (I, N).
     pub shard_of: Option<(u32, u32)>,
@@ -184,6 +189,7 @@ impl Default for RunOptions {
         RunOptions {
             shards: None,
             grace: Duration::from_secs(10),
+            quit: None,
             trace: None,
             shard_of: None,
             runner: None,
@@ -391,6 +397,7 @@ pub async fn run(
         started,
         duration: s.duration,
         grace: opts.grace,
+        quit: opts.quit.clone().unwrap_or_default(),
         groups,
         shards,
         first,

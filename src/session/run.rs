@@ -436,10 +436,16 @@ impl Session<'_> {
         let t0 = Instant::now();
         let resp = self.http.post(body, is_request, &mut self.timings).await?;
         self.timings.exchanges.push((kind, t0.elapsed()));
+        let has_body = !resp.body.iter().all(u8::is_ascii_whitespace);
         let decoded = match resp.status {
-            StatusCode::OK if !resp.body.iter().all(u8::is_ascii_whitespace) => {
-                Some(decode_off_thread(&resp.body).await)
-            }
+            StatusCode::OK if has_body => Some(decode_off_thread(&resp.body).await),
+            // SOAP 1.1 §6.2: a SOAP Fault travels with HTTP 500 (many ACSs send CWMP faults
+            // so). Only a body that decodes to a Fault is one; any other 500 stays http_5xx.
+            StatusCode::INTERNAL_SERVER_ERROR if has_body => decode_off_thread(&resp.body)
+                .await
+                .ok()
+                .filter(|e| matches!(e.body, AcsMessage::Fault(_)))
+                .map(Ok),
             _ => None,
         };
         self.score(

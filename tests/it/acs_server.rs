@@ -429,8 +429,30 @@ async fn null_policy_inform_then_empty_post_ends_with_204() {
     assert_eq!(s.sessions.started, 1);
     assert_eq!(s.sessions.ended.get("completed"), Some(&1));
     assert_eq!(s.sessions.active, 0);
-    // The null policy keeps no device records.
-    assert_eq!(s.devices.known, 0);
+    // The null policy records the device too (the README sends users to its status).
+    assert_eq!(s.devices.known, 1);
+}
+
+/// `/status/devices/<id>` answers under the default null policy, as the README says: the
+/// device's identity, its last Inform's events and values.
+#[tokio::test]
+async fn null_policy_records_devices_for_their_status() {
+    let acs = Acs::null().await;
+    let mut c = acs.conn().await;
+    let r = c.post(&inform(NS10, "N7", &["1 BOOT"]), None, &[]).await;
+    assert_eq!(r.status, 200);
+    let cookie = r.cookie();
+    assert_eq!(c.post("", Some(&cookie), &[]).await.status, 204);
+    let (code, d) = acs.status_json(&format!("/status/devices/{DEV}N7")).await;
+    assert_eq!(code, 200, "{d}");
+    assert_eq!(d["serial_number"], "N7");
+    assert_eq!(d["last_events"][0], "1 BOOT");
+    assert_eq!(
+        d["parameters"]["Device.DeviceInfo.SoftwareVersion"]["value"],
+        "1.0"
+    );
+    let (_, list) = acs.status_json("/status/devices").await;
+    assert_eq!(list["devices"][0], format!("{DEV}N7").as_str());
 }
 
 #[tokio::test]
