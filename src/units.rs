@@ -89,6 +89,12 @@ pub fn parse_share(s: &str) -> Result<f64, String> {
         None => t.parse::<f64>(),
     }
     .map_err(|_| format!("invalid share {s:?} (use 25% or 0.25)"))?;
+    if !t.ends_with('%') && v > 1.0 && v <= 100.0 {
+        return Err(format!(
+            "share {s:?}: a bare number is a fraction of 1 ({}); write {t}% for a percentage",
+            v / 100.0
+        ));
+    }
     if !(0.0..=1.0).contains(&v) {
         return Err(format!("share {s:?} must be between 0% and 100%"));
     }
@@ -204,6 +210,52 @@ quantity!(Share, f64, parse_share, "a share such as 25% or 0.25");
 quantity!(Count, u64, parse_count, "a count such as 1000 or 10k");
 quantity!(Size, u64, parse_size, "a size such as 4096, 512KiB or 4MiB");
 
+/// A share in an ACS policy: [`Share`]'s spellings, except that a bare number other than 0
+/// is refused. Policies used to read `share: 25` as 25 %, where scenarios read a bare number
+/// as a fraction of 1; the fraction is the documented form, so a bare number in a policy is an
+/// error (at its line and column) rather than a silent change of meaning.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PolicyShare(pub f64);
+
+impl PolicyShare {
+    /// The share in percent, as the policy's hash buckets count it (rounded to 1e-9 so that
+    /// `0.5%` is exactly 0.5, as it was when policies held percent).
+    pub fn percent(self) -> f64 {
+        (self.0 * 100.0 * 1e9).round() / 1e9
+    }
+}
+
+impl<'de> Deserialize<'de> for PolicyShare {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = PolicyShare;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a share such as 25% or \"0.25\"")
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<PolicyShare, E> {
+                parse_share(s).map(PolicyShare).map_err(E::custom)
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<PolicyShare, E> {
+                self.visit_f64(v as f64)
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<PolicyShare, E> {
+                self.visit_f64(v as f64)
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<PolicyShare, E> {
+                if v == 0.0 {
+                    return Ok(PolicyShare(0.0));
+                }
+                Err(E::custom(format!(
+                    "share {v}: write {v}% (a bare number in a policy used to mean percent; it \
+                     would now be a fraction of 1 as in scenarios, so it is refused)"
+                )))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -233,6 +285,8 @@ mod tests {
         assert_eq!(parse_share("25%"), Ok(0.25));
         assert_eq!(parse_share("0.5"), Ok(0.5));
         assert!(parse_share("150%").is_err());
+        let e = parse_share("25").unwrap_err();
+        assert!(e.contains("write 25%"), "{e}");
         assert_eq!(parse_count("10k"), Ok(10_000));
         assert_eq!(parse_count("1M"), Ok(1_000_000));
         assert_eq!(parse_count("1_000"), Ok(1000));

@@ -15,15 +15,15 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use tokio::time::Instant;
 
 use bytes::Bytes;
 use http::{header, Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Limited};
 use hyper::body::{Frame, Incoming, SizeHint};
-use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -32,6 +32,7 @@ use crate::auth::{digest::md5_hex, DigestResponse};
 use crate::cwmp::{
     decode_cpe, encode_acs, AcsMessage, CpeMessage, CpeRequest, CwmpVersion, DecodeError, Envelope,
 };
+use crate::net::ServeOptions;
 
 use super::cr_sender;
 use super::file_server::{self, FileStore};
@@ -466,43 +467,26 @@ struct Shared {
 }
 
 async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, cancel: CancellationToken) {
-    loop {
-        let (stream, _) = tokio::select! {
-            _ = cancel.cancelled() => return,
-            a = listener.accept() => match a {
-                Ok(a) => a,
-                // Out of file descriptors and the like: back off instead of spinning.
-                Err(_) => { tokio::time::sleep(Duration::from_millis(10)).await; continue; }
-            },
-        };
-        let _ = stream.set_nodelay(true);
+    let opts = ServeOptions {
+        nodelay: true,
+        title_case_headers: true,
+        no_date_header: true,
+        header_timeout: Some(DEFAULT_SESSION_TIMEOUT),
+        max_lifetime: Some(MAX_CONNECTION_LIFETIME),
+        drain: Some(Duration::from_secs(1)),
+        accept_backoff: Duration::from_millis(10),
+        ..ServeOptions::default()
+    };
+    crate::net::serve(listener, opts, cancel, move || {
         let shared = shared.clone();
-        let cancel = cancel.clone();
-        tokio::spawn(async move {
-            let conn_state = Arc::new(ConnState::default());
-            let svc = service_fn(move |req| {
-                let shared = shared.clone();
-                let conn_state = conn_state.clone();
-                async move { Ok::<_, Infallible>(handle(&shared, &conn_state, req).await) }
-            });
-            let mut builder = http1::Builder::new();
-            builder
-                .title_case_headers(true)
-                .auto_date_header(false)
-                .timer(TokioTimer::new())
-                .header_read_timeout(DEFAULT_SESSION_TIMEOUT);
-            let conn = builder.serve_connection(TokioIo::new(stream), svc);
-            tokio::pin!(conn);
-            tokio::select! {
-                _ = conn.as_mut() => {}
-                _ = tokio::time::sleep(MAX_CONNECTION_LIFETIME) => {}
-                _ = cancel.cancelled() => {
-                    conn.as_mut().graceful_shutdown();
-                    let _ = tokio::time::timeout(Duration::from_secs(1), conn.as_mut()).await;
-                }
-            }
-        });
-    }
+        let conn_state = Arc::new(ConnState::default());
+        service_fn(move |req| {
+            let shared = shared.clone();
+            let conn_state = conn_state.clone();
+            async move { Ok::<_, Infallible>(handle(&shared, &conn_state, req).await) }
+        })
+    })
+    .await;
 }
 
 async fn sweep_loop(shared: Arc<Shared>, cancel: CancellationToken) {

@@ -454,6 +454,19 @@ impl AcsSession {
         self.now_ms = now_ms;
         let id = env.header.id;
         match (self.phase, env.body) {
+            (Phase::CpeRequests, CpeMessage::Request(CpeRequest::Inform(_))) => self.bad_state(),
+            // The deliberate bug: jump the queue with a request of our own.
+            (Phase::CpeRequests, CpeMessage::Request(_))
+                if self.misbehaviour.has(Misbehave::RpcBeforeEmptyPost) =>
+            {
+                self.steps.push_front(Step::Rpc(PlannedRpc {
+                    task: "misbehave".into(),
+                    request: AcsRequest::GetRPCMethods,
+                    firmware: false,
+                }));
+                self.phase = Phase::AcsRequests;
+                self.next_request()
+            }
             (Phase::CpeRequests, CpeMessage::Request(req)) => self.cpe_request(id, req),
             (Phase::AcsRequests, CpeMessage::Response(resp)) => self.cpe_response(id, resp),
             (Phase::AcsRequests, CpeMessage::Fault(f)) => self.cpe_fault(id, f),

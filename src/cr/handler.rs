@@ -1,5 +1,5 @@
 //! The connection-request decision, pure: (path, Authorization, clock) → status and, when
-//! valid, the device to wake (TR-069 §3.2.2; digest §5.1).
+//! valid, the device to wake (TR-069 §3.2.2).
 //!
 //! Kept free of sockets so every branch is a plain unit test. A nonce is an issue time and a
 //! challenge sequence number under a keyed MD5, so any connection — GenieACS retries on the

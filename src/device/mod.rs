@@ -211,6 +211,3 @@ pub(crate) mod tests {
         assert_eq!(d.template(), 3);
     }
 }
-
-#[cfg(test)]
-mod rpc_tests;

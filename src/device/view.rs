@@ -108,7 +108,7 @@ impl<'a> DeviceView<'a> {
     }
 
     /// The Inform for these events: forced-inform parameters, then parameters with a pending
-    /// (passive or active) value change, each once, with current values (digest §2.4).
+    /// (passive or active) value change, each once, with current values (TR-069 A.3.3.1).
     pub fn inform(&self, events: Vec<EventStruct>, retry_count: u32) -> Inform {
         let mut keys: Vec<Key> = Vec::new();
         for &pid in self.t.forced.iter() {
@@ -329,7 +329,7 @@ impl<'a> DeviceView<'a> {
     }
 
     /// The value as GetParameterValues and the Inform report it: hidden parameters read back as
-    /// their type's null value (TR-106; digest R3.7, R6.1).
+    /// their type's null value (TR-106: hidden parameters read back as null).
     pub(super) fn read_value(&self, pid: ParamId, inst: &Inst) -> String {
         match self.t.param(pid) {
             Some(def) if def.has(flag::HIDDEN) => def.kind.null_value().to_string(),
@@ -380,7 +380,7 @@ impl<'a> DeviceView<'a> {
         }
     }
 
-    /// Effective notification: forceEnabled is always active (TR-106; digest R3.18).
+    /// Effective notification: forceEnabled is always active (TR-106 forceEnabled).
     pub(super) fn notification(&self, key: &Key) -> u8 {
         let Some(def) = self.t.param(key.0) else {
             return 0;

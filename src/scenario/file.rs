@@ -100,7 +100,7 @@ pub struct CrSpec {
     /// digest (default), basic, digest-or-basic, none.
     #[serde(default)]
     pub auth: Option<String>,
-    /// Per device: at most one accepted request per this interval (TR-069 R5.5).
+    /// Per device: at most one accepted request per this interval (TR-069 §3.2.2 lets a CPE rate-limit connection requests).
     #[serde(default)]
     pub min_interval: Option<Dur>,
 }

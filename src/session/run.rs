@@ -1,4 +1,4 @@
-//! The session itself: linear code that reads like TR-069 §3.7 (digest §1.1).
+//! The session itself: linear code that reads like TR-069 §3.7.
 //!
 //! Inform first; then the CPE's own requests (unless the ACS holds them); then the empty POST;
 //! then the ACS's requests, each answered through the device, until the ACS sends an empty
@@ -542,7 +542,7 @@ struct Http<'a> {
     target: Option<(Uri, HeaderValue, HeaderValue)>,
 }
 
-/// R1.21's SOAPAction header, named once rather than parsed from a string per POST.
+/// The SOAPAction header of TR-069 §3.4.1, named once rather than parsed from a string per POST.
 const SOAP_ACTION: http::HeaderName = http::HeaderName::from_static("soapaction");
 
 impl Http<'_> {
@@ -609,7 +609,7 @@ impl Http<'_> {
             );
         }
         if is_request {
-            // Deployed CPEs send an empty SOAPAction on POSTs that carry a request (R1.21).
+            // Deployed CPEs send an empty SOAPAction on POSTs that carry a request (TR-069 §3.4.1).
             b = b.header(SOAP_ACTION, HeaderValue::from_static("\"\""));
         }
         b = b.header(CONTENT_LENGTH, HeaderValue::from(body.len()));
@@ -716,7 +716,7 @@ impl Http<'_> {
                         .get(http::header::LOCATION)
                         .and_then(|v| v.to_str().ok())
                         .ok_or(SessionError::Status(status))?;
-                    // Same POST to the new URL, for the rest of this session only (R1.38).
+                    // Same POST to the new URL, for the rest of this session only (TR-069 §3.4.5).
                     self.endpoint = self.endpoint.join(loc)?;
                     self.target = None;
                     self.conn = None;

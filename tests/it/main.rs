@@ -11,6 +11,7 @@ mod conformance_suite;
 mod cr_listener;
 mod deploy;
 mod device_life;
+mod device_rpc;
 mod fleet_schedule;
 mod genieacs_replay;
 mod hostile_acs;

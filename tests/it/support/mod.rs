@@ -9,12 +9,21 @@
 pub mod device;
 pub mod hostile;
 pub mod schema;
+pub mod skip;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpListener;
+
+/// A file or folder of the test data that travels with the repository (`tests/data/…`, each
+/// source with its PROVENANCE.md).
+pub fn data(rel: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(rel)
+}
 
 /// What the scripted ACS does with one request.
 #[derive(Debug, Clone)]
