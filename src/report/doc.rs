@@ -159,7 +159,7 @@ mod tests {
 
     #[test]
     fn histograms_survive_the_round_trip_exactly() {
-        let mut h = crate::fleet::stats::histogram();
+        let mut h = crate::metrics::stats::histogram();
         for v in [1u64, 17, 999, 12_345, 3_000_000, 3_599_999_999] {
             h.record(v).unwrap();
         }

@@ -93,7 +93,7 @@ pub struct ShardStats {
     /// Connection request received → Inform sent.
     pub cr_to_inform: Histogram<u64>,
     /// Protocol checks on every ACS message (pass/fail per check; a fixed array, no heap).
-    pub checks: crate::conformance::CheckCounts,
+    pub checks: crate::session::checks::CheckCounts,
     /// Whole session, per device group.
     pub groups: BTreeMap<String, Histogram<u64>>,
     /// Per-interval counts and latencies over the run (bounded).
@@ -326,7 +326,7 @@ impl ShardStats {
         self.prom.fault(code);
     }
 
-    /// Every latency histogram by its report name (see [`crate::report`] for the names).
+    /// Every latency histogram by the name the report and `thresholds:` use for it.
     pub fn latencies(&self) -> Vec<(String, &Histogram<u64>)> {
         let mut v: Vec<(String, &Histogram<u64>)> = vec![
             ("session".into(), &self.session),
@@ -444,6 +444,19 @@ impl Live {
         w.reset();
         out
     }
+}
+
+/// The outcome of a run: the merged figures plus what the report says about the run itself.
+#[derive(Debug)]
+pub struct RunResult {
+    pub stats: ShardStats,
+    /// Time from the start of the run until every device was in its shard, scheduled.
+    pub ready: Duration,
+    pub devices: u64,
+    pub elapsed: Duration,
+    pub cr: Arc<CrStats>,
+    pub cr_url_base: String,
+    pub acs_url: String,
 }
 
 #[cfg(test)]
