@@ -2,16 +2,16 @@
 //! outcome, RPCs by name, faults by code, rejections, connection requests, transfers) and one
 //! record per device (last Inform, values learnt, task results, TransferCompletes, CR results).
 //!
-//! Counters are atomics so the null policy (the benchmark target) never takes a lock. Device
-//! records sit in a sharded map; everything per device is capped so a long run or a hostile CPE
-//! cannot grow memory without bound. [`Store::snapshot`] and [`Store::device`] are what
+//! Counters are atomics. Device records (kept under every policy, the null one included, so
+//! `/status/devices/<id>` always answers) sit in a sharded map; everything per device is
+//! capped so a long run or a hostile CPE cannot grow memory without bound. [`Store::snapshot`] and [`Store::device`] are what
 //! `GET /status` and `GET /status/devices/<id>` serve.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
 use std::sync::Mutex;
-use std::time::Instant;
+use tokio::time::Instant;
 
 use serde::Serialize;
 
@@ -28,6 +28,11 @@ pub struct StoreLimits {
     pub max_tasks_per_device: usize,
     /// TransferComplete results kept per device (oldest dropped first).
     pub max_transfers_per_device: usize,
+    /// Longest parameter value kept, in bytes; a longer one is skipped (`value_too_long`).
+    pub max_value_len: usize,
+    /// Bytes of names and values kept per device; past it new values are skipped
+    /// (`device_full`), so a device's record is bounded whatever its CPE reports.
+    pub max_bytes_per_device: usize,
 }
 
 impl Default for StoreLimits {
@@ -37,6 +42,8 @@ impl Default for StoreLimits {
             max_values_per_device: 4096,
             max_tasks_per_device: 64,
             max_transfers_per_device: 16,
+            max_value_len: 16 * 1024,
+            max_bytes_per_device: 1 << 20,
         }
     }
 }
@@ -103,7 +110,46 @@ pub const REJECTIONS: &[&str] = &[
     "overloaded",
     "auth_challenge",
     "auth_failed",
+    "device_id_too_long",
 ];
+
+/// What a CPE reported that the ACS did not keep or echo, by reason (fixed labels).
+pub const SKIPPED: &[&str] = &[
+    "name_too_long",
+    "value_too_long",
+    "device_full",
+    "event_too_long",
+];
+
+/// Longest parameter name: `string(256)` in the cwmp-1-x schemas (ParameterValueStruct,
+/// ParameterInfoStruct). A longer name is neither stored nor put into a request.
+pub const MAX_NAME_LEN: usize = 256;
+
+/// Events kept per device from one Inform, and the longest EventCode (`string(64)`).
+const MAX_EVENTS: usize = 64;
+const MAX_EVENT_LEN: usize = 64;
+
+/// What is wrong with an Inform's DeviceId, if anything: the cwmp-1-x schemas bound
+/// Manufacturer, ProductClass and SerialNumber to 64 characters and OUI to 6 (TR-069 A.3.3.1).
+pub fn device_id_problem(d: &crate::cwmp::DeviceIdStruct) -> Option<&'static str> {
+    let too_long = |s: &str, max: usize| s.len() > max && s.chars().count() > max;
+    if too_long(&d.manufacturer, 64) {
+        Some("Invalid DeviceId: Manufacturer longer than 64 characters")
+    } else if too_long(&d.oui, 6) {
+        Some("Invalid DeviceId: OUI longer than 6 characters")
+    } else if too_long(&d.product_class, 64) {
+        Some("Invalid DeviceId: ProductClass longer than 64 characters")
+    } else if too_long(&d.serial_number, 64) {
+        Some("Invalid DeviceId: SerialNumber longer than 64 characters")
+    } else {
+        None
+    }
+}
+
+/// Whether a CPE-reported parameter name may be stored or echoed.
+pub fn name_ok(name: &str) -> bool {
+    name.len() <= MAX_NAME_LEN || name.chars().count() <= MAX_NAME_LEN
+}
 
 /// ACS -> CPE requests, for the per-name counters.
 pub const ACS_RPCS: &[&str] = &crate::cwmp::AcsRequest::NAMES;
@@ -194,6 +240,7 @@ struct Counters {
     cpe_faults: Mutex<BTreeMap<u32, u64>>,
     acs_faults: Mutex<BTreeMap<u32, u64>>,
     rejections: Named,
+    skipped: Named,
     cr: Named,
     downloads_sent: AtomicU64,
     uploads_sent: AtomicU64,
@@ -323,6 +370,9 @@ pub struct DeviceRecord {
     pub last_session_outcome: Option<&'static str>,
     pub parameters: BTreeMap<String, ParamValue>,
     pub parameters_dropped: u64,
+    /// Bytes of the names and values in `parameters` (bounded by `max_bytes_per_device`).
+    #[serde(skip)]
+    pub parameter_bytes: usize,
     pub tasks: Vec<TaskResult>,
     /// Policy tasks that ran on this device (once-only tasks are not planned again).
     pub tasks_done: BTreeSet<String>,
@@ -376,6 +426,8 @@ pub struct SessionLog {
     pub firmware: Option<FirmwareState>,
     /// ConnectionRequestUsername/Password the CPE accepted in this session.
     pub cr_credentials: Option<(String, String)>,
+    /// Names the CPE reported longer than [`MAX_NAME_LEN`]: not asked for, not stored.
+    pub names_skipped: u64,
 }
 
 impl SessionLog {
@@ -422,6 +474,7 @@ impl Store {
                 cpe_faults: Mutex::new(BTreeMap::new()),
                 acs_faults: Mutex::new(BTreeMap::new()),
                 rejections: Named::new(REJECTIONS),
+                skipped: Named::new(SKIPPED),
                 cr: Named::new(CR_RESULTS),
                 downloads_sent: AtomicU64::new(0),
                 uploads_sent: AtomicU64::new(0),
@@ -518,6 +571,17 @@ impl Store {
         self.counters.rejections.get(reason)
     }
 
+    /// `reason` is one of [`SKIPPED`].
+    pub fn skipped(&self, reason: &str, n: u64) {
+        if n > 0 {
+            self.counters.skipped.add(reason, n);
+        }
+    }
+
+    pub fn skips(&self, reason: &str) -> u64 {
+        self.counters.skipped.get(reason)
+    }
+
     pub fn transfer_complete(&self, fault_code: u32) {
         if fault_code == 0 {
             self.counters.transfer_complete_ok.fetch_add(1, Relaxed);
@@ -578,20 +642,32 @@ impl Store {
     }
 
     pub fn record_inform(&self, r: InformRecord) {
+        let skips = self.record_inform_locked(r);
+        self.count_skips(&skips);
+    }
+
+    fn count_skips(&self, skips: &Skips) {
+        for (reason, n) in SKIPPED.iter().zip(skips.0) {
+            self.skipped(reason, n);
+        }
+    }
+
+    fn record_inform_locked(&self, r: InformRecord) -> Skips {
+        let mut skips = Skips::default();
         let Some(shard) = self.shard(&r.device_id) else {
-            return;
+            return skips;
         };
         let Ok(mut map) = shard.lock() else {
-            return;
+            return skips;
         };
         let limits = self.limits;
         if !map.contains_key(&r.device_id) {
             let Ok(mut order) = self.order.lock() else {
-                return;
+                return skips;
             };
             if order.len() >= limits.max_devices {
                 self.counters.devices_dropped.fetch_add(1, Relaxed);
-                return;
+                return skips;
             }
             order.push(r.device_id.clone());
             map.insert(
@@ -604,7 +680,7 @@ impl Store {
             );
         }
         let Some(d) = map.get_mut(&r.device_id) else {
-            return;
+            return skips;
         };
         d.manufacturer = r.manufacturer;
         d.oui = r.oui;
@@ -627,23 +703,36 @@ impl Store {
                 _ => 0,
             };
         }
-        d.last_events = r.events;
-        if r.connection_request_url.is_some() {
-            d.connection_request_url = r.connection_request_url;
+        d.last_events.clear();
+        for e in r.events.into_iter().take(MAX_EVENTS) {
+            if e.len() > MAX_EVENT_LEN {
+                skips.note(Some("event_too_long"));
+            } else {
+                d.last_events.push(e);
+            }
+        }
+        match r.connection_request_url {
+            // A URL is a parameter value (string(256) in TR-069 Annex B).
+            Some(u) if u.len() > MAX_NAME_LEN => skips.note(Some("value_too_long")),
+            Some(u) => d.connection_request_url = Some(u),
+            None => {}
         }
         for (name, value, kind) in r.values {
-            put_value(d, limits, name, value, kind);
+            skips.note(put_value(d, limits, name, value, kind));
         }
+        skips
     }
 
     /// Applies what a session learnt.
     pub fn finish_session(&self, device_id: &str, outcome: SessionOutcome, log: SessionLog) {
         let limits = self.limits;
         let mut wave = (0u64, 0u64);
+        let mut skips = Skips::default();
+        self.skipped("name_too_long", log.names_skipped);
         self.update(device_id, |d| {
             d.last_session_outcome = Some(outcome.label());
             for (name, value, kind) in log.values {
-                put_value(d, limits, name, value, kind);
+                skips.note(put_value(d, limits, name, value, kind));
             }
             for t in log.tasks {
                 if d.tasks.len() >= limits.max_tasks_per_device {
@@ -685,6 +774,7 @@ impl Store {
         });
         self.counters.wave_succeeded.fetch_add(wave.0, Relaxed);
         self.counters.wave_failed.fetch_add(wave.1, Relaxed);
+        self.count_skips(&skips);
     }
 
     fn update(&self, device_id: &str, f: impl FnOnce(&mut DeviceRecord)) {
@@ -753,6 +843,7 @@ impl Store {
             cpe_faults: codes(&c.cpe_faults),
             acs_faults: codes(&c.acs_faults),
             rejected: c.rejections.snapshot(),
+            skipped: c.skipped.snapshot(),
             connection_requests: c.cr.snapshot(),
             transfers: TransferCounts {
                 downloads_sent: c.downloads_sent.load(Relaxed),
@@ -788,25 +879,52 @@ fn bump_code(m: &Mutex<BTreeMap<u32, u64>>, code: u32) {
     }
 }
 
+/// Keeps one value unless it breaks a bound; the reason ([`SKIPPED`]) when it does not.
 fn put_value(
     d: &mut DeviceRecord,
     limits: StoreLimits,
     name: String,
     value: String,
     kind: Option<XsdType>,
-) {
-    let v = ParamValue {
-        value,
-        kind: kind.map(XsdType::xsi),
-    };
+) -> Option<&'static str> {
+    if !name_ok(&name) {
+        return Some("name_too_long");
+    }
+    if value.len() > limits.max_value_len {
+        return Some("value_too_long");
+    }
+    let kind = kind.map(XsdType::xsi);
     if let Some(slot) = d.parameters.get_mut(&name) {
+        let bytes = d.parameter_bytes - slot.value.len() + value.len();
+        if bytes > limits.max_bytes_per_device {
+            return Some("device_full");
+        }
+        d.parameter_bytes = bytes;
         // A value without a type keeps the type learnt before.
-        let kind = v.kind.or(slot.kind);
-        *slot = ParamValue { kind, ..v };
-    } else if d.parameters.len() < limits.max_values_per_device {
-        d.parameters.insert(name, v);
-    } else {
+        let kind = kind.or(slot.kind);
+        *slot = ParamValue { value, kind };
+    } else if d.parameters.len() >= limits.max_values_per_device {
         d.parameters_dropped += 1;
+    } else {
+        let bytes = d.parameter_bytes + name.len() + value.len();
+        if bytes > limits.max_bytes_per_device {
+            return Some("device_full");
+        }
+        d.parameter_bytes = bytes;
+        d.parameters.insert(name, ParamValue { value, kind });
+    }
+    None
+}
+
+/// Counts of values skipped, by reason, in [`SKIPPED`] order.
+#[derive(Default)]
+struct Skips([u64; 4]);
+
+impl Skips {
+    fn note(&mut self, reason: Option<&'static str>) {
+        if let Some(i) = reason.and_then(|r| SKIPPED.iter().position(|s| *s == r)) {
+            self.0[i] += 1;
+        }
     }
 }
 
@@ -827,6 +945,8 @@ pub struct StatusSnapshot {
     pub acs_faults: BTreeMap<String, u64>,
     /// Requests refused outside a session, by reason.
     pub rejected: BTreeMap<String, u64>,
+    /// What CPEs reported that was neither stored nor echoed, by reason ([`SKIPPED`]).
+    pub skipped: BTreeMap<String, u64>,
     /// Connection requests sent, by result.
     pub connection_requests: BTreeMap<String, u64>,
     pub transfers: TransferCounts,
