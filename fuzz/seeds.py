@@ -18,8 +18,7 @@ out = fuzz / "corpus"
 def transcripts():
     for c in [os.environ.get("GENIEACS_TRANSCRIPTS"),
               repo / "tests/data/genieacs/transcripts",
-              repo.parent / "shared/genieacs/transcripts",
-              pathlib.Path("/work/shared/genieacs/transcripts")]:
+              repo.parent / "shared/genieacs/transcripts"]:
         if c and pathlib.Path(c).is_dir():
             return pathlib.Path(c)
     return None
