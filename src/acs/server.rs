@@ -1108,6 +1108,8 @@ fn new_session(shared: &Shared, now: Instant, host: Option<&str>, body: &[u8]) -
             return soap(encode(store, &env, ns13, shared.bad), None, true);
         }
     };
+    // The InformResponse goes out below: the Inform's events are delivered (TR-069 §3.7.1.5).
+    store.inform_accepted(inform.events.iter().map(|e| e.code.as_str()));
     let now_ms = unix_ms();
     let plan = match &shared.policy {
         // The null policy plans nothing but still records the device, so that

@@ -250,7 +250,38 @@ struct Counters {
     wave_succeeded: AtomicU64,
     wave_failed: AtomicU64,
     devices_dropped: AtomicU64,
+    /// Events of the Informs answered with an InformResponse (TR-069 §3.7.1.5: delivered).
+    events: Named,
+    /// Devices whose Informs carried `0 BOOTSTRAP` once, and those that carried it again.
+    devices_bootstrapped: AtomicU64,
+    devices_bootstrapped_again: AtomicU64,
 }
+
+/// The event codes of TR-069 Table 7 counted by name in `GET /status` "events"; any other
+/// code (vendor `X ...`) counts as "other", so the set stays fixed.
+const EVENT_CODES: &[&str] = &[
+    "0 BOOTSTRAP",
+    "1 BOOT",
+    "2 PERIODIC",
+    "3 SCHEDULED",
+    "4 VALUE CHANGE",
+    "5 KICKED",
+    "6 CONNECTION REQUEST",
+    "7 TRANSFER COMPLETE",
+    "8 DIAGNOSTICS COMPLETE",
+    "9 REQUEST DOWNLOAD",
+    "10 AUTONOMOUS TRANSFER COMPLETE",
+    "11 DU STATE CHANGE COMPLETE",
+    "12 AUTONOMOUS DU STATE CHANGE COMPLETE",
+    "13 WAKEUP",
+    "14 HEARTBEAT",
+    "M Reboot",
+    "M ScheduleInform",
+    "M Download",
+    "M ScheduleDownload",
+    "M Upload",
+    "M ChangeDUState",
+];
 
 /// One parameter value as learnt from an Inform or a GetParameterValuesResponse.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -329,6 +360,8 @@ pub struct DeviceRecord {
     pub first_inform_ms: i64,
     pub last_inform_ms: i64,
     pub informs: u64,
+    /// Informs that carried `0 BOOTSTRAP` (once per device unless it was reset or re-homed).
+    pub bootstraps: u32,
     pub last_events: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub connection_request_url: Option<String>,
@@ -451,6 +484,9 @@ impl Store {
                 wave_succeeded: AtomicU64::new(0),
                 wave_failed: AtomicU64::new(0),
                 devices_dropped: AtomicU64::new(0),
+                events: Named::new(EVENT_CODES),
+                devices_bootstrapped: AtomicU64::new(0),
+                devices_bootstrapped_again: AtomicU64::new(0),
             },
             shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
             hasher: std::collections::hash_map::RandomState::new(),
@@ -598,6 +634,13 @@ impl Store {
 
     /// Records an Inform: creates the device (unless the store is full) and updates what the
     /// Inform shows.
+    /// An Inform was answered with an InformResponse: its events are delivered.
+    pub fn inform_accepted<'e>(&self, events: impl IntoIterator<Item = &'e str>) {
+        for e in events {
+            self.counters.events.add(e, 1);
+        }
+    }
+
     pub fn record_inform(&self, r: InformRecord) {
         let skips = self.record_inform_locked(r);
         self.count_skips(&skips);
@@ -648,6 +691,18 @@ impl Store {
         d.last_inform_ms = r.at_ms;
         d.informs += 1;
         d.sessions += 1;
+        if r.events.iter().any(|e| e == "0 BOOTSTRAP") {
+            d.bootstraps = d.bootstraps.saturating_add(1);
+            // Counted once per device at each step, so the totals stay per device.
+            match d.bootstraps {
+                1 => self.counters.devices_bootstrapped.fetch_add(1, Relaxed),
+                2 => self
+                    .counters
+                    .devices_bootstrapped_again
+                    .fetch_add(1, Relaxed),
+                _ => 0,
+            };
+        }
         d.last_events.clear();
         for e in r.events.into_iter().take(MAX_EVENTS) {
             if e.len() > MAX_EVENT_LEN {
@@ -805,7 +860,10 @@ impl Store {
                 known: self.device_count(),
                 cap: self.limits.max_devices,
                 dropped: c.devices_dropped.load(Relaxed),
+                bootstrapped: c.devices_bootstrapped.load(Relaxed),
+                bootstrapped_again: c.devices_bootstrapped_again.load(Relaxed),
             },
+            events: c.events.snapshot(),
         }
     }
 }
@@ -894,6 +952,8 @@ pub struct StatusSnapshot {
     pub transfers: TransferCounts,
     pub firmware_wave: WaveCounts,
     pub devices: DeviceCounts,
+    /// Events of the Informs answered, by code.
+    pub events: BTreeMap<String, u64>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -923,6 +983,10 @@ pub struct DeviceCounts {
     pub known: usize,
     pub cap: usize,
     pub dropped: u64,
+    /// Devices that sent `0 BOOTSTRAP` at least once / more than once (recorded devices only:
+    /// the null policy records none).
+    pub bootstrapped: u64,
+    pub bootstrapped_again: u64,
 }
 
 #[cfg(test)]
@@ -946,6 +1010,52 @@ mod tests {
                 .map(|(n, v)| (n.to_string(), v.to_string(), Some(XsdType::String)))
                 .collect(),
         }
+    }
+
+    #[test]
+    fn event_codes_are_the_standard_ones() {
+        let standard: Vec<&str> = crate::cwmp::EventCode::STANDARD
+            .iter()
+            .map(|e| e.as_str())
+            .collect();
+        assert_eq!(EVENT_CODES, standard.as_slice());
+    }
+
+    #[test]
+    fn delivered_events_and_bootstraps_are_counted_per_device() {
+        let s = Store::default();
+        s.inform_accepted(["0 BOOTSTRAP", "1 BOOT"]);
+        s.inform_accepted(["2 PERIODIC", "X ACME Thing"]);
+        let boot = |id: &str| InformRecord {
+            events: vec!["0 BOOTSTRAP".into(), "1 BOOT".into()],
+            ..inform(id, 1, vec![])
+        };
+        s.record_inform(boot("a"));
+        s.record_inform(boot("b"));
+        s.record_inform(inform("a", 2, vec![]));
+        let st = s.snapshot();
+        assert_eq!(
+            (st.devices.bootstrapped, st.devices.bootstrapped_again),
+            (2, 0)
+        );
+        s.record_inform(boot("a"));
+        s.record_inform(boot("a"));
+        let st = s.snapshot();
+        assert_eq!(
+            (st.devices.bootstrapped, st.devices.bootstrapped_again),
+            (2, 1)
+        );
+        assert_eq!(s.device("a").map(|d| d.bootstraps), Some(3));
+        let want: BTreeMap<String, u64> = [
+            ("0 BOOTSTRAP", 1),
+            ("1 BOOT", 1),
+            ("2 PERIODIC", 1),
+            ("other", 1),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+        assert_eq!(st.events, want);
     }
 
     #[test]
