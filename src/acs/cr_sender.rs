@@ -85,7 +85,7 @@ pub(crate) async fn run(
                     continue;
                 }
                 let target = store.with_device(&id, |d| {
-                    let d = d?;
+                    let d = d.filter(|d| !d.in_session)?;
                     let url = d.connection_request_url.clone()?;
                     let due = if spec.interval <= 0.0 {
                         d.connection_requests.sent == 0

@@ -386,6 +386,11 @@ pub struct DeviceRecord {
     #[serde(skip)]
     pub cr_password: Option<String>,
     pub connection_requests: CrStats,
+    /// A session of this device is open (from its Inform to the session's end): the ACS sends
+    /// it no connection request then, since what the ACS wants done can be done in that
+    /// session, and the credentials it is setting are not the CPE's yet (TR-069 §3.2.2).
+    #[serde(skip)]
+    pub in_session: bool,
 }
 
 impl DeviceRecord {
@@ -691,6 +696,7 @@ impl Store {
         d.last_inform_ms = r.at_ms;
         d.informs += 1;
         d.sessions += 1;
+        d.in_session = true;
         if r.events.iter().any(|e| e == "0 BOOTSTRAP") {
             d.bootstraps = d.bootstraps.saturating_add(1);
             // Counted once per device at each step, so the totals stay per device.
@@ -730,6 +736,7 @@ impl Store {
         let mut skips = Skips::default();
         self.skipped("name_too_long", log.names_skipped);
         self.update(device_id, |d| {
+            d.in_session = false;
             d.last_session_outcome = Some(outcome.label());
             for (name, value, kind) in log.values {
                 skips.note(put_value(d, limits, name, value, kind));
