@@ -207,7 +207,7 @@ pub fn render_response(input: &RenderInput<'_>, request: &[u8]) -> Result<Vec<u8
         id: req.header.id.clone(),
         ..Header::default()
     };
-    // Answer in the request's namespace (R1.18), downgraded to what the device speaks.
+    // Answer in the request's namespace (TR-069 §3.5: the CPE follows the ACS's version), downgraded to what the device speaks.
     let v = req.version.min(version(input));
     let mut out = Vec::with_capacity(4096);
     encode_cpe(&Envelope::new(v, header, applied.message), &mut out);

@@ -31,6 +31,8 @@ pub struct Cli {
     pub command: Command,
 }
 
+// Parsed once per process: the size of the largest variant costs nothing worth a Box.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run a scenario: the fleet against the ACS (the embedded one when no URL is given).
@@ -325,10 +327,19 @@ pub enum ImportFormat {
 
 #[derive(Debug, Args)]
 pub struct ImportArgs {
-    #[arg(long = "from", value_enum)]
-    pub format: ImportFormat,
+    #[arg(long = "from", value_enum, required_unless_present = "recipe")]
+    pub format: Option<ImportFormat>,
     /// The input file.
-    pub file: PathBuf,
+    #[arg(required_unless_present = "recipe", conflicts_with = "recipe")]
+    pub file: Option<PathBuf>,
+    /// Make a template from a recipe (data-models/recipes/*.yaml): its sources, their import
+    /// options and the hand edits, so the shipped file comes out byte for byte.
+    #[arg(long, conflicts_with = "format")]
+    pub recipe: Option<PathBuf>,
+    /// With --recipe: print the `overlay:` that turns the recipe's import into this template
+    /// (edited by hand), to put in the recipe.
+    #[arg(long, requires = "recipe")]
+    pub record_edits: Option<PathBuf>,
     /// bbf-xml: the sub-tree to import (e.g. "Device." or "Device.WiFi.").
     #[arg(long)]
     pub root: Option<String>,
@@ -432,17 +443,64 @@ fn render_cmd(a: RenderArgs) -> anyhow::Result<i32> {
     Ok(0)
 }
 
+/// Reads a file a user named; failing is their input error.
+fn read_input(path: &Path) -> anyhow::Result<String> {
+    std::fs::read_to_string(path).map_err(|e| InputError(format!("{}: {e}", path.display())).into())
+}
+
+fn write_output(out: Option<&Path>, text: &str) -> anyhow::Result<()> {
+    match out {
+        Some(out) => {
+            std::fs::write(out, text)?;
+            eprintln!("wrote {}", out.display());
+        }
+        None => print!("{text}"),
+    }
+    Ok(())
+}
+
+fn recipe_cmd(path: &Path, a: &ImportArgs) -> anyhow::Result<i32> {
+    let origin = path.display().to_string();
+    let recipe = import::Recipe::parse(&read_input(path)?)
+        .map_err(|e| InputError(format!("{origin}: {e}")))?;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let texts = recipe
+        .files()
+        .iter()
+        .map(|f| read_input(&dir.join(f)))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let out = match &a.record_edits {
+        Some(edited) => {
+            // Loaded first, so a template that does not load is reported with its location.
+            load_template(edited)?;
+            let file: crate::model::file::TemplateFile = serde_yaml::from_str(&read_input(edited)?)
+                .map_err(|e| InputError(format!("{}: {e}", edited.display())))?;
+            recipe.record_edits(&texts, &file)
+        }
+        None => recipe.build(&texts),
+    }
+    .map_err(|e| InputError(format!("{origin}: {e}")))?;
+    write_output(a.output.as_deref(), &out)?;
+    Ok(0)
+}
+
 fn import_cmd(a: ImportArgs) -> anyhow::Result<i32> {
-    let src = std::fs::read_to_string(&a.file)
-        .map_err(|e| InputError(format!("{}: {e}", a.file.display())))?;
+    if let Some(recipe) = &a.recipe {
+        return recipe_cmd(recipe, &a);
+    }
+    let (Some(format), Some(file)) = (a.format, a.file.as_deref()) else {
+        return Err(
+            InputError("template import: give --from FORMAT FILE, or --recipe".into()).into(),
+        );
+    };
+    let src = read_input(file)?;
     let name = a.name.clone().unwrap_or_else(|| {
-        a.file
-            .file_stem()
+        file.file_stem()
             .map(|s| s.to_string_lossy().to_string())
             .unwrap_or_else(|| "imported".into())
     });
-    let origin = a.file.display().to_string();
-    let t = match a.format {
+    let origin = file.display().to_string();
+    let t = match format {
         ImportFormat::GenieacsCsv => import::import_genieacs_csv(&src, &name),
         ImportFormat::BbfXml => {
             let opts = import::BbfImportOptions {
@@ -457,13 +515,7 @@ fn import_cmd(a: ImportArgs) -> anyhow::Result<i32> {
     }
     .map_err(|e| InputError(format!("{origin}: {e}")))?;
     let yaml = import::write_yaml(&t).map_err(|e| InputError(format!("{origin}: {e}")))?;
-    match &a.output {
-        Some(out) => {
-            std::fs::write(out, yaml)?;
-            eprintln!("wrote {}", out.display());
-        }
-        None => print!("{yaml}"),
-    }
+    write_output(a.output.as_deref(), &yaml)?;
     Ok(0)
 }
 

@@ -94,7 +94,7 @@ struct Side {
     cr_at: Option<Instant>,
     due_ms: Option<u64>,
     /// Events that arrived while the device was checked out for a session (its Life is in
-    /// the session task): merged when it comes back, then a new session starts (R5.6).
+    /// the session task): merged when it comes back, then a new session starts (TR-069 §3.2.2).
     held: Vec<EventCode>,
 }
 

@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use crate::cr::CrAuth;
 use crate::cwmp::{CwmpVersion, EventCode};
+use crate::device::AnswerLimit;
 use crate::net::tls::TlsOptions;
 use crate::units::line_column;
 
@@ -113,6 +114,8 @@ pub struct Group {
     pub latency: Duration,
     pub reset_rate: f64,
     pub slow_body_rate: f64,
+    /// What one device builds in answer to one ACS request (9004 beyond).
+    pub answer_limit: AnswerLimit,
 }
 
 /// A validated scenario.
@@ -232,6 +235,34 @@ impl Validator<'_> {
             column,
             message: message.into(),
         }
+    }
+
+    /// A group's `answer_limit:` over the defaults; a zero would fault every request.
+    fn answer_limit(&self, g: &file::GroupSpec) -> Result<AnswerLimit, ScenarioError> {
+        let mut limit = AnswerLimit::default();
+        if let Some(n) = g.answer_limit.parameters {
+            if n.0 == 0 || n.0 > u64::from(u32::MAX) {
+                return Err(self.err(
+                    "parameters",
+                    format!("answer_limit.parameters {}: use 1 to 4294967295", n.0),
+                ));
+            }
+            limit.parameters = n.0 as u32;
+        }
+        if let Some(b) = g.answer_limit.bytes {
+            if b.0 < crate::device::ENTRY_OVERHEAD {
+                return Err(self.err(
+                    "bytes",
+                    format!(
+                        "answer_limit.bytes {}: at least {} (one list entry)",
+                        b.0,
+                        crate::device::ENTRY_OVERHEAD
+                    ),
+                ));
+            }
+            limit.bytes = b.0;
+        }
+        Ok(limit)
     }
 
     fn resolve(&self, p: &str) -> PathBuf {
@@ -414,6 +445,7 @@ impl Validator<'_> {
                 latency: g.impairments.latency.map_or(Duration::ZERO, |d| d.0),
                 reset_rate: g.impairments.reset_rate.map_or(0.0, |s| s.0),
                 slow_body_rate: g.impairments.slow_body_rate.map_or(0.0, |s| s.0),
+                answer_limit: self.answer_limit(g)?,
             });
         }
         if let Some(total) = ov.devices {

@@ -4,6 +4,7 @@
 mod support;
 
 mod acs_server;
+mod answer_limits;
 mod codec_genieacs;
 mod codec_schema;
 mod conformance_suite;
@@ -11,8 +12,10 @@ mod cr_listener;
 mod credentials;
 mod deploy;
 mod device_life;
+mod device_rpc;
 mod fleet_schedule;
 mod genieacs_replay;
+mod hostile_acs;
 mod import_bbf;
 mod import_csv;
 mod import_data_models;

@@ -43,7 +43,7 @@ impl Shard {
     pub(super) fn power_on(&mut self, slot: u32) {
         let sim = self.ctx.sim_now();
         let s = &mut self.slots[slot as usize];
-        // Persisted state survives (TR-069 R2.2): owed TransferCompletes and keyed events
+        // Persisted state survives (TR-069 §3.7.1.5): owed TransferCompletes and keyed events
         // stay; BOOT is new, BOOTSTRAP only until the ACS first acknowledged one.
         s.life.rebooted(None);
         if s.flags & BOOTSTRAPPED == 0 {
@@ -110,7 +110,7 @@ impl Shard {
                         s.life.add(EventCode::ConnectionRequest);
                         self.side.entry(slot).or_default().cr_at = Some(at);
                         // Idle: start now. Queued or in a session: the event rides along or
-                        // starts a new session right after (R5.6).
+                        // starts a new session right after (TR-069 §3.2.2).
                         let now = self.now_ms();
                         self.make_due(slot, now);
                     }
@@ -245,7 +245,7 @@ impl Shard {
         }
     }
 
-    /// The next periodic inform in real ms, from PeriodicInformEnable/Interval/Time (R5.17).
+    /// The next periodic inform in real ms, from PeriodicInformEnable/Interval/Time (TR-181 ManagementServer).
     pub(super) fn next_periodic(&mut self, slot: u32) -> u64 {
         let root = self.template(slot).root().to_string();
         let (enable, interval, time, boot) = self.with_view(slot, |v| {

@@ -125,6 +125,7 @@ impl Shard {
             seed: self.ctx.seed,
             now: self.ctx.sim_now(),
             cr_url_base: self.ctx.cr_url_base.clone(),
+            answer_limit: g.answer_limit,
             effects: Vec::new(),
             faults: Vec::new(),
         });
