@@ -7,7 +7,9 @@ use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 /// Every wait of these tests ends by this bound (a hung binary fails, never hangs the suite).
 const BOUND: Duration = Duration::from_secs(60);
