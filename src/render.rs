@@ -169,13 +169,7 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
 
 /// 1-based line and column of byte `off` of the file.
 fn locate(file: &[u8], off: usize) -> (usize, usize) {
-    let off = off.min(file.len());
-    let line = file[..off].iter().filter(|&&b| b == b'\n').count() + 1;
-    let start = file[..off]
-        .iter()
-        .rposition(|&b| b == b'\n')
-        .map_or(0, |i| i + 1);
-    (line, off - start + 1)
+    crate::units::line_column(&String::from_utf8_lossy(file), off)
 }
 
 pub fn render_response(input: &RenderInput<'_>, request: &[u8]) -> Result<Vec<u8>, RenderError> {

@@ -36,7 +36,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run a scenario: the fleet against the ACS (the embedded one when no URL is given).
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Validate a scenario and print its fleet, phase timeline and memory estimate.
     Check(CheckArgs),
     /// Run the embedded ACS on its own (for any CPE, not only cpefleet's).
@@ -388,7 +388,7 @@ pub struct InputError(pub String);
 /// Runs a parsed command line; returns the exit code.
 pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
-        Command::Run(a) => run_cmd(a),
+        Command::Run(a) => run_cmd(*a),
         Command::Check(a) => check_cmd(a),
         Command::Acs(a) => acs_cmd(a),
         Command::Render(a) => render_cmd(a),

@@ -403,7 +403,7 @@ impl Validator<'_> {
                     let off = self.src[at..]
                         .find("periodic_interval")
                         .map_or(at, |o| at + o);
-                    let (line, column) = crate::units::line_column(self.src, off);
+                    let (line, column) = line_column(self.src, off);
                     return Err(ScenarioError::Invalid {
                         path: self.origin.to_string(),
                         line,

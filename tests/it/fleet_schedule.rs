@@ -580,9 +580,10 @@ time_scale: 60
 duration: 400s
 fleet:
   max_sessions: 100
-  groups: [{ name: gw, template: TEMPLATE, count: 4 }]
+  groups: [{ name: gw, template: TEMPLATE, count: 4, periodic_interval: 24h }]
 ",
     );
+    // (A periodic inform every 24 h simulated, 24 min real: none comes due in the run.)
     let r = Arc::new(FakeRunner {
         t0: Instant::now(),
         seen: Mutex::new(vec![]),

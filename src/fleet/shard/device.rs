@@ -160,17 +160,9 @@ impl Shard {
             retry |= matches!(p, Pending::Retry);
             self.pending_fired(slot, p);
         }
-        // A device waiting to retry a failed session holds new events (a periodic inform)
-        // for that retry: its wait is the TR-069 back-off or the ACS's Retry-After, whichever
-        // is longer (TR-069 §3.2.1.1), never cut short by another timer.
-        let retry_pending = self
-            .side
-            .get(&slot)
-            .is_some_and(|side| side.timers.iter().any(|t| matches!(t.1, Pending::Retry)));
         let s = &self.slots[slot as usize];
         if s.state == State::Idle
-            && (retry
-                || (!retry_pending && (s.life.has_events() || s.life.has_transfer_complete())))
+            && (retry || s.life.has_events() || s.life.has_transfer_complete())
         {
             self.make_due(slot, due);
         } else if s.state == State::Idle {
