@@ -26,3 +26,7 @@ fi
 cargo fmt --check
 cargo clippy --all-targets --locked -- -D warnings
 cargo test --all-targets --locked
+
+# A bounded fuzz run: every fuzz target 10 s (about a minute), failing on any crash
+# (fuzz/README.md; it installs cargo-fuzz when missing).
+bash scripts/fuzz.sh 10

@@ -47,7 +47,7 @@ pub struct Delta {
     /// Initial (template) instances the ACS deleted (sorted).
     pub(crate) deleted: Vec<InstanceRef>,
     /// Per table and parent instance: the highest instance number ever assigned, so numbers
-    /// are never reused (TR-069 A.3.2.6; digest R3.20).
+    /// are never reused (TR-069 A.3.2.6).
     pub(crate) last_assigned: Vec<(InstanceRef, u32)>,
     pub(crate) parameter_key: Option<Box<str>>,
     pub(crate) transfers: Vec<QueuedTransfer>,

@@ -501,7 +501,7 @@ fn spv_applies_canonical_values_and_sets_parameter_key() {
         value(&t, &mut d, "Device.ManagementServer.ParameterKey"),
         "key-1"
     );
-    // ACS-made changes never notify (R3.5), even on an active parameter.
+    // ACS-made changes never notify (TR-069 A.3.2.4), even on an active parameter.
     assert!(!d.change_pending());
     assert!(!d.active_change_pending());
 }
@@ -709,7 +709,7 @@ fn spa_applies_to_subtrees_and_back_to_default_frees_the_delta() {
         gpa(&t, &mut d, "Device.WiFi.SSID.1.Enable").unwrap()[0].notification,
         0
     );
-    // NotificationChange false leaves the notification alone (R3.13).
+    // NotificationChange false leaves the notification alone (TR-069 A.3.2.4).
     response(apply(
         &t,
         &mut d,

@@ -568,6 +568,42 @@ fleet:
     accounted(&res);
 }
 
+/// `Retry-After` is the ACS's wall-clock instruction: under `time_scale: 60` a 120 s
+/// Retry-After still holds the device off for 120 real seconds (it used to be divided by the
+/// time scale: a retry every 2 s). The TR-069 back-off itself is simulated time and is scaled.
+#[tokio::test(start_paused = true)]
+async fn retry_after_is_not_scaled_by_the_time_scale() {
+    let (_d, s) = scenario(
+        "name: overload-scaled
+seed: 9
+time_scale: 60
+duration: 400s
+fleet:
+  max_sessions: 100
+  groups: [{ name: gw, template: TEMPLATE, count: 4 }]
+",
+    );
+    let r = Arc::new(FakeRunner {
+        t0: Instant::now(),
+        seen: Mutex::new(vec![]),
+        took: Duration::from_millis(10),
+        fail: false,
+        overload: Some(Duration::from_secs(120)),
+        download: None,
+    });
+    let res = run(&s, r.clone()).await;
+    let seen = r.seen();
+    for dev in 0..4u32 {
+        let mine: Vec<&Seen> = seen.iter().filter(|x| x.index == dev).collect();
+        for w in mine.windows(2) {
+            let gap = w[1].at_ms - w[0].at_ms;
+            assert!(gap >= 120_000, "device {dev}: retried after {gap} ms");
+        }
+        assert!(mine.len() >= 3, "device {dev}: {} attempts", mine.len());
+    }
+    accounted(&res);
+}
+
 /// A connection request that arrives while the device is in a session is answered at once
 /// (200) and starts a new `6 CONNECTION REQUEST` session right after the current one
 /// (TR-069 §3.2.2). Real time: the request goes through the real listener with Digest.

@@ -442,7 +442,7 @@ fn real_tr181_with_an_include_list() {
             "Device.ManagementServer.ParameterKey",
             "Device.RootDataModelVersion",
         ],
-        "digest §2.4, Device:2.17 row"
+        "TR-106 forcedInform, Device:2.17 row"
     );
 
     let ssid = &t.objects["Device.WiFi.SSID.{i}."];

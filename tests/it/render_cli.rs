@@ -293,3 +293,85 @@ fn bad_inputs_exit_2_with_a_located_message() {
     let out = render(&[t.to_str().unwrap(), "--request", resp.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// UpTime is seconds since the device's boot, not the Unix time.
+#[test]
+fn uptime_counts_from_boot() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut checked = 0;
+    for t in templates() {
+        let tpl = Template::load(&t).unwrap();
+        let name = format!("{}DeviceInfo.UpTime", tpl.root());
+        let req = gpv(&[&name]);
+        let path = dir.path().join("gpv.xml");
+        std::fs::write(&path, req).unwrap();
+        let out = render(&[t.to_str().unwrap(), "--request", path.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(0));
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        let Some(at) = text.find("UpTime</Name>") else {
+            continue;
+        };
+        let v = &text[at..];
+        let v = &v[v.find("<Value").unwrap()..];
+        let v = &v[v.find('>').unwrap() + 1..];
+        let up: u64 = v[..v.find('<').unwrap()].parse().unwrap();
+        assert!(up < 3600, "{}: UpTime {up}", t.display());
+        checked += 1;
+    }
+    assert!(checked >= 2, "templates with an UpTime");
+}
+
+fn gpv(names: &[&str]) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    encode_acs(
+        &Envelope::new(
+            CwmpVersion::V1_0,
+            Header::with_id("up"),
+            AcsMessage::Request(AcsRequest::GetParameterValues(GetParameterValues {
+                parameter_names: names.iter().map(|n| n.to_string()).collect(),
+            })),
+        ),
+        &mut bytes,
+    );
+    bytes
+}
+
+/// A recorded `.http` message (status line, headers, body: as `--trace` and the GenieACS
+/// transcripts write them) is answered from its body; an error in the body is located at its
+/// line and column in the file.
+#[test]
+fn render_answers_a_recorded_http_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = Path::new(env!("CARGO_MANIFEST_DIR")).join("data-models/tr181-gateway.yaml");
+    let body = "<soap-env:Envelope xmlns:soap-env=\"http://schemas.xmlsoap.org/soap/envelope/\" xmlns:cwmp=\"urn:dslforum-org:cwmp-1-0\"><soap-env:Header><cwmp:ID soap-env:mustUnderstand=\"1\">rec-1</cwmp:ID></soap-env:Header><soap-env:Body><cwmp:GetParameterValues><ParameterNames><string>Device.DeviceInfo.SoftwareVersion</string></ParameterNames></cwmp:GetParameterValues></soap-env:Body></soap-env:Envelope>";
+    let msg = format!(
+        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nContent-Type: text/xml; charset=\"utf-8\"\r\n\r\n{body}",
+        body.len()
+    );
+    let rec = dir.path().join("02-acs.http");
+    std::fs::write(&rec, &msg).unwrap();
+    let out = render(&[t.to_str().unwrap(), "--request", rec.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("GetParameterValuesResponse"), "{text}");
+    assert!(text.contains("rec-1"), "{text}");
+
+    // Malformed XML on the body's second line: line 5 of the file.
+    let bad = "HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\n\r\n<soap-env:Envelope>\n  <oops\n";
+    std::fs::write(&rec, bad).unwrap();
+    let out = render(&[t.to_str().unwrap(), "--request", rec.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("02-acs.http:5:"), "{err}");
+
+    // A message without a body says so.
+    std::fs::write(&rec, "HTTP/1.1 204 No Content\r\nServer: x\r\n\r\n").unwrap();
+    let out = render(&[t.to_str().unwrap(), "--request", rec.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("02-acs.http:4:1: the HTTP message has no body"),
+        "{err}"
+    );
+}

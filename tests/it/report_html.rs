@@ -9,7 +9,9 @@
 
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 fn chromium() -> Option<&'static str> {
     if crate::support::skip::requested(

@@ -7,6 +7,7 @@
 #![allow(dead_code)]
 
 pub mod device;
+pub mod hostile;
 pub mod schema;
 pub mod skip;
 
@@ -148,7 +149,7 @@ impl ScriptedAcs {
     }
 }
 
-async fn read_request<S: AsyncRead + Unpin>(
+pub async fn read_request<S: AsyncRead + Unpin>(
     stream: &mut S,
     buf: &mut Vec<u8>,
 ) -> Option<(String, Vec<(String, String)>, String)> {
