@@ -132,7 +132,24 @@ fn invalid_scenarios_exit_2_with_their_location() {
 fn trace_writes_the_full_exchanges_of_chosen_devices() {
     let dir = tempfile::tempdir().unwrap();
     let trace = dir.path().join("trace");
-    let quickstart = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/quickstart.yaml");
+    // The quickstart without its latency thresholds: this test is about the trace, and a
+    // wall-clock p99 limit fails on a loaded machine (exit 3) whatever the trace holds.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(root.join("scenarios/quickstart.yaml")).unwrap();
+    let text = text[..text
+        .find("\nthresholds:")
+        .expect("quickstart has thresholds")
+        + 1]
+        .replace(
+            "../data-models/",
+            &format!("{}/data-models/", root.display()),
+        )
+        .replace(
+            " policies/",
+            &format!(" {}/scenarios/policies/", root.display()),
+        );
+    let quickstart = dir.path().join("quickstart.yaml");
+    std::fs::write(&quickstart, text).unwrap();
     let out = Command::new(bin())
         .arg("run")
         .arg(&quickstart)
