@@ -3,7 +3,9 @@
 //! with many unknown names costs time linear in their number.
 
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use cpefleet::cwmp::{
     decode_acs, encode_acs, encode_cpe_parts, AcsMessage, AcsRequest, CpeMessage, CpeResponse,
