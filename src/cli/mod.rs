@@ -31,8 +31,6 @@ pub struct Cli {
     pub command: Command,
 }
 
-// One value, parsed once per process: boxing the large variant would buy nothing.
-#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run a scenario: the fleet against the ACS (the embedded one when no URL is given).
