@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Notify;
+use tokio::task::JoinHandle;
 
-use crate::auth::{Challenge, DigestChallenge};
 use crate::cwmp::{
     encode_cpe, AcsRequest, AcsResponse, CpeMessage, CpeRequest, CpeResponse, CwmpVersion,
     DateTime, Envelope, EventCode, EventStruct, Fault, Header, Inform, SetParameterValuesFault,
@@ -29,6 +29,8 @@ use crate::session::{self, Answering, SessionConfig, SessionDevice};
 
 use super::case::{AnswerStep, Case, Cond, ExpectStep, HttpStep, InformStep, Step};
 use super::checks::Check;
+use super::http::{http_call, post};
+use super::profile::AcsProfile;
 use super::result::{CaseResult, SuiteResult, MAX_CHECK_DETAILS};
 
 /// How to run a suite.
@@ -45,6 +47,26 @@ pub struct SuiteOptions {
     pub exchange_timeout: Duration,
     /// Address the devices' connection-request listeners bind (the ACS must reach it).
     pub cr_ip: std::net::IpAddr,
+    /// What the ACS offers beyond TR-069 (cases needing more are skipped).
+    pub profile: AcsProfile,
+    /// Least time between the end of a device's session and its next one. A real CPE never
+    /// comes back within milliseconds; GenieACS answers `400 CPE already in session` to one
+    /// that does, while it still saves the previous session.
+    pub session_gap: Duration,
+    /// Mixed into every device's serial number, so that runs against a persistent ACS never
+    /// meet the devices (tasks, faults) of an earlier run. None: serials depend on the case
+    /// name only.
+    pub run_id: Option<u32>,
+}
+
+/// A run id for [`SuiteOptions::run_id`] (from the clock and the process id): 1..=4_000_000,
+/// so that the serials, `CPF<run id><case number:03>`, stay within a u32 device index.
+pub fn new_run_id() -> u32 {
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as u64);
+    let h = (t ^ (u64::from(std::process::id()) << 20)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    (h >> 32) as u32 % 4_000_000 + 1
 }
 
 impl SuiteOptions {
@@ -56,15 +78,23 @@ impl SuiteOptions {
             password: None,
             exchange_timeout: Duration::from_secs(10),
             cr_ip: [127, 0, 0, 1].into(),
+            profile: AcsProfile::embedded(None, false),
+            session_gap: Duration::ZERO,
+            run_id: None,
         }
     }
 }
 
-/// Runs the cases one after the other (each with its own device).
+/// Runs the cases one after the other (each with its own device); a case whose needs the ACS
+/// lacks is skipped with the reason.
 pub async fn run_suite(cases: &[Case], opts: &SuiteOptions) -> SuiteResult {
     let mut out = SuiteResult::default();
-    for case in cases {
-        let r = run_case(case, opts).await;
+    for (n, case) in cases.iter().enumerate() {
+        if let Some(why) = opts.profile.skip_reason(&case.spec.requires) {
+            out.cases.push(CaseResult::skipped(case, why));
+            continue;
+        }
+        let r = run_case(case, n as u32, opts).await;
         out.checks.merge(&r.0.checks);
         for d in r.1 {
             if out.check_failures.len() < MAX_CHECK_DETAILS {
@@ -330,6 +360,13 @@ struct Run<'a> {
     overload: Vec<(TcpStream, String)>,
     connector: Connector,
     checks: super::checks::CheckCounts,
+    /// When the device's last session ended (the next waits `session_gap` after it).
+    last_end: Option<Instant>,
+    /// An NBI call with `connection_request` in flight: the ACS answers it once the session
+    /// its connection request triggers has run, so the device must not wait for it.
+    pending: Option<(String, HttpStep, JoinHandle<Result<(u16, String), String>>)>,
+    /// Files put on the ACS (removed at the end).
+    files: Vec<String>,
 }
 
 fn now() -> DateTime {
@@ -346,20 +383,24 @@ fn default_index(name: &str) -> u32 {
     (h % 9_000_000) as u32 + 1_000_000
 }
 
-async fn run_case(case: &Case, opts: &SuiteOptions) -> (CaseResult, Vec<(Check, String)>) {
+/// The device index of case number `n`: with a run id, `<run id><n:03>`.
+fn case_index(case: &Case, n: u32, run_id: Option<u32>) -> u32 {
+    match (run_id, case.spec.device.index) {
+        (Some(r), _) => r.wrapping_mul(1000).wrapping_add(n % 1000),
+        (None, Some(i)) => i,
+        (None, None) => default_index(&case.spec.name),
+    }
+}
+
+async fn run_case(
+    case: &Case,
+    n: u32,
+    opts: &SuiteOptions,
+) -> (CaseResult, Vec<(Check, String)>) {
     let t0 = Instant::now();
     let spec = &case.spec;
-    let mut result = CaseResult {
-        name: spec.name.clone(),
-        section: spec.section.clone(),
-        title: spec.title.clone(),
-        file: case.path.display().to_string(),
-        passed: false,
-        failures: Vec::new(),
-        sessions: 0,
-        seconds: 0.0,
-        checks: Default::default(),
-    };
+    let mut result = CaseResult::skipped(case, String::new());
+    result.skipped = None;
     let template = match Template::load(&case.template_path()) {
         Ok(t) => Arc::new(t),
         Err(e) => {
@@ -385,10 +426,7 @@ async fn run_case(case: &Case, opts: &SuiteOptions) -> (CaseResult, Vec<(Check, 
         }
     };
     let cr_task = tokio::spawn(cr_listener(listener, cr.clone()));
-    let index = spec
-        .device
-        .index
-        .unwrap_or_else(|| default_index(&spec.name));
+    let index = case_index(case, n, opts.run_id);
     let version = spec
         .device
         .cwmp_version
@@ -446,6 +484,9 @@ async fn run_case(case: &Case, opts: &SuiteOptions) -> (CaseResult, Vec<(Check, 
             tls_error: None,
         },
         checks: Default::default(),
+        last_end: None,
+        pending: None,
+        files: Vec::new(),
     };
     for (i, step) in spec.steps.iter().enumerate() {
         if let Err(e) = run.step(step).await {
@@ -453,8 +494,16 @@ async fn run_case(case: &Case, opts: &SuiteOptions) -> (CaseResult, Vec<(Check, 
             break;
         }
     }
+    if let Err(e) = run.join_pending().await {
+        run.failures.push(e);
+    }
     run.release().await;
     cr_task.abort();
+    let id = run.device_id();
+    let nbi = run.nbi();
+    for e in opts.profile.cleanup(&nbi, &id, &run.files).await {
+        run.failures.push(format!("cleanup: {e}"));
+    }
     let Run {
         dev,
         mut failures,
@@ -473,17 +522,24 @@ async fn run_case(case: &Case, opts: &SuiteOptions) -> (CaseResult, Vec<(Check, 
 }
 
 impl Run<'_> {
-    fn expand(&self, s: &str) -> String {
-        let mut out = s.to_string();
-        let id = self
-            .dev
+    /// The device's id as GenieACS (and the embedded ACS) forms it.
+    fn device_id(&self) -> String {
+        self.dev
             .cpe
-            .with_view_ref(|v| crate::acs::policy::device_id(&v.device_id()));
-        let nbi = self
-            .opts
+            .with_view_ref(|v| crate::acs::policy::device_id(&v.device_id()))
+    }
+
+    fn nbi(&self) -> String {
+        self.opts
             .nbi_url
             .clone()
-            .unwrap_or_else(|| self.opts.acs_url.clone());
+            .unwrap_or_else(|| self.opts.acs_url.clone())
+    }
+
+    fn expand(&self, s: &str) -> String {
+        let mut out = s.to_string();
+        let id = self.device_id();
+        let nbi = self.nbi();
         out = out
             .replace("{serial}", &self.dev.serial)
             .replace("{device_id}", &id.replace('%', "%25"))
@@ -496,6 +552,11 @@ impl Run<'_> {
     }
 
     async fn step(&mut self, step: &Step) -> Result<(), String> {
+        // An NBI call in flight is answered once the connection request's session has run;
+        // any other step than that session waits for its answer first.
+        if !matches!(step, Step::ExpectConnectionRequest(_)) {
+            self.join_pending().await?;
+        }
         match step {
             Step::Inform(i) => self.inform(i).await,
             Step::Expect(e) => self.expect(e).await,
@@ -525,7 +586,34 @@ impl Run<'_> {
                     ));
                 }
                 self.dev.cpe.life.add(EventCode::ConnectionRequest);
-                self.session(None, None, "ok", None).await
+                self.session(None, None, "ok", None).await?;
+                self.join_pending().await
+            }
+            Step::ExpectAcsValue(a) => {
+                let (path, want) = (self.expand(&a.path), self.expand(&a.value));
+                let (acs, nbi, id) = (self.opts.acs_url.clone(), self.nbi(), self.device_id());
+                let record = self
+                    .opts
+                    .profile
+                    .device_record(&acs, &nbi, &id, &path)
+                    .await?;
+                if record.contains(&want) {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "the ACS's record of {id} does not show {path} = {want:?}"
+                    ))
+                }
+            }
+            Step::PutFile(f) => {
+                let nbi = self.nbi();
+                let name = self.expand(&f.name);
+                self.opts
+                    .profile
+                    .put_file(&nbi, &name, &f.file_type, f.size)
+                    .await?;
+                self.files.push(name);
+                Ok(())
             }
             Step::Reboot => {
                 self.dev.cpe.life = Life::known_boot();
@@ -548,7 +636,12 @@ impl Run<'_> {
                     "the ACS did not challenge the device (expected {scheme})"
                 )),
             },
-            Step::Overload(o) => self.overload(o.sessions).await,
+            Step::Overload(o) => {
+                let n = o.sessions.or(self.opts.profile.session_cap).ok_or(
+                    "overload: no session count and no known session cap of the ACS",
+                )?;
+                self.overload(n).await
+            }
             Step::Release => {
                 self.release().await;
                 Ok(())
@@ -596,6 +689,9 @@ impl Run<'_> {
         } else if !self.dev.cpe.life.has_events() {
             self.dev.cpe.life.add(EventCode::Periodic);
         }
+        if let Some(end) = self.last_end {
+            tokio::time::sleep_until((end + self.opts.session_gap).into()).await;
+        }
         if !self.window_open {
             self.window = self.dev.session + 1;
             self.window_open = true;
@@ -617,6 +713,7 @@ impl Run<'_> {
             impairments: Default::default(),
         };
         let report = session::run(&cfg, &mut self.dev, None).await;
+        self.last_end = Some(Instant::now());
         self.checks.add(&report.checks);
         self.last_auth = report.auth;
         self.dev.cpe.life.session_ended(report.is_ok());
@@ -715,7 +812,8 @@ impl Run<'_> {
         loop {
             let sessions_in_window = (self.dev.session + 1).saturating_sub(self.window);
             // Found ends the wait (for `absent` too: it has already failed).
-            if !found.is_empty() || sessions_in_window >= e.within_sessions {
+            let enough = !found.is_empty() && found.len() >= e.min_count as usize;
+            if enough || sessions_in_window >= e.within_sessions {
                 break;
             }
             // The ACS has more sessions to do it in: the device informs again (what is
@@ -741,7 +839,7 @@ impl Run<'_> {
                 None => Ok(()),
             };
         }
-        let Some(first) = found.first() else {
+        if found.len() < e.min_count as usize || (e.min_count > 0 && found.is_empty()) {
             let got: Vec<&str> = self
                 .dev
                 .seen
@@ -755,7 +853,7 @@ impl Run<'_> {
                 e.within_sessions,
                 got
             ));
-        };
+        }
         if let Some(max) = e.max_count {
             let n = self
                 .dev
@@ -772,7 +870,9 @@ impl Run<'_> {
             }
         }
         for (var, from) in &e.capture {
-            let v = lookup(first, from)
+            let v = found
+                .first()
+                .and_then(|first| lookup(first, from))
                 .ok_or_else(|| format!("capture {var}: {from} is not in the {}", e.rpc.0))?;
             self.captured.insert(var.clone(), v.to_string());
         }
@@ -798,9 +898,37 @@ impl Run<'_> {
             .as_deref()
             .map(|b| self.expand(b))
             .unwrap_or_default();
-        let (status, text) = http_call(&h.method, &url, &body)
-            .await
-            .map_err(|e| format!("{} {url}: {e}", h.method))?;
+        let method = h.method.clone();
+        let call = {
+            let url = url.clone();
+            tokio::spawn(async move { http_call(&method, &url, &body).await })
+        };
+        // A connection request makes the ACS wait for the session it triggers before it
+        // answers (GenieACS: 200 with the task done in it): the device must not wait for it.
+        if url.contains("connection_request") {
+            self.pending = Some((url, h.clone(), call));
+            return Ok(());
+        }
+        let answer = call.await.map_err(|e| e.to_string())?;
+        self.http_answer(&url, h, answer)
+    }
+
+    /// Waits for the NBI call in flight (if any) and checks its answer.
+    async fn join_pending(&mut self) -> Result<(), String> {
+        let Some((url, h, call)) = self.pending.take() else {
+            return Ok(());
+        };
+        let answer = call.await.map_err(|e| e.to_string())?;
+        self.http_answer(&url, &h, answer)
+    }
+
+    fn http_answer(
+        &self,
+        url: &str,
+        h: &HttpStep,
+        answer: Result<(u16, String), String>,
+    ) -> Result<(), String> {
+        let (status, text) = answer.map_err(|e| format!("{} {url}: {e}", h.method))?;
         let ok = if h.expect_status.is_empty() {
             (200..300).contains(&status)
         } else {
@@ -939,133 +1067,3 @@ async fn cr_listener(l: TcpListener, notify: Arc<Notify>) {
     }
 }
 
-type Headers = Vec<(String, String)>;
-
-/// One HTTP/1.1 exchange on an open connection (Content-Length bodies or read to close).
-async fn exchange(
-    s: &mut TcpStream,
-    head: String,
-    body: &[u8],
-) -> Result<(u16, Headers, Vec<u8>), String> {
-    let io = async {
-        s.write_all(head.as_bytes()).await?;
-        s.write_all(body).await?;
-        let mut buf = Vec::new();
-        let mut chunk = [0u8; 8192];
-        let header_end = loop {
-            let k = s.read(&mut chunk).await?;
-            if k == 0 {
-                break buf.windows(4).position(|w| w == b"\r\n\r\n");
-            }
-            buf.extend_from_slice(chunk.get(..k).unwrap_or(&[]));
-            if let Some(p) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                break Some(p);
-            }
-        };
-        let Some(p) = header_end else {
-            return Err(std::io::Error::other("no HTTP answer"));
-        };
-        let head = String::from_utf8_lossy(buf.get(..p).unwrap_or(&[])).to_string();
-        let mut lines = head.split("\r\n");
-        let status = lines
-            .next()
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|c| c.parse::<u16>().ok())
-            .unwrap_or(0);
-        let headers: Headers = lines
-            .filter_map(|l| l.split_once(':'))
-            .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
-            .collect();
-        let mut rest = buf.get(p + 4..).unwrap_or(&[]).to_vec();
-        let len = headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
-            .and_then(|(_, v)| v.parse::<usize>().ok());
-        loop {
-            if len.is_some_and(|n| rest.len() >= n) {
-                break;
-            }
-            let k = s.read(&mut chunk).await?;
-            if k == 0 {
-                break;
-            }
-            rest.extend_from_slice(chunk.get(..k).unwrap_or(&[]));
-        }
-        Ok::<_, std::io::Error>((status, headers, rest))
-    };
-    tokio::time::timeout(Duration::from_secs(10), io)
-        .await
-        .map_err(|_| "timed out".to_string())?
-        .map_err(|e| e.to_string())
-}
-
-/// A CWMP POST on `s`, answering a Digest challenge once.
-async fn post(
-    s: &mut TcpStream,
-    ep: &Endpoint,
-    body: &[u8],
-    cookie: Option<&str>,
-    creds: Option<&(String, String)>,
-) -> Result<(u16, Headers, Vec<u8>), String> {
-    let mut authz: Option<String> = None;
-    for _ in 0..2 {
-        let mut head = format!(
-            "POST {} HTTP/1.1\r\nHost: {}\r\nContent-Length: {}\r\n",
-            ep.path,
-            ep.authority(),
-            body.len()
-        );
-        if !body.is_empty() {
-            head.push_str("Content-Type: text/xml; charset=\"utf-8\"\r\nSOAPAction: \"\"\r\n");
-        }
-        if let Some(c) = cookie {
-            head.push_str(&format!("Cookie: {c}\r\n"));
-        }
-        if let Some(a) = &authz {
-            head.push_str(&format!("Authorization: {a}\r\n"));
-        }
-        head.push_str("\r\n");
-        let (status, headers, rest) = exchange(s, head, body).await?;
-        if status != 401 || authz.is_some() {
-            return Ok((status, headers, rest));
-        }
-        let (Some((user, pass)), Some(ch)) = (
-            creds,
-            headers
-                .iter()
-                .filter(|(k, _)| k.eq_ignore_ascii_case("www-authenticate"))
-                .find_map(|(_, v)| match Challenge::parse(v) {
-                    Ok(Some(Challenge::Digest(d))) => Some(d),
-                    _ => None,
-                }),
-        ) else {
-            return Ok((status, headers, rest));
-        };
-        let ch: DigestChallenge = ch;
-        authz = Some(ch.authorization(user, pass, "POST", &ep.path, 1, "0a4f113b"));
-    }
-    Err("authentication failed".into())
-}
-
-/// A plain HTTP call (the external trigger step); returns the status and the body as text.
-async fn http_call(method: &str, url: &str, body: &str) -> Result<(u16, String), String> {
-    let ep = Endpoint::parse(url).map_err(|e| e.to_string())?;
-    if ep.tls {
-        return Err("https is not supported by the http step".into());
-    }
-    let mut s = TcpStream::connect((ep.host.as_str(), ep.port))
-        .await
-        .map_err(|e| e.to_string())?;
-    let mut head = format!(
-        "{method} {} HTTP/1.1\r\nHost: {}\r\nContent-Length: {}\r\nConnection: close\r\n",
-        ep.path,
-        ep.authority(),
-        body.len()
-    );
-    if !body.is_empty() {
-        head.push_str("Content-Type: application/json\r\n");
-    }
-    head.push_str("\r\n");
-    let (status, _, rest) = exchange(&mut s, head, body.as_bytes()).await?;
-    Ok((status, String::from_utf8_lossy(&rest).into_owned()))
-}
