@@ -459,7 +459,11 @@ fn template_check(path: &Path) -> anyhow::Result<i32> {
 }
 
 fn load_scenario(path: &Path, ov: &OverrideArgs) -> anyhow::Result<Scenario> {
-    Scenario::load(path, &ov.to_overrides()).map_err(|e| InputError(e.to_string()).into())
+    let s = Scenario::load(path, &ov.to_overrides()).map_err(|e| InputError(e.to_string()))?;
+    for u in &s.unused {
+        eprintln!("warning: {u}");
+    }
+    Ok(s)
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
