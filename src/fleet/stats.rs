@@ -71,6 +71,8 @@ pub struct ShardStats {
     pub late: u64,
     /// Arrivals dropped because the device was busy or off.
     pub dropped: u64,
+    /// Local value changes by how they are notified.
+    pub value_changes: crate::report::doc::ValueChanges,
     /// Events sent, by code.
     pub events: BTreeMap<String, u64>,
     /// Faults by code: the CPE's answers to ACS requests, and the ACS's answers to the Inform.
@@ -121,6 +123,7 @@ impl Default for ShardStats {
             errors: BTreeMap::new(),
             late: 0,
             dropped: 0,
+            value_changes: Default::default(),
             events: BTreeMap::new(),
             faults: BTreeMap::new(),
             rpcs: BTreeMap::new(),
@@ -359,6 +362,7 @@ impl ShardStats {
         self.cancelled += o.cancelled;
         self.late += o.late;
         self.dropped += o.dropped;
+        self.value_changes.add(&o.value_changes);
         self.side_entries += o.side_entries;
         for (k, v) in &o.errors {
             *self.errors.entry(k).or_default() += v;

@@ -28,6 +28,9 @@ pub struct Doc {
     pub sessions: Sessions,
     pub sessions_per_s: f64,
     pub events: BTreeMap<String, u64>,
+    /// Local value changes by notification (absent in reports of older versions).
+    #[serde(default)]
+    pub value_changes: ValueChanges,
     pub errors: BTreeMap<String, u64>,
     pub faults: BTreeMap<String, u64>,
     pub rpcs: BTreeMap<String, RpcCounts>,
@@ -41,6 +44,28 @@ pub struct Doc {
     /// Protocol checks scored on the ACS's messages (conformance), by check label.
     #[serde(default)]
     pub protocol_checks: BTreeMap<String, CheckTally>,
+}
+
+/// Local value changes (churn) by their notification attribute (TR-069 §3.2.1): active ones
+/// are delivered in their own `4 VALUE CHANGE` Inform, passive ones with the next Inform, and
+/// those with notification off are never reported to the ACS.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ValueChanges {
+    pub active: u64,
+    pub passive: u64,
+    pub not_notified: u64,
+}
+
+impl ValueChanges {
+    pub fn add(&mut self, o: &ValueChanges) {
+        self.active += o.active;
+        self.passive += o.passive;
+        self.not_notified += o.not_notified;
+    }
+
+    pub fn total(&self) -> u64 {
+        self.active + self.passive + self.not_notified
+    }
 }
 
 /// How often one protocol check passed and failed.

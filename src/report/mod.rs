@@ -74,6 +74,8 @@ pub struct Report {
     pub runs: u32,
     pub sessions: Sessions,
     pub events: BTreeMap<String, u64>,
+    /// Local value changes by notification (active, passive, off: never reported).
+    pub value_changes: doc::ValueChanges,
     pub errors: BTreeMap<String, u64>,
     pub faults: BTreeMap<String, u64>,
     pub rpcs: BTreeMap<String, RpcCounts>,
@@ -116,6 +118,7 @@ impl Report {
                 dropped: s.dropped,
             },
             events: s.events.clone(),
+            value_changes: s.value_changes,
             errors: s.errors.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
             faults: s.faults.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
             rpcs: s
@@ -232,6 +235,7 @@ impl Report {
         a.late += b.late;
         a.dropped += b.dropped;
         add_counts(&mut self.events, &o.events);
+        self.value_changes.add(&o.value_changes);
         add_counts(&mut self.errors, &o.errors);
         add_counts(&mut self.faults, &o.faults);
         add_counts(&mut self.connection_requests, &o.connection_requests);
@@ -279,6 +283,7 @@ impl Report {
             sessions: self.sessions,
             sessions_per_s: (self.sessions_per_s() * 1000.0).round() / 1000.0,
             events: self.events.clone(),
+            value_changes: self.value_changes,
             errors: self.errors.clone(),
             faults: self.faults.clone(),
             rpcs: self.rpcs.clone(),
@@ -404,6 +409,7 @@ impl Report {
             runs: d.runs,
             sessions: d.sessions,
             events: d.events,
+            value_changes: d.value_changes,
             errors: d.errors,
             faults: d.faults,
             rpcs: d.rpcs,

@@ -45,6 +45,17 @@ pub fn render(r: &Report) -> String {
     if !r.events.is_empty() {
         let _ = writeln!(o, "events    {}", pairs(&r.events));
     }
+    let v = &r.value_changes;
+    if v.total() > 0 {
+        let _ = writeln!(
+            o,
+            "changes   {} local value changes: {} active (own Inform), {} passive (next Inform), {} not notifiable (notification off: never reported)",
+            v.total(),
+            v.active,
+            v.passive,
+            v.not_notified
+        );
+    }
     let failed_checks: Vec<String> = r
         .protocol_checks
         .iter()
