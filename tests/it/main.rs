@@ -17,6 +17,7 @@ mod import_csv;
 mod import_data_models;
 mod import_generate;
 mod interop_embedded;
+mod interop_genieacs;
 mod metrics_prometheus;
 mod metrics_recording;
 mod model_device;
