@@ -31,6 +31,9 @@ pub struct Doc {
     /// Local value changes by notification (absent in reports of older versions).
     #[serde(default)]
     pub value_changes: ValueChanges,
+    /// What limited the run (absent in reports of older versions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limits: Option<super::limits::Limits>,
     pub errors: BTreeMap<String, u64>,
     pub faults: BTreeMap<String, u64>,
     pub rpcs: BTreeMap<String, RpcCounts>,

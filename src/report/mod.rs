@@ -15,6 +15,7 @@ pub mod compare;
 pub mod doc;
 pub mod html;
 pub mod junit;
+pub mod limits;
 pub mod svg;
 pub mod text;
 
@@ -87,6 +88,8 @@ pub struct Report {
     pub embedded_acs: Option<serde_json::Value>,
     /// Protocol checks on the ACS's messages, by check label (only checks that ran).
     pub protocol_checks: BTreeMap<String, doc::CheckTally>,
+    /// When the first session ended with the ACS's 503 (s since the start).
+    pub first_503_s: Option<f64>,
 }
 
 fn add_counts(mine: &mut BTreeMap<String, u64>, theirs: &BTreeMap<String, u64>) {
@@ -119,6 +122,7 @@ impl Report {
             },
             events: s.events.clone(),
             value_changes: s.value_changes,
+            first_503_s: s.first_503_ms.map(|ms| ms as f64 / 1000.0),
             errors: s.errors.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
             faults: s.faults.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
             rpcs: s
@@ -236,6 +240,10 @@ impl Report {
         a.dropped += b.dropped;
         add_counts(&mut self.events, &o.events);
         self.value_changes.add(&o.value_changes);
+        self.first_503_s = match (self.first_503_s, o.first_503_s) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         add_counts(&mut self.errors, &o.errors);
         add_counts(&mut self.faults, &o.faults);
         add_counts(&mut self.connection_requests, &o.connection_requests);
@@ -284,6 +292,7 @@ impl Report {
             sessions_per_s: (self.sessions_per_s() * 1000.0).round() / 1000.0,
             events: self.events.clone(),
             value_changes: self.value_changes,
+            limits: Some(limits::Limits::of(self)),
             errors: self.errors.clone(),
             faults: self.faults.clone(),
             rpcs: self.rpcs.clone(),
@@ -410,6 +419,7 @@ impl Report {
             sessions: d.sessions,
             events: d.events,
             value_changes: d.value_changes,
+            first_503_s: d.limits.as_ref().and_then(|l| l.first_503_s),
             errors: d.errors,
             faults: d.faults,
             rpcs: d.rpcs,

@@ -42,6 +42,19 @@ pub fn render(r: &Report) -> String {
             s.late, s.dropped
         );
     }
+    let l = super::limits::Limits::of(r);
+    let _ = writeln!(
+        o,
+        "limits    slot wait p50 {:.1} ms p99 {:.1} ms; simulator lag p50 {:.1} ms p99 {:.1} ms; ACS 503s {}{}",
+        l.slot_wait_p50_ms,
+        l.slot_wait_p99_ms,
+        l.simulator_lag_p50_ms,
+        l.simulator_lag_p99_ms,
+        l.http_503,
+        l.sessions_per_s_at_first_503
+            .map_or(String::new(), |r| format!(" (from {r:.1} sessions/s)"))
+    );
+    let _ = writeln!(o, "diagnosis {}", l.diagnosis);
     if !r.events.is_empty() {
         let _ = writeln!(o, "events    {}", pairs(&r.events));
     }

@@ -26,6 +26,7 @@ mod render_cli;
 mod report_cli;
 mod report_formats;
 mod report_html;
+mod report_limits;
 mod scenarios_cli;
 mod session;
 mod session_rpcs;
