@@ -58,8 +58,11 @@ async fn exchange(
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
             .and_then(|(_, v)| v.parse::<usize>().ok());
+        let chunked = headers.iter().any(|(k, v)| {
+            k.eq_ignore_ascii_case("transfer-encoding") && v.eq_ignore_ascii_case("chunked")
+        });
         loop {
-            if len.is_some_and(|n| rest.len() >= n) {
+            if len.is_some_and(|n| rest.len() >= n) || (chunked && rest.ends_with(b"0\r\n\r\n")) {
                 break;
             }
             let k = s.read(&mut chunk).await?;
@@ -71,12 +74,32 @@ async fn exchange(
                 return Err(std::io::Error::other("answer body over 4 MiB"));
             }
         }
+        if chunked {
+            rest = dechunk(&rest).ok_or_else(|| std::io::Error::other("bad chunked body"))?;
+        }
         Ok::<_, std::io::Error>((status, headers, rest))
     };
     tokio::time::timeout(Duration::from_secs(10), io)
         .await
         .map_err(|_| "timed out".to_string())?
         .map_err(|e| e.to_string())
+}
+
+/// The body of a `Transfer-Encoding: chunked` answer (RFC 9112 §7.1; GenieACS's NBI sends
+/// its listings so). None when malformed.
+fn dechunk(mut b: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(b.len());
+    loop {
+        let eol = b.windows(2).position(|w| w == b"\r\n")?;
+        let line = std::str::from_utf8(b.get(..eol)?).ok()?;
+        let size = usize::from_str_radix(line.split(';').next()?.trim(), 16).ok()?;
+        b = b.get(eol + 2..)?;
+        if size == 0 {
+            return Some(out);
+        }
+        out.extend_from_slice(b.get(..size)?);
+        b = b.get(size + 2..)?;
+    }
 }
 
 /// A CWMP POST on `s`, answering a Digest challenge once.
@@ -156,7 +179,11 @@ pub(super) async fn http_call_with(
         ep.authority(),
         body.len()
     );
-    if !body.is_empty() && !extra.iter().any(|(k, _)| k.eq_ignore_ascii_case("content-type")) {
+    if !body.is_empty()
+        && !extra
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+    {
         head.push_str("Content-Type: application/json\r\n");
     }
     for (k, v) in extra {
@@ -165,4 +192,17 @@ pub(super) async fn http_call_with(
     head.push_str("\r\n");
     let (status, _, rest) = exchange(&mut s, head, body).await?;
     Ok((status, String::from_utf8_lossy(&rest).into_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn dechunks() {
+        assert_eq!(
+            super::dechunk(b"3\r\n[1,\r\n2;x=y\r\n2]\r\n0\r\n\r\n").as_deref(),
+            Some(&b"[1,2]"[..])
+        );
+        assert_eq!(super::dechunk(b"zz\r\n"), None);
+        assert_eq!(super::dechunk(b"5\r\nab"), None);
+    }
 }

@@ -16,6 +16,6 @@ pub mod run;
 
 pub use case::{Case, CaseError};
 pub use checks::{Check, CheckCounts};
-pub use result::{CaseResult, SuiteResult};
 pub use profile::{AcsProfile, Dialect};
+pub use result::{CaseResult, SuiteResult};
 pub use run::{new_run_id, run_suite, SuiteOptions};

@@ -64,7 +64,12 @@ impl AcsProfile {
     /// Why the ACS cannot run a case needing `c` (None: it can).
     pub fn lacks(&self, c: Capability) -> Option<String> {
         let d = self.dialect;
-        let no_nbi = || format!("needs an NBI (--nbi) the runner knows; dialect {}", d.label());
+        let no_nbi = || {
+            format!(
+                "needs an NBI (--nbi) the runner knows; dialect {}",
+                d.label()
+            )
+        };
         match c {
             Capability::Nbi | Capability::DeviceRecord | Capability::Files => {
                 (d == Dialect::None).then(no_nbi)
@@ -184,12 +189,20 @@ impl AcsProfile {
     }
 }
 
+/// DELETE, retried while GenieACS answers 503 (the device is locked while it still saves the
+/// last session): at most 10 tries, 300 ms apart.
 async fn delete(url: &str) -> Result<(), String> {
-    match http_call("DELETE", url, "").await {
-        Ok((200 | 204 | 404, _)) => Ok(()),
-        Ok((s, _)) => Err(format!("DELETE {url} answered {s}")),
-        Err(e) => Err(format!("DELETE {url}: {e}")),
+    let mut last = 0;
+    for _ in 0..10 {
+        match http_call("DELETE", url, "").await {
+            Ok((200 | 204 | 404, _)) => return Ok(()),
+            Ok((503, _)) => last = 503,
+            Ok((s, _)) => return Err(format!("DELETE {url} answered {s}")),
+            Err(e) => return Err(format!("DELETE {url}: {e}")),
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     }
+    Err(format!("DELETE {url} answered {last} 10 times"))
 }
 
 /// The `_id`s of a JSON array of objects.
@@ -242,7 +255,10 @@ mod tests {
         let r = g
             .skip_reason(&[Capability::Nbi, Capability::TaskScheduleInform])
             .unwrap();
-        assert!(r.starts_with("task_schedule_inform: ") && r.contains("GenieACS"), "{r}");
+        assert!(
+            r.starts_with("task_schedule_inform: ") && r.contains("GenieACS"),
+            "{r}"
+        );
         assert!(g.skip_reason(&[Capability::Force503]).is_some());
         assert!(g.skip_reason(&[Capability::CpeAuth]).is_some());
         let e = AcsProfile::embedded(Some(2), true);
@@ -265,7 +281,10 @@ mod tests {
 
     #[test]
     fn escapes_and_ids() {
-        assert_eq!(url_escape("00D09E-HGW181-CPF%2D1"), "00D09E-HGW181-CPF%252D1");
+        assert_eq!(
+            url_escape("00D09E-HGW181-CPF%2D1"),
+            "00D09E-HGW181-CPF%252D1"
+        );
         assert_eq!(
             ids(r#"[{"_id":"a1"},{"_id":5},{"x":1}]"#),
             vec!["a1".to_string(), "5".to_string()]

@@ -289,6 +289,9 @@ mod tests {
         assert!(x.contains("skipped=\"1\""), "{x}");
         assert!(r.text().contains("SKIP s"), "{}", r.text());
         assert!(r.text().contains("skipped: force_503"), "{}", r.text());
-        assert_eq!(r.json()["cases"][0]["skipped"], "force_503: no cap & <reason>");
+        assert_eq!(
+            r.json()["cases"][0]["skipped"],
+            "force_503: no cap & <reason>"
+        );
     }
 }

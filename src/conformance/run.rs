@@ -344,6 +344,9 @@ fn flatten(req: &AcsRequest) -> (Pairs, Pairs) {
     }
 }
 
+/// An HTTP call's status and body, or why it got none.
+type HttpAnswer = Result<(u16, String), String>;
+
 /// Everything one case's run holds.
 struct Run<'a> {
     opts: &'a SuiteOptions,
@@ -364,7 +367,7 @@ struct Run<'a> {
     last_end: Option<Instant>,
     /// An NBI call with `connection_request` in flight: the ACS answers it once the session
     /// its connection request triggers has run, so the device must not wait for it.
-    pending: Option<(String, HttpStep, JoinHandle<Result<(u16, String), String>>)>,
+    pending: Option<(String, HttpStep, JoinHandle<HttpAnswer>)>,
     /// Files put on the ACS (removed at the end).
     files: Vec<String>,
 }
@@ -392,11 +395,7 @@ fn case_index(case: &Case, n: u32, run_id: Option<u32>) -> u32 {
     }
 }
 
-async fn run_case(
-    case: &Case,
-    n: u32,
-    opts: &SuiteOptions,
-) -> (CaseResult, Vec<(Check, String)>) {
+async fn run_case(case: &Case, n: u32, opts: &SuiteOptions) -> (CaseResult, Vec<(Check, String)>) {
     let t0 = Instant::now();
     let spec = &case.spec;
     let mut result = CaseResult::skipped(case, String::new());
@@ -637,9 +636,10 @@ impl Run<'_> {
                 )),
             },
             Step::Overload(o) => {
-                let n = o.sessions.or(self.opts.profile.session_cap).ok_or(
-                    "overload: no session count and no known session cap of the ACS",
-                )?;
+                let n = o
+                    .sessions
+                    .or(self.opts.profile.session_cap)
+                    .ok_or("overload: no session count and no known session cap of the ACS")?;
                 self.overload(n).await
             }
             Step::Release => {
@@ -1066,4 +1066,3 @@ async fn cr_listener(l: TcpListener, notify: Arc<Notify>) {
         });
     }
 }
-

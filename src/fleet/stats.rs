@@ -208,7 +208,8 @@ impl ShardStats {
                 self.failed += 1;
                 self.error(e.label());
                 if matches!(e, SessionError::Overloaded { .. }) {
-                    self.first_503_ms = Some(self.first_503_ms.map_or(end.at_ms, |t| t.min(end.at_ms)));
+                    self.first_503_ms =
+                        Some(self.first_503_ms.map_or(end.at_ms, |t| t.min(end.at_ms)));
                 }
                 live.failed.fetch_add(1, Ordering::Relaxed);
                 if let SessionError::InformFault(code) = e {
@@ -521,10 +522,22 @@ mod tests {
     fn a_session_end_records_outcome_phases_rpcs_and_faults() {
         let live = Live::default();
         let mut s = ShardStats::default();
-        s.record_start(1000, Duration::from_millis(100), Duration::ZERO, ["1 BOOT"], &live);
+        s.record_start(
+            1000,
+            Duration::from_millis(100),
+            Duration::ZERO,
+            ["1 BOOT"],
+            &live,
+        );
         let ok = report(40, Ok(()));
         s.record_end(&end(&ok, &[]), &live);
-        s.record_start(1000, Duration::ZERO, Duration::ZERO, ["1 BOOT", "2 PERIODIC"], &live);
+        s.record_start(
+            1000,
+            Duration::ZERO,
+            Duration::ZERO,
+            ["1 BOOT", "2 PERIODIC"],
+            &live,
+        );
         let faulted = report(80, Ok(()));
         s.record_end(&end(&faulted, &[("GetParameterValues", 9005)]), &live);
         s.record_start(1000, Duration::ZERO, Duration::ZERO, ["2 PERIODIC"], &live);
@@ -563,10 +576,22 @@ mod tests {
                 at_ms: i * 10,
                 ..end(&r, &[])
             };
-            whole.record_start(i * 10, Duration::from_millis(i % 7), Duration::ZERO, ["2 PERIODIC"], &live);
+            whole.record_start(
+                i * 10,
+                Duration::from_millis(i % 7),
+                Duration::ZERO,
+                ["2 PERIODIC"],
+                &live,
+            );
             whole.record_end(&e, &live);
             let half = if i % 2 == 0 { &mut a } else { &mut b };
-            half.record_start(i * 10, Duration::from_millis(i % 7), Duration::ZERO, ["2 PERIODIC"], &live);
+            half.record_start(
+                i * 10,
+                Duration::from_millis(i % 7),
+                Duration::ZERO,
+                ["2 PERIODIC"],
+                &live,
+            );
             half.record_end(&e, &live);
         }
         a.error("http_503");

@@ -175,11 +175,18 @@ phases:
     let v = r.stats.value_changes;
     assert!(v.not_notified > 0, "{v:?}");
     assert_eq!((v.active, v.passive), (0, 0), "{v:?}");
-    assert!(!r.stats.events.contains_key("4 VALUE CHANGE"), "{:?}", r.stats.events);
+    assert!(
+        !r.stats.events.contains_key("4 VALUE CHANGE"),
+        "{:?}",
+        r.stats.events
+    );
     let report = cpefleet::report::Report::from_run(&r, "quiet-churn");
     let text = cpefleet::report::text::render(&report);
     assert!(
-        text.contains(&format!("{} not notifiable (notification off", v.not_notified)),
+        text.contains(&format!(
+            "{} not notifiable (notification off",
+            v.not_notified
+        )),
         "{text}"
     );
     let json: serde_json::Value = serde_json::from_str(&report.to_json()).unwrap();

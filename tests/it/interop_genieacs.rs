@@ -96,8 +96,16 @@ async fn the_conformance_suite_holds_on_genieacs() {
         }
     }
     // The scheduleInform case is skipped (GenieACS 1.2 has no such task), never posted.
-    let si = r.cases.iter().find(|c| c.name == "schedule-inform").unwrap();
-    assert!(si.skipped.as_deref().unwrap_or("").contains("scheduleInform"));
+    let si = r
+        .cases
+        .iter()
+        .find(|c| c.name == "schedule-inform")
+        .unwrap();
+    assert!(si
+        .skipped
+        .as_deref()
+        .unwrap_or("")
+        .contains("scheduleInform"));
     assert!(r.skipped_cases() < cases.len() / 2, "{}", r.text());
     // The NBI answers, and the run's devices are gone.
     let q = format!(
@@ -246,7 +254,10 @@ async fn shipped_scenarios_run_against_genieacs_without_failed_sessions() {
         assert!(s["started"].as_u64().unwrap_or(0) > 0, "{name}: {text}");
         assert_eq!(s["failed"], 0, "{name}: {}\n{text}", doc["errors"]);
         if text.contains("acs.policy") {
-            assert!(text.contains("warning: ") && text.contains("unused with --acs"), "{text}");
+            assert!(
+                text.contains("warning: ") && text.contains("unused with --acs"),
+                "{text}"
+            );
         }
     }
 }
@@ -297,12 +308,14 @@ async fn cpe_auth_right_credentials_in_wrong_ones_counted() {
     let good = tokio::task::block_in_place(|| {
         run_scenario(&scenario("cpe", "cpe-secret", 11), &g.cwmp, &[])
     });
-    let bad = tokio::task::block_in_place(|| {
-        run_scenario(&scenario("cpe", "wrong", 12), &g.cwmp, &[])
-    });
+    let bad =
+        tokio::task::block_in_place(|| run_scenario(&scenario("cpe", "wrong", 12), &g.cwmp, &[]));
     set(&["del", "cwmp.auth"]);
     let (_, doc, text) = good;
-    assert!(doc["sessions"]["succeeded"].as_u64().unwrap_or(0) >= 10, "{text}");
+    assert!(
+        doc["sessions"]["succeeded"].as_u64().unwrap_or(0) >= 10,
+        "{text}"
+    );
     assert_eq!(doc["sessions"]["failed"], 0, "{text}");
     let (_, doc, text) = bad;
     assert_eq!(doc["sessions"]["succeeded"], 0, "{text}");

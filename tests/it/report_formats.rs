@@ -282,7 +282,13 @@ fn compare_flags_regressions_past_the_tolerance() {
     let live = Live::default();
     let mut slow = ShardStats::default();
     for i in 0..2000u64 {
-        slow.record_start(i * 40, Duration::ZERO, Duration::ZERO, ["2 PERIODIC"], &live);
+        slow.record_start(
+            i * 40,
+            Duration::ZERO,
+            Duration::ZERO,
+            ["2 PERIODIC"],
+            &live,
+        );
         let mut r = session(i);
         r.timings.total = r.timings.total.mul_f64(1.3);
         if i % 20 == 0 {

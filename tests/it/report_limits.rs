@@ -70,7 +70,10 @@ async fn acs_503s_show_as_saturation_with_the_rate_they_began_at() {
     let l = Limits::of(&r);
     assert!(l.http_503 > 0, "{l:?} {:?}", r.errors);
     assert!(l.first_503_s.is_some(), "{l:?}");
-    assert!(l.sessions_per_s_at_first_503.is_some_and(|x| x > 0.0), "{l:?}");
+    assert!(
+        l.sessions_per_s_at_first_503.is_some_and(|x| x > 0.0),
+        "{l:?}"
+    );
     assert!(l.diagnosis.starts_with("the ACS is saturated"), "{l:?}");
     // The figure survives the JSON round trip (merged reports keep it).
     let back = Report::from_json(&r.to_json(), "r.json").unwrap();
