@@ -114,7 +114,12 @@ async fn the_conformance_suite_holds_on_genieacs() {
     );
     let (status, body) = tokio::task::block_in_place(|| nbi_get(&q));
     assert_eq!(status, 200, "NBI after the suite: {body}");
-    assert_eq!(body.trim(), "[]", "devices of run {run_id} left behind");
+    let left: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        left,
+        serde_json::json!([]),
+        "devices of run {run_id} left behind"
+    );
 }
 
 /// A case that drives every GenieACS 1.2 task through a connection request and wants each one
@@ -140,7 +145,7 @@ steps:
   - expect_acs_value: { path: Device.DeviceInfo.ProvisioningCode, value: "pc-{serial}" }
   - http:
       url: "{nbi}devices/{device_id}/tasks?connection_request"
-      body: '{"name": "refreshObject", "objectName": "Device.DeviceInfo."}'
+      body: '{"name": "refreshObject", "objectName": "Device.DeviceInfo"}'
       expect_status: [200]
   - expect_connection_request: { within: 5s }
   - http:
@@ -262,6 +267,52 @@ async fn shipped_scenarios_run_against_genieacs_without_failed_sessions() {
     }
 }
 
+/// Waits (at most 15 s) until GenieACS's workers see the `cwmp.auth` change: an Inform without
+/// credentials from a fresh device (index recorded in `probes`) gets 401 while auth is on.
+fn wait_for_auth(g: &Genie, on: bool, probes: &mut Vec<u32>) {
+    let template = root().join("data-models/tr181-gateway.yaml");
+    for _ in 0..30 {
+        let index = 3_999_900 + probes.len() as u32;
+        probes.push(index);
+        let inform = Command::new(env!("CARGO_BIN_EXE_cpefleet"))
+            .arg("render")
+            .arg(&template)
+            .args(["--index", &index.to_string(), "--inform", "2 PERIODIC"])
+            .output()
+            .unwrap()
+            .stdout;
+        let dir = tempfile::tempdir().unwrap();
+        let body = dir.path().join("inform.xml");
+        std::fs::write(&body, inform).unwrap();
+        let out = Command::new("curl")
+            .args([
+                "-s",
+                "-m",
+                "5",
+                "-o",
+                "/dev/null",
+                "-w",
+                "%{http_code}",
+                "-X",
+                "POST",
+            ])
+            .arg("--data-binary")
+            .arg(format!("@{}", body.display()))
+            .arg(&g.cwmp)
+            .output()
+            .unwrap();
+        let code = String::from_utf8_lossy(&out.stdout).to_string();
+        if (code == "401") == on {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+    panic!(
+        "GenieACS did not take cwmp.auth {} within 15 s",
+        if on { "on" } else { "off" }
+    );
+}
+
 /// With `cwmp.auth` set, devices with the right credentials get in and wrong ones are counted
 /// as `auth_failed`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -289,6 +340,8 @@ async fn cpe_auth_right_credentials_in_wrong_ones_counted() {
         assert!(ok, "config.sh {args:?}");
     };
     set(&["set", "cwmp.auth", "AUTH(\"cpe\", \"cpe-secret\")"]);
+    let mut probes = Vec::new();
+    wait_for_auth(&g, true, &mut probes);
     let dir = tempfile::tempdir().unwrap();
     let template = root().join("data-models/tr181-gateway.yaml");
     let scenario = |user: &str, pass: &str, seed: u32| {
@@ -296,8 +349,8 @@ async fn cpe_auth_right_credentials_in_wrong_ones_counted() {
         std::fs::write(
             &p,
             format!(
-                "name: auth\nseed: {seed}\ntime_scale: 60\nduration: 6s\nacs: {{ username: {user}, password: {pass} }}\n\
-                 fleet:\n  groups:\n    - {{ name: gw, template: {}, count: 10 }}\n\
+                "name: auth\nseed: {seed}\ntime_scale: 60\nduration: 6s\n\
+                 fleet:\n  groups:\n    - {{ name: gw, template: {}, count: 10, username: {user}, password: {pass} }}\n\
                  phases:\n  - boot: {{ over: 2s }}\n  - steady: {{ for: 4s }}\n",
                 template.display()
             ),
@@ -311,6 +364,13 @@ async fn cpe_auth_right_credentials_in_wrong_ones_counted() {
     let bad =
         tokio::task::block_in_place(|| run_scenario(&scenario("cpe", "wrong", 12), &g.cwmp, &[]));
     set(&["del", "cwmp.auth"]);
+    wait_for_auth(&g, false, &mut probes);
+    for p in probes {
+        let url = format!("{}devices/00D09E-HGW181-CPF{p}", g.nbi);
+        let _ = Command::new("curl")
+            .args(["-s", "-X", "DELETE", &url])
+            .status();
+    }
     let (_, doc, text) = good;
     assert!(
         doc["sessions"]["succeeded"].as_u64().unwrap_or(0) >= 10,
