@@ -39,8 +39,9 @@ use cpefleet::cwmp::{
     EventCode, EventStruct, Header, InformResponse,
 };
 use cpefleet::device::{Device, DeviceView, Env};
-use cpefleet::fleet::stats::Live;
-use cpefleet::fleet::{self, RunOptions, RunResult};
+use cpefleet::fleet::{self, RunOptions};
+use cpefleet::metrics::stats::Live;
+use cpefleet::metrics::RunResult;
 use cpefleet::model::{cr_path, Template};
 use cpefleet::scenario::{Overrides, Scenario};
 
@@ -1020,7 +1021,7 @@ impl Default for CrLoad {
             other: Vec::new(),
             errors: 0,
             elapsed: Duration::ZERO,
-            latency: fleet::stats::histogram(),
+            latency: cpefleet::metrics::stats::histogram(),
         }
     }
 }

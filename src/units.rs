@@ -2,7 +2,11 @@
 //! `1h30m`), rates (`100/s`, `6000/min`, `2/h`), shares (`25%`, `0.25`) and counts (`10k`,
 //! `1M`). One parser each, so the command line and the files accept exactly the same spellings.
 
+use std::fmt;
 use std::time::Duration;
+
+use serde::de::{self, Deserializer, Visitor};
+use serde::Deserialize;
 
 /// Parses a duration: one or more `<number><unit>` terms, unit one of ms, s, m, h, d; a bare
 /// number is seconds.
@@ -119,6 +123,65 @@ pub fn fmt_duration(d: Duration) -> String {
     }
 }
 
+/// 1-based line and column of byte offset `byte` in `src`, as people and serde_yaml count them:
+/// the column in characters. An offset past the end clamps to the end, one inside a character
+/// to that character.
+pub fn line_column(src: &str, byte: usize) -> (usize, usize) {
+    let mut end = byte.min(src.len());
+    while !src.is_char_boundary(end) {
+        end -= 1;
+    }
+    let before = src.get(..end).unwrap_or("");
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, col)
+}
+
+// The YAML quantities: newtypes that parse themselves with the parsers above during
+// deserialisation, so a bad value fails inside serde_yaml, which reports its line and column.
+
+macro_rules! quantity {
+    ($name:ident, $inner:ty, $parse:path, $what:literal) => {
+        #[derive(Debug, Clone, Copy, PartialEq)]
+        pub struct $name(pub $inner);
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                struct V;
+                impl Visitor<'_> for V {
+                    type Value = $name;
+                    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                        f.write_str($what)
+                    }
+                    fn visit_str<E: de::Error>(self, s: &str) -> Result<$name, E> {
+                        $parse(s).map($name).map_err(E::custom)
+                    }
+                    fn visit_u64<E: de::Error>(self, v: u64) -> Result<$name, E> {
+                        self.visit_str(&v.to_string())
+                    }
+                    fn visit_i64<E: de::Error>(self, v: i64) -> Result<$name, E> {
+                        self.visit_str(&v.to_string())
+                    }
+                    fn visit_f64<E: de::Error>(self, v: f64) -> Result<$name, E> {
+                        self.visit_str(&v.to_string())
+                    }
+                }
+                d.deserialize_any(V)
+            }
+        }
+    };
+}
+
+quantity!(
+    Dur,
+    Duration,
+    parse_duration,
+    "a duration such as 250ms, 30s, 5m or 1h30m"
+);
+quantity!(Rate, f64, parse_rate, "a rate such as 100/s or 2/h");
+quantity!(Share, f64, parse_share, "a share such as 25% or 0.25");
+quantity!(Count, u64, parse_count, "a count such as 1000 or 10k");
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -154,6 +217,20 @@ mod tests {
         assert_eq!(parse_count("2.5k"), Ok(2500));
         assert!(parse_count("1.5").is_err());
         assert!(parse_count("many").is_err());
+    }
+
+    #[test]
+    fn line_column_counts_from_one_in_characters() {
+        let src = "ab\ncde\nf";
+        assert_eq!(line_column(src, 0), (1, 1));
+        assert_eq!(line_column(src, 1), (1, 2));
+        assert_eq!(line_column(src, 3), (2, 1));
+        assert_eq!(line_column(src, 5), (2, 3));
+        assert_eq!(line_column(src, 7), (3, 1));
+        assert_eq!(line_column(src, 999), (3, 2));
+        // "é" is two bytes, one column; an offset inside it is that character.
+        assert_eq!(line_column("é: x", 4), (1, 4));
+        assert_eq!(line_column("é: x", 1), (1, 1));
     }
 
     #[test]

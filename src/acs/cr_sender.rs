@@ -8,14 +8,14 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use crate::session::body::Body;
+use crate::net::body::Body;
 use bytes::Bytes;
 use http::{header, Method, Request, StatusCode};
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
 use crate::auth::Challenge;
-use crate::session::transport::{Connection, Connector, Endpoint, TransportError};
+use crate::net::client::{Connection, Connector, Endpoint, TransportError};
 
 use super::policy::{in_share, CrSpec};
 use super::store::Store;

@@ -24,6 +24,8 @@ use crate::cwmp::{
     Upload, XsdType,
 };
 
+use crate::seed::Fnv1a;
+
 use super::session::{Desired, Discovery, PlannedRpc, Provision, Step, DEFAULT_GPV_BATCH};
 use super::store::DeviceRecord;
 
@@ -1002,18 +1004,13 @@ pub fn cr_password(seed: &str, device_id: &str) -> String {
         .collect()
 }
 
-/// FNV-1a 64: stable across platforms and releases, unlike std's hasher.
+/// FNV-1a over the parts, each followed by a 0xff byte (which UTF-8 text never contains), so
+/// ("ab", "c") and ("a", "bc") hash apart.
 fn fnv1a(parts: &[&[u8]]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for p in parts {
-        for b in *p {
-            h ^= u64::from(*b);
-            h = h.wrapping_mul(0x0100_0000_01b3);
-        }
-        h ^= 0xff;
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    h
+    parts
+        .iter()
+        .fold(Fnv1a::default(), |h, p| h.write(p).write(&[0xff]))
+        .finish()
 }
 
 /// Whether a device falls in `share` percent for `salt` (a task name, "firmware_wave", ...).

@@ -8,7 +8,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use crate::auth::{Challenge, DigestChallenge};
-use crate::session::transport::Endpoint;
+use crate::net::client::Endpoint;
 
 /// The largest answer body read (an NBI listing of one device's record or tasks).
 const MAX_BODY: usize = 4 << 20;

@@ -1,6 +1,5 @@
 //! Conformance: cpefleet plays scripted CPEs and scores the ACS.
 //!
-//! - `checks`: the protocol checks scored on every ACS message of any session (pure);
 //! - `case`: the step language of a conformance case (YAML, validated with file:line:column);
 //! - `profile`: what the ACS offers beyond TR-069 (NBI dialect, optional tasks) and its NBI calls;
 //! - `http`: the runner's own bounded HTTP/1.1 client;
@@ -8,14 +7,13 @@
 //! - `result`: per-case and per-check results, the terminal summary, JSON and JUnit.
 
 pub mod case;
-pub mod checks;
 pub(crate) mod http;
 pub mod profile;
 pub mod result;
 pub mod run;
 
+pub use crate::session::checks::{Check, CheckCounts};
 pub use case::{Case, CaseError};
-pub use checks::{Check, CheckCounts};
 pub use profile::{AcsProfile, Dialect};
 pub use result::{CaseResult, SuiteResult};
 pub use run::{new_run_id, run_suite, SuiteOptions};

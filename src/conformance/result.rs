@@ -3,7 +3,8 @@
 
 use serde::Serialize;
 
-use super::checks::{Check, CheckCounts};
+use crate::cwmp::encode::escape;
+use crate::session::checks::{Check, CheckCounts};
 
 /// One case's outcome.
 #[derive(Debug, Clone, Serialize)]
@@ -168,16 +169,16 @@ impl SuiteResult {
         for c in &self.cases {
             x.push_str(&format!(
                 "    <testcase classname=\"conformance.cases\" name=\"{}\" time=\"{:.3}\">\n",
-                esc(&format!("{} (TR-069 {})", c.name, c.section)),
+                escape(&format!("{} (TR-069 {})", c.name, c.section)),
                 c.seconds
             ));
             if let (false, Some(why)) = (c.passed, &c.skipped) {
-                x.push_str(&format!("      <skipped message=\"{}\"/>\n", esc(why)));
+                x.push_str(&format!("      <skipped message=\"{}\"/>\n", escape(why)));
             } else if !c.passed {
                 x.push_str(&format!(
                     "      <failure message=\"{}\">{}</failure>\n",
-                    esc(c.failures.first().map_or("failed", String::as_str)),
-                    esc(&c.failures.join("\n"))
+                    escape(c.failures.first().map_or("failed", String::as_str)),
+                    escape(&c.failures.join("\n"))
                 ));
             }
             x.push_str("    </testcase>\n");
@@ -194,7 +195,7 @@ impl SuiteResult {
         for c in Check::ALL {
             x.push_str(&format!(
                 "    <testcase classname=\"conformance.checks\" name=\"{}\">\n",
-                esc(&format!("{} (TR-069 {})", c.label(), c.section()))
+                escape(&format!("{} (TR-069 {})", c.label(), c.section()))
             ));
             let (p, f) = (self.checks.passed(c), self.checks.failed(c));
             if f > 0 {
@@ -207,7 +208,7 @@ impl SuiteResult {
                 x.push_str(&format!(
                     "      <failure message=\"{f} of {} messages failed\">{}</failure>\n",
                     p + f,
-                    esc(&details.join("\n"))
+                    escape(&details.join("\n"))
                 ));
             } else if p == 0 {
                 x.push_str("      <skipped message=\"no message exercised this check\"/>\n");
@@ -217,22 +218,6 @@ impl SuiteResult {
         x.push_str("  </testsuite>\n</testsuites>\n");
         x
     }
-}
-
-fn esc(s: &str) -> String {
-    let mut o = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => o.push_str("&amp;"),
-            '<' => o.push_str("&lt;"),
-            '>' => o.push_str("&gt;"),
-            '"' => o.push_str("&quot;"),
-            '\'' => o.push_str("&apos;"),
-            c if (c as u32) < 0x20 && c != '\n' && c != '\t' => o.push(' '),
-            c => o.push(c),
-        }
-    }
-    o
 }
 
 #[cfg(test)]

@@ -19,19 +19,19 @@ use crate::cwmp::{
     DateTime, Envelope, EventCode, EventStruct, Fault, Header, Inform, SetParameterValuesFault,
     TransferCompleteFaultStruct, XsdType,
 };
+use crate::device::life::Life;
 use crate::device::{Device, Effect};
 use crate::fleet::cpe::Cpe;
-use crate::fleet::life::Life;
 use crate::model::Template;
+use crate::net::client::{Connector, Endpoint};
 use crate::session::transfer::{self, TransferLimits};
-use crate::session::transport::{Connector, Endpoint};
 use crate::session::{self, Answering, SessionConfig, SessionDevice};
 
 use super::case::{AnswerStep, Case, Cond, ExpectStep, HttpStep, InformStep, Step};
-use super::checks::Check;
 use super::http::{http_call, post};
 use super::profile::AcsProfile;
 use super::result::{CaseResult, SuiteResult, MAX_CHECK_DETAILS};
+use crate::session::checks::Check;
 
 /// How to run a suite.
 #[derive(Debug, Clone)]
@@ -362,7 +362,7 @@ struct Run<'a> {
     cr: Arc<Notify>,
     overload: Vec<(TcpStream, String)>,
     connector: Connector,
-    checks: super::checks::CheckCounts,
+    checks: crate::session::checks::CheckCounts,
     /// When the device's last session ended (the next waits `session_gap` after it).
     last_end: Option<Instant>,
     /// An NBI call with `connection_request` in flight: the ACS answers it once the session

@@ -106,7 +106,21 @@ pub fn encode_acs(env: &Envelope<AcsMessage>, out: &mut Vec<u8>) {
 
 /// Appends `s` to `out` as XML character data: `&`, `<`, `>` escaped, CR kept as `&#13;` (a
 /// parser would otherwise normalise it away), and characters XML 1.0 forbids replaced by U+FFFD.
+/// Quotes stay as they are (the envelopes' bytes do not change).
 pub fn escape_text(out: &mut Vec<u8>, s: &str) {
+    escape_into(out, s, false);
+}
+
+/// `s` as XML text or as an attribute value: [`escape_text`]'s rules, and `"` and `'` escaped
+/// too. The one escaper of every XML the crate writes besides envelopes (JUnit, HTML, SVG).
+pub fn escape(s: &str) -> String {
+    let mut out = Vec::with_capacity(s.len());
+    escape_into(&mut out, s, true);
+    // Only ASCII bytes and whole characters are replaced, so this is still UTF-8.
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+fn escape_into(out: &mut Vec<u8>, s: &str, quotes: bool) {
     let b = s.as_bytes();
     let mut start = 0;
     let mut i = 0;
@@ -116,6 +130,8 @@ pub fn escape_text(out: &mut Vec<u8>, s: &str) {
             b'<' => (b"&lt;", 1),
             b'>' => (b"&gt;", 1),
             b'\r' => (b"&#13;", 1),
+            b'"' if quotes => (b"&quot;", 1),
+            b'\'' if quotes => (b"&apos;", 1),
             0..=8 | 11 | 12 | 14..=31 => ("\u{FFFD}".as_bytes(), 1),
             // U+FFFE and U+FFFF are not XML characters either.
             0xEF if b.get(i + 1) == Some(&0xBF) && matches!(b.get(i + 2), Some(0xBE | 0xBF)) => {
@@ -923,6 +939,24 @@ mod tests {
         assert_eq!(
             g.parameter_list[0].value,
             "</Value><x>&amp;\r\n\u{FFFD} ]]> \u{FFFD}"
+        );
+    }
+
+    #[test]
+    fn attribute_escaping_is_text_escaping_plus_quotes() {
+        let hostile = "p99 <= 5 & \"x\" 'y'\u{1}\r\n\u{FFFF}é";
+        assert_eq!(
+            escape(hostile),
+            "p99 &lt;= 5 &amp; &quot;x&quot; &apos;y&apos;\u{FFFD}&#13;\n\u{FFFD}é"
+        );
+        let mut text_only = Vec::new();
+        escape_text(&mut text_only, hostile);
+        assert_eq!(
+            escape(hostile),
+            String::from_utf8(text_only)
+                .unwrap()
+                .replace('"', "&quot;")
+                .replace('\'', "&apos;")
         );
     }
 

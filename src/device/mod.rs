@@ -7,6 +7,7 @@
 //! ACS or a local change writes goes into a lazily allocated [`Delta`].
 
 mod delta;
+pub mod life;
 mod rpc;
 mod view;
 

@@ -11,7 +11,7 @@ use crate::device::{Device, DeviceView, Effect, Env};
 use crate::model::Template;
 use crate::session::SessionDevice;
 
-use super::life::Life;
+use crate::device::life::Life;
 
 /// The checked-out device.
 pub struct Cpe {

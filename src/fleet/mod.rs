@@ -1,22 +1,19 @@
 //! The fleet: many virtual CPEs in one process, driven by a scenario.
 //!
-//! - `life`: a device's events and retries between sessions (pure);
 //! - `cpe`: a device checked out for a session;
 //! - `timer`: the shard's timer queue;
 //! - `shard`: the scheduler loop owning a slice of the devices;
 //! - `router`: connection requests from the shared listener to the right shard;
-//! - `stats`: what shards count and measure, merged exactly at the end.
+//! - `runner`: the seam between the scheduler and the network.
 //!
 //! Devices are split over `S` shards by `index % S`; each shard is one task with its own timer
 //! heap and session cap (design.md §2.1 option B). An idle device is ~80 bytes of plain data
 //! and a 16-byte heap entry: no task, future or waker.
 
 pub mod cpe;
-pub mod life;
 pub mod router;
 pub mod runner;
 pub mod shard;
-pub mod stats;
 pub mod timer;
 
 use std::net::IpAddr;
@@ -28,18 +25,20 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use crate::cr::{self, CrAuthenticator, CrConfig, CrStats};
+use crate::cr::{self, CrAuthenticator, CrConfig};
 use crate::cwmp::{CwmpVersion, DateTime};
 use crate::device::{Device, DeviceView, Env};
 use crate::model::Template;
+use crate::net::client::{Connector, Endpoint};
+use crate::net::tls;
 use crate::scenario::{Phase, Scenario};
 use crate::session::transfer::TransferLimits;
-use crate::session::transport::{Connector, Endpoint};
-use crate::session::{tls, SessionConfig};
+use crate::session::SessionConfig;
 
+use crate::metrics::stats::{Live, ShardStats};
+use crate::metrics::RunResult;
 use router::Router;
 use shard::{Shard, ShardMsg};
-use stats::{Live, ShardStats};
 
 /// A group at run time.
 pub struct GroupRt {
@@ -196,19 +195,6 @@ impl Default for RunOptions {
             live: None,
         }
     }
-}
-
-/// The outcome of a run.
-#[derive(Debug)]
-pub struct RunResult {
-    pub stats: ShardStats,
-    /// Time from the start of the run until every device was in its shard, scheduled.
-    pub ready: Duration,
-    pub devices: u64,
-    pub elapsed: Duration,
-    pub cr: Arc<CrStats>,
-    pub cr_url_base: String,
-    pub acs_url: String,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -25,17 +25,18 @@ use tokio_util::sync::CancellationToken;
 use crate::cwmp::{DateTime, EventCode, TransferCompleteFaultStruct};
 use crate::device::{Device, DeviceView, Effect, Env};
 use crate::model::Template;
-use crate::scenario::plan::{self, Arrivals, PhaseKind};
+use crate::scenario::plan::{Arrivals, PhaseKind};
+use crate::seed;
 use crate::session::retry::RetryPolicy;
 use crate::session::trace::Trace;
 use crate::session::transfer::{self, TransferFault};
 use crate::session::{SessionConfig, SessionReport};
 
 use super::cpe::Cpe;
-use super::life::{self, Life};
-use super::stats::{SessionEnd, ShardStats};
 use super::timer::TimerQueue;
 use super::FleetCtx;
+use crate::device::life::{self, Life};
+use crate::metrics::stats::{SessionEnd, ShardStats};
 
 mod device;
 mod phases;

@@ -18,10 +18,11 @@ use quick_xml::Reader;
 
 use super::bbf_build;
 use super::bbf_types::{self, Facets, TypeDef, Types};
-use super::error::{line_column, ImportError};
+use super::error::ImportError;
 use super::identity::Identity;
 use super::value;
 use crate::model::file::{GenSpec, ParamSpec, TemplateFile};
+use crate::units::line_column;
 
 /// What to take from the model and how to instantiate it.
 #[derive(Debug, Clone, PartialEq)]
@@ -125,7 +126,7 @@ pub fn import_bbf_xml(src: &str, opts: &BbfImportOptions) -> Result<TemplateFile
 }
 
 fn xml_error(src: &str, byte: u64, message: String, syntax: bool) -> ImportError {
-    let (line, column) = line_column(src, byte);
+    let (line, column) = line_column(src, usize::try_from(byte).unwrap_or(usize::MAX));
     if syntax {
         ImportError::XmlSyntax {
             line,

@@ -71,32 +71,9 @@ impl ImportError {
     }
 }
 
-/// 1-based line and column of a byte offset in `src` (offsets past the end clamp to the end).
-pub(crate) fn line_column(src: &str, byte: u64) -> (usize, usize) {
-    let end = usize::try_from(byte).unwrap_or(usize::MAX).min(src.len());
-    let before = src.as_bytes().get(..end).unwrap_or(&[]);
-    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-    let line_start = before
-        .iter()
-        .rposition(|&b| b == b'\n')
-        .map_or(0, |p| p + 1);
-    (line, end - line_start + 1)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn line_column_counts_from_one() {
-        let src = "ab\ncde\nf";
-        assert_eq!(line_column(src, 0), (1, 1));
-        assert_eq!(line_column(src, 1), (1, 2));
-        assert_eq!(line_column(src, 3), (2, 1));
-        assert_eq!(line_column(src, 5), (2, 3));
-        assert_eq!(line_column(src, 7), (3, 1));
-        assert_eq!(line_column(src, 999), (3, 2));
-    }
 
     #[test]
     fn labels_and_lines() {

@@ -23,7 +23,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::cr::CrResult;
-use crate::fleet::stats::Live;
+use crate::metrics::stats::Live;
 
 use super::names;
 

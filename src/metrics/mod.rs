@@ -3,17 +3,21 @@
 //! - `names`: every exported metric's name, help text and buckets;
 //! - `handles`: a shard's cached Prometheus handles (no-ops unless the exporter is on);
 //! - `exporter`: the recorder and the `/metrics` endpoint (`--metrics-listen`);
+//! - `stats`: what shards count and measure, merged exactly at the end;
 //! - `timeline`: per-interval counts and latencies over a run, bounded, mergeable;
 //! - `progress`: the live progress bar (terminal) or periodic lines (not a terminal).
 //!
-//! Exact latency figures are hdrhistograms recorded in the shards ([`crate::fleet::stats`]);
+//! Exact latency figures are hdrhistograms recorded in the shards ([`stats`]);
 //! Prometheus histograms are the live, bucketed view of the same measurements.
 
 pub mod exporter;
 pub mod handles;
 pub mod names;
 pub mod progress;
+pub mod stats;
 pub mod timeline;
+
+pub use stats::RunResult;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 

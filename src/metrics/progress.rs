@@ -13,7 +13,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use crate::fleet::stats::Live;
+use crate::metrics::stats::Live;
 use crate::scenario::{Phase, PhaseKind};
 use crate::units;
 

@@ -8,6 +8,7 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 
 use crate::cwmp::{DateTime, XsdType};
 use crate::model::file::GenSpec;
+use crate::seed::mix;
 
 /// A compiled generator.
 #[derive(Debug, Clone, PartialEq)]
@@ -98,21 +99,9 @@ impl GenCtx<'_> {
     }
 }
 
-/// splitmix64's finaliser: cheap, well mixed, and stable across platforms and releases (a
-/// std hasher is not), which keeps a seed's fleet the same forever. Also the basis of the
-/// scenario planner's per-device choices (`scenario::plan`).
-pub fn mix(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
-}
-
 /// FNV-1a of a string: the per-parameter salt.
 pub(crate) fn salt(s: &str) -> u64 {
-    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    })
+    crate::seed::fnv1a(s.as_bytes())
 }
 
 /// The connection-request path of device `index` on the fleet's shared listener (no leading

@@ -143,10 +143,7 @@ impl<'a> Locator<'a> {
     }
 
     fn line_col(&self, pos: usize) -> (usize, usize) {
-        let before = self.src.get(..pos).unwrap_or("");
-        let line = before.matches('\n').count() + 1;
-        let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-        (line, col)
+        crate::units::line_column(self.src, pos)
     }
 }
 

@@ -49,27 +49,7 @@ pub struct Doc {
     pub protocol_checks: BTreeMap<String, CheckTally>,
 }
 
-/// Local value changes (churn) by their notification attribute (TR-069 §3.2.1): active ones
-/// are delivered in their own `4 VALUE CHANGE` Inform, passive ones with the next Inform, and
-/// those with notification off are never reported to the ACS.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ValueChanges {
-    pub active: u64,
-    pub passive: u64,
-    pub not_notified: u64,
-}
-
-impl ValueChanges {
-    pub fn add(&mut self, o: &ValueChanges) {
-        self.active += o.active;
-        self.passive += o.passive;
-        self.not_notified += o.not_notified;
-    }
-
-    pub fn total(&self) -> u64 {
-        self.active + self.passive + self.not_notified
-    }
-}
+pub use crate::metrics::stats::ValueChanges;
 
 /// How often one protocol check passed and failed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -187,7 +167,7 @@ mod tests {
 
     #[test]
     fn histograms_survive_the_round_trip_exactly() {
-        let mut h = crate::fleet::stats::histogram();
+        let mut h = crate::metrics::stats::histogram();
         for v in [1u64, 17, 999, 12_345, 3_000_000, 3_599_999_999] {
             h.record(v).unwrap();
         }

@@ -6,9 +6,9 @@ use std::fmt::Write as _;
 
 use hdrhistogram::{Counter, Histogram};
 
-use super::junit::escape;
 use super::svg::{Chart, Series, XAxis, PALETTE};
 use super::Report;
+use crate::cwmp::encode::escape;
 use crate::threshold::fmt_value;
 
 const STYLE: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;margin:24px auto;max-width:820px;color:#222;background:#fff}

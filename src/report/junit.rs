@@ -5,25 +5,8 @@
 use std::fmt::Write as _;
 
 use super::Report;
+use crate::cwmp::encode::escape;
 use crate::threshold::fmt_value;
-
-/// XML text and attribute escaping.
-pub fn escape(s: &str) -> String {
-    let mut o = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => o.push_str("&amp;"),
-            '<' => o.push_str("&lt;"),
-            '>' => o.push_str("&gt;"),
-            '"' => o.push_str("&quot;"),
-            '\'' => o.push_str("&apos;"),
-            // Characters XML 1.0 cannot carry at all.
-            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => o.push('?'),
-            c => o.push(c),
-        }
-    }
-    o
-}
 
 pub fn render(r: &Report) -> String {
     let tests = r.thresholds.len();
@@ -104,7 +87,7 @@ mod tests {
     fn escaping_covers_markup_and_control_characters() {
         assert_eq!(
             super::escape("p99 <= 5 & \"x\" 'y'\u{1}"),
-            "p99 &lt;= 5 &amp; &quot;x&quot; &apos;y&apos;?"
+            "p99 &lt;= 5 &amp; &quot;x&quot; &apos;y&apos;\u{FFFD}"
         );
     }
 }

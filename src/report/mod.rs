@@ -24,9 +24,9 @@ use std::collections::BTreeMap;
 use hdrhistogram::Histogram;
 
 use crate::cr::CrResult;
-use crate::fleet::stats::histogram;
-use crate::fleet::RunResult;
+use crate::metrics::stats::histogram;
 use crate::metrics::timeline::{Interval, Timeline};
+use crate::metrics::RunResult;
 use crate::threshold::{Figures, Threshold, Verdict, METRICS};
 
 pub use doc::{Doc, RpcCounts, Sessions, Summary};
@@ -146,7 +146,7 @@ impl Report {
             timeline: s.timeline.clone(),
             thresholds: Vec::new(),
             embedded_acs: None,
-            protocol_checks: crate::conformance::Check::ALL
+            protocol_checks: crate::session::checks::Check::ALL
                 .iter()
                 .filter(|c| s.checks.passed(**c) + s.checks.failed(**c) > 0)
                 .map(|c| {

@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use super::junit::escape;
+use crate::cwmp::encode::escape;
 
 /// One plotted line.
 #[derive(Debug, Clone)]

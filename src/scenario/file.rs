@@ -1,68 +1,12 @@
 //! The raw YAML shape of a scenario (`scenarios/*.yaml`).
 //!
-//! Quantities are newtypes that parse themselves during deserialisation, so a bad value
-//! (`duration: 5 parsecs`) fails inside serde_yaml, which then reports its line and column.
+//! Quantities are [`crate::units`]' newtypes, which parse themselves during deserialisation, so
+//! a bad value (`duration: 5 parsecs`) fails inside serde_yaml, which reports its line and column.
 //! Every struct denies unknown fields: a misspelt key is an error, not a silently ignored one.
 
-use std::fmt;
-use std::time::Duration;
-
-use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
 
-use crate::units;
-
-macro_rules! quantity {
-    ($name:ident, $inner:ty, $parse:path, $what:literal) => {
-        #[derive(Debug, Clone, Copy, PartialEq)]
-        pub struct $name(pub $inner);
-
-        impl<'de> Deserialize<'de> for $name {
-            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                struct V;
-                impl Visitor<'_> for V {
-                    type Value = $name;
-                    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                        f.write_str($what)
-                    }
-                    fn visit_str<E: de::Error>(self, s: &str) -> Result<$name, E> {
-                        $parse(s).map($name).map_err(E::custom)
-                    }
-                    fn visit_u64<E: de::Error>(self, v: u64) -> Result<$name, E> {
-                        self.visit_str(&v.to_string())
-                    }
-                    fn visit_i64<E: de::Error>(self, v: i64) -> Result<$name, E> {
-                        self.visit_str(&v.to_string())
-                    }
-                    fn visit_f64<E: de::Error>(self, v: f64) -> Result<$name, E> {
-                        self.visit_str(&v.to_string())
-                    }
-                }
-                d.deserialize_any(V)
-            }
-        }
-    };
-}
-
-quantity!(
-    Dur,
-    Duration,
-    units::parse_duration,
-    "a duration such as 250ms, 30s, 5m or 1h30m"
-);
-quantity!(Rate, f64, units::parse_rate, "a rate such as 100/s or 2/h");
-quantity!(
-    Share,
-    f64,
-    units::parse_share,
-    "a share such as 25% or 0.25"
-);
-quantity!(
-    Count,
-    u64,
-    units::parse_count,
-    "a count such as 1000 or 10k"
-);
+use crate::units::{Count, Dur, Rate, Share};
 
 /// A whole scenario file.
 #[derive(Debug, Clone, Deserialize)]

@@ -16,7 +16,8 @@ use std::time::Duration;
 
 use crate::cr::CrAuth;
 use crate::cwmp::{CwmpVersion, EventCode};
-use crate::session::tls::TlsOptions;
+use crate::net::tls::TlsOptions;
+use crate::units::line_column;
 
 use file::ScenarioFile;
 pub use plan::{Phase, PhaseKind};
@@ -210,7 +211,7 @@ impl Validator<'_> {
         let a = &raw.acs;
         let url = ov.acs_url.clone().or(a.url.clone());
         if let Some(u) = &url {
-            if crate::session::transport::Endpoint::parse(u).is_err() {
+            if crate::net::client::Endpoint::parse(u).is_err() {
                 return Err(self.err(u, format!("ACS URL {u:?} is not an http(s) URL")));
             }
         }
@@ -483,7 +484,7 @@ impl Validator<'_> {
                 // Point into the thresholds section, not at the first "session" of the file.
                 let from = self.src.find("thresholds").unwrap_or(0);
                 let at = self.src[from..].find(&e.near).map_or(from, |o| from + o);
-                let (line, column) = locate_at(self.src, at);
+                let (line, column) = line_column(self.src, at);
                 ScenarioError::Invalid {
                     path: self.origin.to_string(),
                     line,
@@ -545,17 +546,8 @@ pub fn locate(src: &str, needle: &str) -> (usize, usize) {
     }
     match src.find(needle) {
         None => (1, 1),
-        Some(off) => locate_at(src, off),
+        Some(off) => line_column(src, off),
     }
-}
-
-/// 1-based line and column of byte offset `off`.
-pub fn locate_at(src: &str, off: usize) -> (usize, usize) {
-    let off = off.min(src.len());
-    let before = src.get(..off).unwrap_or(src);
-    let line = before.matches('\n').count() + 1;
-    let col = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
-    (line, col)
 }
 
 #[cfg(test)]

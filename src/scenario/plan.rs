@@ -7,6 +7,8 @@ use std::time::Duration;
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 
+use crate::seed::mix;
+
 use crate::cwmp::EventCode;
 
 /// A phase with its start offset from the beginning of the run (wall clock).
@@ -59,25 +61,6 @@ impl PhaseKind {
             PhaseKind::Churn { .. } => "churn",
         }
     }
-}
-
-pub use crate::model::generate::mix;
-
-/// A uniform number in [0, 1) for (seed, stream, index): independent per phase (stream) and
-/// device (index), identical across runs with the same seed.
-pub fn unit(seed: u64, stream: u64, index: u64) -> f64 {
-    let h = mix(mix(seed ^ mix(stream)) ^ index);
-    (h >> 11) as f64 / (1u64 << 53) as f64
-}
-
-/// Whether device `index` is in the `share` a phase selects.
-pub fn selected(seed: u64, stream: u64, index: u64, share: f64) -> bool {
-    share >= 1.0 || unit(seed, stream, index) < share
-}
-
-/// Offset of device `index` within a spread of length `over`.
-pub fn spread(seed: u64, stream: u64, index: u64, over: Duration) -> Duration {
-    over.mul_f64(unit(seed, stream ^ 0x5EED, index))
 }
 
 /// Arrival times of an open-model phase, as offsets from its start: the k-th arrival is where
@@ -151,36 +134,9 @@ impl Iterator for Arrivals {
     }
 }
 
-/// A seeded device picker for open-model arrivals: uniform over `0..devices`.
-pub fn picker(seed: u64, phase: u64) -> SmallRng {
-    SmallRng::seed_from_u64(mix(seed ^ mix(phase) ^ 0x9107))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn unit_is_uniform_and_reproducible() {
-        let n = 100_000u64;
-        let mean: f64 = (0..n).map(|i| unit(7, 1, i)).sum::<f64>() / n as f64;
-        assert!((mean - 0.5).abs() < 0.01, "{mean}");
-        assert_eq!(unit(7, 1, 42), unit(7, 1, 42));
-        assert_ne!(unit(7, 1, 42), unit(8, 1, 42));
-        assert_ne!(unit(7, 1, 42), unit(7, 2, 42));
-        let picked = (0..n).filter(|&i| selected(7, 3, i, 0.25)).count() as f64 / n as f64;
-        assert!((picked - 0.25).abs() < 0.01, "{picked}");
-    }
-
-    #[test]
-    fn spread_stays_within_and_covers() {
-        let over = Duration::from_secs(10);
-        let offs: Vec<Duration> = (0..10_000).map(|i| spread(1, 0, i, over)).collect();
-        assert!(offs.iter().all(|d| *d < over));
-        // Uniform ramp: about a tenth of the devices in each second.
-        let first = offs.iter().filter(|d| d.as_secs() == 0).count();
-        assert!((900..1100).contains(&first), "{first}");
-    }
 
     #[test]
     fn constant_rate_is_evenly_spaced() {

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use crate::cwmp::DecodeError;
 
-use super::transport::TransportError;
+use crate::net::client::TransportError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SessionError {

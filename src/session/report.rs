@@ -69,7 +69,7 @@ pub struct SessionReport {
     /// TCP connections opened (reconnects and redirects add to it).
     pub connections: u32,
     /// Protocol checks scored on the ACS's answers (pass/fail per check).
-    pub checks: crate::conformance::checks::SessionChecks,
+    pub checks: crate::session::checks::SessionChecks,
     /// The scheme the ACS challenged with ("Digest" or "Basic"), if it did.
     pub auth: Option<&'static str>,
 }

@@ -10,7 +10,7 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
-use super::body::Body;
+use crate::net::body::Body;
 use bytes::Bytes;
 use http::header::{
     HeaderValue, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, COOKIE, HOST, USER_AGENT,
@@ -19,19 +19,17 @@ use http::{Request, StatusCode, Uri};
 use tokio::time::Instant;
 
 use crate::auth::{basic, Challenge, DigestChallenge};
-use crate::conformance::checks::{
-    check_exchange, Check, CheckState, Observed, Sent, SessionChecks,
-};
 use crate::cwmp::{
     decode_acs, encode_cpe_parts, AcsMessage, AcsRequest, AcsResponse, CpeMessage, CpeRequest,
     CwmpVersion, Envelope, Fault, Header, Inform, XsdType,
 };
+use crate::session::checks::{check_exchange, Check, CheckState, Observed, Sent, SessionChecks};
 
 use super::cookie::CookieJar;
 use super::error::SessionError;
 use super::report::{Exchange, SessionReport, Timings};
 use super::trace::Trace;
-use super::transport::{Connection, Connector, Endpoint, Response, TransportError};
+use crate::net::client::{Connection, Connector, Endpoint, Response, TransportError};
 
 /// The device's side of a session: pure decisions, no I/O.
 pub trait SessionDevice: Send {
@@ -259,9 +257,7 @@ impl Session<'_> {
         self.inform_acknowledged = true;
         dev.inform_acknowledged();
         let imp = self.http.cfg.impairments;
-        if imp.reset_rate > 0.0
-            && crate::scenario::plan::unit(imp.seed, 0x7e5e7, 0) < imp.reset_rate
-        {
+        if imp.reset_rate > 0.0 && crate::seed::unit(imp.seed, 0x7e5e7, 0) < imp.reset_rate {
             // Injected: the link goes down after the InformResponse.
             self.http.conn = None;
             return Err(SessionError::Injected("reset"));
@@ -645,8 +641,7 @@ impl Http<'_> {
             let imp = self.cfg.impairments;
             let slow = imp.slow_body_rate > 0.0
                 && !body.is_empty()
-                && crate::scenario::plan::unit(imp.seed, 0x5104, u64::from(self.posts))
-                    < imp.slow_body_rate;
+                && crate::seed::unit(imp.seed, 0x5104, u64::from(self.posts)) < imp.slow_body_rate;
             let req = self.request(&body, is_request, slow);
             if let Some(t) = self.trace.as_deref_mut() {
                 t.request(&req, &body);

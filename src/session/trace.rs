@@ -7,12 +7,12 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::Path;
 
-use super::body::Body;
+use crate::net::body::Body;
 use bytes::Bytes;
 use http::Request;
 use tokio::time::Instant;
 
-use super::transport::Response;
+use crate::net::client::Response;
 
 /// Trace output of one session. Write errors are remembered, not propagated: tracing must never
 /// fail a session.

@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use super::body::Body;
+use crate::net::body::Body;
 use bytes::Bytes;
 use http::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, HOST};
 use http::{Method, Request};
@@ -14,7 +14,7 @@ use http::{Method, Request};
 use crate::auth::{basic, Challenge};
 use crate::cwmp::{CwmpVersion, TransferCompleteFaultStruct};
 
-use super::transport::{Connector, Endpoint, TransportError};
+use crate::net::client::{Connector, Endpoint, TransportError};
 
 /// A transfer's failure, as a fault code and text for TransferComplete.
 #[derive(Debug, Clone, PartialEq, Eq)]

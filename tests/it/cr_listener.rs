@@ -11,8 +11,8 @@ use cpefleet::auth::Challenge;
 use cpefleet::cr::{
     self, CrAuth, CrAuthenticator, CrConfig, CrDevice, CrResult, CrRouter, CrStats,
 };
-use cpefleet::session::body::Body;
-use cpefleet::session::transport::{Connector, Endpoint};
+use cpefleet::net::body::Body;
+use cpefleet::net::client::{Connector, Endpoint};
 use http::Request;
 use tokio::net::TcpListener;
 use tokio::time::Instant;

@@ -9,7 +9,8 @@ use std::time::Duration;
 use cpefleet::cwmp::{AcsRequest, Download};
 use cpefleet::fleet::cpe::Cpe;
 use cpefleet::fleet::runner::{Runner, SessionFuture};
-use cpefleet::fleet::{self, RunOptions, RunResult};
+use cpefleet::fleet::{self, RunOptions};
+use cpefleet::metrics::RunResult;
 use cpefleet::scenario::{Overrides, Scenario};
 use cpefleet::session::trace::Trace;
 use cpefleet::session::{SessionConfig, SessionDevice, SessionError, SessionReport, Timings};
@@ -573,8 +574,8 @@ fleet:
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connection_request_mid_session_starts_a_session_right_after() {
     use cpefleet::auth::Challenge;
-    use cpefleet::session::body::Body;
-    use cpefleet::session::transport::{Connector, Endpoint};
+    use cpefleet::net::body::Body;
+    use cpefleet::net::client::{Connector, Endpoint};
 
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()

@@ -20,7 +20,7 @@ use cpefleet::cwmp::{
 };
 use cpefleet::device::{Device, DeviceView, Env};
 use cpefleet::model::Template;
-use cpefleet::session::transport::{Connector, Endpoint};
+use cpefleet::net::client::{Connector, Endpoint};
 use cpefleet::session::{run, SessionConfig, SessionDevice};
 
 fn transcripts() -> PathBuf {

@@ -18,6 +18,7 @@ mod import_data_models;
 mod import_generate;
 mod interop_embedded;
 mod interop_genieacs;
+mod layers;
 mod metrics_prometheus;
 mod metrics_recording;
 mod model_device;

@@ -9,7 +9,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::support::{cwmp_id, envelope, NS10};
-use cpefleet::fleet::{self, RunOptions, RunResult};
+use cpefleet::fleet::{self, RunOptions};
+use cpefleet::metrics::RunResult;
 use cpefleet::report::Report;
 use cpefleet::scenario::{Overrides, Scenario};
 use hdrhistogram::Histogram;

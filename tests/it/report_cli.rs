@@ -209,7 +209,7 @@ fn merge_and_compare_through_the_command_line() {
     // A run whose sessions all took 100 ms longer regresses.
     let mut slow = cpefleet::report::Report::load(&ja).unwrap();
     let h = slow.latencies.get_mut("session").unwrap();
-    let mut shifted = cpefleet::fleet::stats::histogram();
+    let mut shifted = cpefleet::metrics::stats::histogram();
     for v in h.iter_recorded() {
         shifted
             .record_n(v.value_iterated_to() + 100_000, v.count_at_value())

@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use cpefleet::cr::CrStats;
 use cpefleet::cwmp::CwmpVersion;
-use cpefleet::fleet::stats::{Live, SessionEnd, ShardStats};
-use cpefleet::fleet::RunResult;
+use cpefleet::metrics::stats::{Live, SessionEnd, ShardStats};
+use cpefleet::metrics::RunResult;
 use cpefleet::report::compare::{self, Tolerance};
 use cpefleet::report::{html, junit, Report};
 use cpefleet::session::{Exchange, SessionError, SessionReport, Timings};

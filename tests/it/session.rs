@@ -9,7 +9,7 @@ use cpefleet::auth::DigestResponse;
 use cpefleet::cwmp::{
     CpeRequest, CwmpVersion, DateTime, TransferComplete, TransferCompleteFaultStruct,
 };
-use cpefleet::session::transport::{Connector, Endpoint};
+use cpefleet::net::client::{Connector, Endpoint};
 use cpefleet::session::{run, Exchange, SessionConfig};
 
 fn config(url: &str) -> SessionConfig {

@@ -9,11 +9,11 @@ use std::time::Duration;
 use crate::support::schema::{validate, validator};
 use crate::support::{inform_response, Reply, ScriptedAcs, NS12};
 use cpefleet::cwmp::*;
+use cpefleet::device::life::Life;
 use cpefleet::device::{Device, Effect};
 use cpefleet::fleet::cpe::Cpe;
-use cpefleet::fleet::life::Life;
 use cpefleet::model::Template;
-use cpefleet::session::transport::{Connector, Endpoint};
+use cpefleet::net::client::{Connector, Endpoint};
 use cpefleet::session::{run, SessionConfig};
 
 fn requests() -> Vec<(AcsRequest, &'static str)> {

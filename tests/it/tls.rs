@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use crate::support::device::TestDevice;
 use crate::support::{inform_response, Reply, ScriptedAcs, NS10};
-use cpefleet::session::tls::{client_config, TlsOptions};
-use cpefleet::session::transport::{Connector, Endpoint};
+use cpefleet::net::client::{Connector, Endpoint};
+use cpefleet::net::tls::{client_config, TlsOptions};
 use cpefleet::session::{run, SessionConfig};
 use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair, SanType};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use cpefleet::acs::file_server::{self, FileStore};
+use cpefleet::net::client::Connector;
 use cpefleet::session::transfer::{download, upload, TransferLimits};
-use cpefleet::session::transport::Connector;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 

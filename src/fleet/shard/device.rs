@@ -277,7 +277,7 @@ impl Shard {
         let mut wait = Duration::from_millis((next.unix_ms() - sim_now.unix_ms()).max(0) as u64);
         if g.jitter > 0.0 {
             let index = self.index_of(slot);
-            let u = plan::unit(self.ctx.seed, next.unix_ms() as u64, u64::from(index));
+            let u = seed::unit(self.ctx.seed, next.unix_ms() as u64, u64::from(index));
             wait += Duration::from_secs(u64::from(interval)).mul_f64(g.jitter * u);
         }
         self.now_ms() + self.ctx.real(wait).as_millis() as u64

@@ -1,5 +1,5 @@
 //! Phases in a shard: power-ups spread over a ramp, outages, and the open-model and churn
-//! arrival generators, each a pure function of (seed, phase, device) (`scenario::plan`).
+//! arrival generators, each a pure function of (seed, phase, device) (`crate::seed`, `scenario::plan`).
 
 use super::*;
 
@@ -45,12 +45,12 @@ impl Shard {
                     let g = &self.ctx.groups[s.group as usize];
                     if s.state != State::Off
                         || (!groups.is_empty() && !groups.contains(&g.name))
-                        || !plan::selected(seed, n, u64::from(index), *share)
+                        || !seed::selected(seed, n, u64::from(index), *share)
                     {
                         continue;
                     }
                     let at =
-                        start + plan::spread(seed, n, u64::from(index), *over).as_millis() as u64;
+                        start + seed::spread(seed, n, u64::from(index), *over).as_millis() as u64;
                     self.wake(slot, at);
                 }
             }
@@ -61,12 +61,12 @@ impl Shard {
             } => {
                 for slot in 0..self.slots.len() as u32 {
                     let index = self.index_of(slot);
-                    if !plan::selected(seed, n, u64::from(index), *share) {
+                    if !seed::selected(seed, n, u64::from(index), *share) {
                         continue;
                     }
                     let back = start
                         + down.as_millis() as u64
-                        + plan::spread(seed, n, u64::from(index), *recover_over).as_millis() as u64;
+                        + seed::spread(seed, n, u64::from(index), *recover_over).as_millis() as u64;
                     self.power_off(slot);
                     self.wake(slot, back);
                 }
@@ -87,11 +87,11 @@ impl Shard {
                         to / shards,
                         len,
                         *poisson,
-                        seed ^ plan::mix(n) ^ u64::from(self.id),
+                        seed ^ seed::mix(n) ^ u64::from(self.id),
                     ),
                     phase_start_ms: start,
                     next_ms: None,
-                    rng: plan::picker(seed ^ u64::from(self.id), n),
+                    rng: seed::picker(seed ^ u64::from(self.id), n),
                 });
             }
             PhaseKind::Churn {
@@ -119,11 +119,11 @@ impl Shard {
                             rate * k,
                             len,
                             true,
-                            seed ^ plan::mix(n * 7 + salt) ^ u64::from(self.id),
+                            seed ^ seed::mix(n * 7 + salt) ^ u64::from(self.id),
                         ),
                         phase_start_ms: start,
                         next_ms: None,
-                        rng: plan::picker(seed ^ u64::from(self.id) ^ salt, n),
+                        rng: seed::picker(seed ^ u64::from(self.id) ^ salt, n),
                     });
                 }
             }

@@ -59,7 +59,7 @@ impl Shard {
             // A slow link: 128 bytes every 100 ms (an Inform takes a few seconds to arrive).
             slow_chunk: 128,
             slow_delay: Duration::from_millis(100),
-            seed: plan::mix(self.ctx.seed ^ plan::mix(u64::from(index)) ^ self.session_seq),
+            seed: seed::mix(self.ctx.seed ^ seed::mix(u64::from(index)) ^ self.session_seq),
         };
         cfg.credentials = username.map(|u| (u, password.unwrap_or_default()));
         cfg.id_prefix = format!("{}-{}", id.serial_number, self.session_seq);
@@ -83,7 +83,7 @@ impl Shard {
             cfg.connector.tls = Some(c.clone());
             return;
         }
-        match crate::session::tls::client_config(
+        match crate::net::tls::client_config(
             &self.ctx.tls_options,
             Some((std::path::Path::new(&cert), std::path::Path::new(&key))),
         ) {
@@ -359,7 +359,7 @@ impl Shard {
             let policy = RetryPolicy::new(m, k);
             let retries = u32::from(self.slots[slot as usize].life.retry);
             let index = u64::from(self.index_of(slot));
-            let mut rng = <rand::rngs::SmallRng as rand::SeedableRng>::seed_from_u64(plan::mix(
+            let mut rng = <rand::rngs::SmallRng as rand::SeedableRng>::seed_from_u64(seed::mix(
                 self.ctx.seed ^ index ^ self.session_seq,
             ));
             let sim_wait = Duration::from_millis(policy.wait_ms(retries, &mut rng));

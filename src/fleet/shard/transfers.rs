@@ -14,9 +14,9 @@ impl Shard {
         let g = &self.ctx.groups[self.slots[slot as usize].group as usize];
         let firmware = d.file_type.starts_with("1 ");
         let fail = g.download_failure_rate > 0.0
-            && plan::unit(
+            && seed::unit(
                 self.ctx.seed,
-                crate::scenario::plan::mix(d.command_key.len() as u64 ^ 0xD0),
+                crate::seed::mix(d.command_key.len() as u64 ^ 0xD0),
                 u64::from(index),
             ) < g.download_failure_rate;
         let connector = self.ctx.transfer_connector.clone();

@@ -58,6 +58,28 @@ pub struct SessionEnd<'a> {
     pub faults: &'a [(&'static str, u32)],
 }
 
+/// Local value changes (churn) by their notification attribute (TR-069 §3.2.1): active ones
+/// are delivered in their own `4 VALUE CHANGE` Inform, passive ones with the next Inform, and
+/// those with notification off are never reported to the ACS.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ValueChanges {
+    pub active: u64,
+    pub passive: u64,
+    pub not_notified: u64,
+}
+
+impl ValueChanges {
+    pub fn add(&mut self, o: &ValueChanges) {
+        self.active += o.active;
+        self.passive += o.passive;
+        self.not_notified += o.not_notified;
+    }
+
+    pub fn total(&self) -> u64 {
+        self.active + self.passive + self.not_notified
+    }
+}
+
 /// One shard's account of its sessions.
 #[derive(Debug, Clone)]
 pub struct ShardStats {
@@ -72,7 +94,7 @@ pub struct ShardStats {
     /// Arrivals dropped because the device was busy or off.
     pub dropped: u64,
     /// Local value changes by how they are notified.
-    pub value_changes: crate::report::doc::ValueChanges,
+    pub value_changes: ValueChanges,
     /// Events sent, by code.
     pub events: BTreeMap<String, u64>,
     /// Faults by code: the CPE's answers to ACS requests, and the ACS's answers to the Inform.
@@ -102,7 +124,7 @@ pub struct ShardStats {
     /// Connection request received → Inform sent.
     pub cr_to_inform: Histogram<u64>,
     /// Protocol checks on every ACS message (pass/fail per check; a fixed array, no heap).
-    pub checks: crate::conformance::CheckCounts,
+    pub checks: crate::session::checks::CheckCounts,
     /// Whole session, per device group.
     pub groups: BTreeMap<String, Histogram<u64>>,
     /// Per-interval counts and latencies over the run (bounded).
@@ -347,7 +369,7 @@ impl ShardStats {
         self.prom.fault(code);
     }
 
-    /// Every latency histogram by its report name (see [`crate::report`] for the names).
+    /// Every latency histogram by the name the report and `thresholds:` use for it.
     pub fn latencies(&self) -> Vec<(String, &Histogram<u64>)> {
         let mut v: Vec<(String, &Histogram<u64>)> = vec![
             ("session".into(), &self.session),
@@ -474,6 +496,19 @@ impl Live {
         w.reset();
         out
     }
+}
+
+/// The outcome of a run: the merged figures plus what the report says about the run itself.
+#[derive(Debug)]
+pub struct RunResult {
+    pub stats: ShardStats,
+    /// Time from the start of the run until every device was in its shard, scheduled.
+    pub ready: Duration,
+    pub devices: u64,
+    pub elapsed: Duration,
+    pub cr: Arc<CrStats>,
+    pub cr_url_base: String,
+    pub acs_url: String,
 }
 
 #[cfg(test)]

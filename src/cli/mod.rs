@@ -511,7 +511,7 @@ fn run_cmd(a: RunArgs) -> anyhow::Result<i32> {
             (None, Some(h)) => h.url(),
             (None, None) => unreachable!("started above"),
         };
-        let live = std::sync::Arc::new(fleet::stats::Live::default());
+        let live = std::sync::Arc::new(crate::metrics::stats::Live::default());
         let metrics_stop = tokio_util::sync::CancellationToken::new();
         if let Some(addr) = a.metrics_listen {
             let bound = crate::metrics::exporter::serve(

@@ -8,6 +8,7 @@ use http::HeaderMap;
 use serde::Serialize;
 
 use crate::cwmp::{AcsMessage, AcsRequest, AcsResponse, CwmpVersion, Envelope, XsdType};
+use crate::seed::fnv1a;
 
 /// A protocol check, by name (TR-069 section in [`Check::section`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -364,12 +365,6 @@ fn xsi_types(
     Ok(())
 }
 
-fn fnv(s: &[u8]) -> u64 {
-    s.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
-    })
-}
-
 /// A cookie set once must not be replaced by another value of the same name mid-session.
 fn cookies(
     st: &mut CheckState,
@@ -382,7 +377,10 @@ fn cookies(
         let Some((name, value)) = pair.split_once('=') else {
             continue;
         };
-        let (n, v) = (fnv(name.trim().as_bytes()), fnv(value.trim().as_bytes()));
+        let (n, v) = (
+            fnv1a(name.trim().as_bytes()),
+            fnv1a(value.trim().as_bytes()),
+        );
         match st.cookie {
             None => {
                 st.cookie = Some((n, v));

@@ -1,0 +1,13 @@
+//! Network plumbing shared by every I/O edge, and nothing CWMP-specific:
+//!
+//! - `listen`: server-side listening sockets with a load target's backlog;
+//! - `client`: one bounded HTTP/1.1 client connection (TCP, optional TLS, hyper's
+//!   connection-level client);
+//! - `body`: request bodies, whole or trickled;
+//! - `tls`: the client's TLS configuration.
+pub mod body;
+pub mod client;
+pub mod listen;
+pub mod tls;
+
+pub use listen::{listen, BACKLOG};
