@@ -1,13 +1,11 @@
-//! The conformance runner's own HTTP/1.1 client: CWMP POSTs on a held connection (the
-//! `overload` step keeps sessions open, which a pooled client would not let it do) and plain
-//! calls to an ACS's northbound API. Bounded: every exchange has a timeout and a body cap.
+//! A small HTTP/1.1 client for an ACS's northbound API (listings, file uploads with their own
+//! headers, deletions), chunked answers included. Bounded: every exchange has a timeout and a body cap.
 
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::auth::{Challenge, DigestChallenge};
 use crate::net::client::Endpoint;
 
 /// The largest answer body read (an NBI listing of one device's record or tasks).
@@ -100,54 +98,6 @@ fn dechunk(mut b: &[u8]) -> Option<Vec<u8>> {
         out.extend_from_slice(b.get(..size)?);
         b = b.get(size + 2..)?;
     }
-}
-
-/// A CWMP POST on `s`, answering a Digest challenge once.
-pub(super) async fn post(
-    s: &mut TcpStream,
-    ep: &Endpoint,
-    body: &[u8],
-    cookie: Option<&str>,
-    creds: Option<&(String, String)>,
-) -> Result<(u16, Headers, Vec<u8>), String> {
-    let mut authz: Option<String> = None;
-    for _ in 0..2 {
-        let mut head = format!(
-            "POST {} HTTP/1.1\r\nHost: {}\r\nContent-Length: {}\r\n",
-            ep.path,
-            ep.authority(),
-            body.len()
-        );
-        if !body.is_empty() {
-            head.push_str("Content-Type: text/xml; charset=\"utf-8\"\r\nSOAPAction: \"\"\r\n");
-        }
-        if let Some(c) = cookie {
-            head.push_str(&format!("Cookie: {c}\r\n"));
-        }
-        if let Some(a) = &authz {
-            head.push_str(&format!("Authorization: {a}\r\n"));
-        }
-        head.push_str("\r\n");
-        let (status, headers, rest) = exchange(s, head, body).await?;
-        if status != 401 || authz.is_some() {
-            return Ok((status, headers, rest));
-        }
-        let (Some((user, pass)), Some(ch)) = (
-            creds,
-            headers
-                .iter()
-                .filter(|(k, _)| k.eq_ignore_ascii_case("www-authenticate"))
-                .find_map(|(_, v)| match Challenge::parse(v) {
-                    Ok(Some(Challenge::Digest(d))) => Some(d),
-                    _ => None,
-                }),
-        ) else {
-            return Ok((status, headers, rest));
-        };
-        let ch: DigestChallenge = ch;
-        authz = Some(ch.authorization(user, pass, "POST", &ep.path, 1, "0a4f113b"));
-    }
-    Err("authentication failed".into())
 }
 
 /// A plain HTTP call (the external trigger step); returns the status and the body as text.

@@ -7,13 +7,23 @@
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::time::Instant;
+
+use bytes::Bytes;
+use http::header::{
+    AUTHORIZATION, CONNECTION, CONTENT_TYPE, COOKIE, HOST, SET_COOKIE, WWW_AUTHENTICATE,
+};
+use http::{Request, StatusCode};
+use tokio::net::TcpListener;
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
+use tokio_util::sync::CancellationToken;
+
+use crate::auth::{Challenge, DigestChallenge};
+use crate::cr::{CrAuth, CrAuthenticator, CrConfig, CrDevice, CrResult, CrRouter, CrStats};
 use crate::cwmp::{
     encode_cpe, AcsRequest, AcsResponse, CpeMessage, CpeRequest, CpeResponse, CwmpVersion,
     DateTime, Envelope, EventCode, EventStruct, Fault, Header, Inform, SetParameterValuesFault,
@@ -23,12 +33,12 @@ use crate::device::life::Life;
 use crate::device::{Device, Effect};
 use crate::fleet::cpe::Cpe;
 use crate::model::Template;
-use crate::net::client::{Connector, Endpoint};
+use crate::net::body::Body;
+use crate::net::client::{Connection, Connector, Endpoint, Response};
 use crate::session::transfer::{self, TransferLimits};
 use crate::session::{self, Answering, SessionConfig, SessionDevice};
 
 use super::case::{AnswerStep, Case, Cond, ExpectStep, HttpStep, InformStep, Step};
-use super::http::{http_call, post};
 use super::profile::AcsProfile;
 use super::result::{CaseResult, SuiteResult, MAX_CHECK_DETAILS};
 use crate::session::checks::Check;
@@ -360,7 +370,7 @@ struct Run<'a> {
     window_open: bool,
     last_auth: Option<&'static str>,
     cr: Arc<Notify>,
-    overload: Vec<(TcpStream, String)>,
+    overload: Vec<(Connection, String)>,
     connector: Connector,
     checks: crate::session::checks::CheckCounts,
     /// When the device's last session ended (the next waits `session_gap` after it).
@@ -407,7 +417,8 @@ async fn run_case(case: &Case, n: u32, opts: &SuiteOptions) -> (CaseResult, Vec<
             return (result, Vec::new());
         }
     };
-    // The device's connection-request listener: any GET wakes the script.
+    // The device's connection-request listener (the fleet's, with no authentication): any
+    // request to any path wakes the script.
     let cr = Arc::new(Notify::new());
     let (listener, cr_base) = match TcpListener::bind(SocketAddr::new(opts.cr_ip, 0)).await {
         Ok(l) => {
@@ -424,7 +435,18 @@ async fn run_case(case: &Case, n: u32, opts: &SuiteOptions) -> (CaseResult, Vec<
             return (result, Vec::new());
         }
     };
-    let cr_task = tokio::spawn(cr_listener(listener, cr.clone()));
+    let cr_stop = CancellationToken::new();
+    let cr_task = tokio::spawn(crate::cr::serve(
+        listener,
+        Arc::new(WakeScript(cr.clone())),
+        Arc::new(CrConfig {
+            auth: CrAuthenticator::new(CrAuth::None, "cpefleet", ""),
+            max_connections: 16,
+            header_timeout: Duration::from_secs(5),
+        }),
+        Arc::new(CrStats::default()),
+        cr_stop.clone(),
+    ));
     let index = case_index(case, n, opts.run_id);
     let version = spec
         .device
@@ -437,6 +459,7 @@ async fn run_case(case: &Case, n: u32, opts: &SuiteOptions) -> (CaseResult, Vec<
         seed: 1,
         now: now(),
         cr_url_base: cr_base.into(),
+        answer_limit: Default::default(),
         effects: Vec::new(),
         faults: Vec::new(),
     };
@@ -497,6 +520,7 @@ async fn run_case(case: &Case, n: u32, opts: &SuiteOptions) -> (CaseResult, Vec<
         run.failures.push(e);
     }
     run.release().await;
+    cr_stop.cancel();
     cr_task.abort();
     let id = run.device_id();
     let nbi = run.nbi();
@@ -690,7 +714,7 @@ impl Run<'_> {
             self.dev.cpe.life.add(EventCode::Periodic);
         }
         if let Some(end) = self.last_end {
-            tokio::time::sleep_until((end + self.opts.session_gap).into()).await;
+            tokio::time::sleep_until(end + self.opts.session_gap).await;
         }
         if !self.window_open {
             self.window = self.dev.session + 1;
@@ -901,7 +925,8 @@ impl Run<'_> {
         let method = h.method.clone();
         let call = {
             let url = url.clone();
-            tokio::spawn(async move { http_call(&method, &url, &body).await })
+            let creds = self.credentials.clone();
+            tokio::spawn(async move { http_call(&method, &url, &body, creds.as_ref()).await })
         };
         // A connection request makes the ACS wait for the session it triggers before it
         // answers (GenieACS: 200 with the task done in it): the device must not wait for it.
@@ -987,17 +1012,19 @@ impl Run<'_> {
                 ),
                 &mut body,
             );
-            let mut s = TcpStream::connect((ep.host.as_str(), ep.port))
+            let mut conn = plain_connector()
+                .connect(&ep, None)
                 .await
                 .map_err(|e| e.to_string())?;
             let creds = self.credentials.clone();
-            let (status, headers, _) = post(&mut s, &ep, &body, None, creds.as_ref()).await?;
-            let cookie = headers
-                .iter()
-                .find(|(k, _)| k.eq_ignore_ascii_case("set-cookie"))
-                .map(|(_, v)| v.split(';').next().unwrap_or("").to_string());
-            match (status, cookie) {
-                (200, Some(c)) => self.overload.push((s, c)),
+            let resp = post(&mut conn, &ep, &body, None, creds.as_ref()).await?;
+            let cookie = resp
+                .headers
+                .get(SET_COOKIE)
+                .and_then(|v| v.to_str().ok())
+                .map(|v| v.split(';').next().unwrap_or("").to_string());
+            match (resp.status.as_u16(), cookie) {
+                (200, Some(c)) => self.overload.push((conn, c)),
                 (st, _) => return Err(format!("overload session {k}: the ACS answered {st}")),
             }
         }
@@ -1009,8 +1036,8 @@ impl Run<'_> {
         let Ok(ep) = Endpoint::parse(&self.opts.acs_url) else {
             return;
         };
-        for (mut s, cookie) in std::mem::take(&mut self.overload) {
-            let _ = post(&mut s, &ep, b"", Some(&cookie), None).await;
+        for (mut conn, cookie) in std::mem::take(&mut self.overload) {
+            let _ = post(&mut conn, &ep, b"", Some(&cookie), None).await;
         }
     }
 }
@@ -1037,32 +1064,144 @@ fn lookup<'a>(s: &'a Seen, name: &str) -> Option<&'a str> {
         .map(|(_, v)| v.as_str())
 }
 
-/// Answers any GET with 200 and wakes the script (a CPE's connection-request endpoint).
-async fn cr_listener(l: TcpListener, notify: Arc<Notify>) {
-    loop {
-        let Ok((mut s, _)) = l.accept().await else {
-            return;
+/// The conformance device's connection-request router: every path is the device, and a
+/// request wakes the script.
+struct WakeScript(Arc<Notify>);
+
+impl CrRouter for WakeScript {
+    fn resolve(&self, _path: &str) -> Option<CrDevice> {
+        Some(CrDevice {
+            index: 0,
+            username: String::new(),
+            password: String::new(),
+        })
+    }
+    fn deliver(&self, _index: u32, _at: Instant) -> CrResult {
+        self.0.notify_one();
+        CrResult::Accepted
+    }
+}
+
+/// Per request the runner makes itself (the `http` step, overload sessions).
+const CALL_TIMEOUT: Duration = Duration::from_secs(10);
+/// The largest answer such a request reads: more is an error, never unbounded memory.
+const MAX_ANSWER: usize = 4 << 20;
+
+/// The crate's HTTP client, plain HTTP only (the runner's own requests go to lab endpoints).
+fn plain_connector() -> Connector {
+    Connector {
+        connect_timeout: CALL_TIMEOUT,
+        tls: None,
+        tls_error: None,
+    }
+}
+
+/// A CWMP POST on `conn`, answering a Digest challenge once.
+async fn post(
+    conn: &mut Connection,
+    ep: &Endpoint,
+    body: &[u8],
+    cookie: Option<&str>,
+    creds: Option<&(String, String)>,
+) -> Result<Response, String> {
+    let mut authz: Option<String> = None;
+    for _ in 0..2 {
+        let mut req = Request::post(ep.path.as_str()).header(HOST, ep.authority());
+        if !body.is_empty() {
+            req = req
+                .header(CONTENT_TYPE, "text/xml; charset=\"utf-8\"")
+                .header("SOAPAction", "\"\"");
+        }
+        if let Some(c) = cookie {
+            req = req.header(COOKIE, c);
+        }
+        if let Some(a) = &authz {
+            req = req.header(AUTHORIZATION, a.as_str());
+        }
+        let req = req
+            .body(Body::full(Bytes::copy_from_slice(body)))
+            .map_err(|e| e.to_string())?;
+        let resp = conn
+            .send(req, CALL_TIMEOUT, MAX_ANSWER)
+            .await
+            .map_err(|e| e.to_string())?;
+        if resp.status != StatusCode::UNAUTHORIZED || authz.is_some() {
+            return Ok(resp);
+        }
+        let Some(a) = digest_answer(&resp.headers, creds, "POST", &ep.path) else {
+            return Ok(resp);
         };
-        let notify = notify.clone();
-        tokio::spawn(async move {
-            let mut buf = vec![0u8; 4096];
-            let mut n = 0;
-            while !buf
-                .get(..n)
-                .is_some_and(|b| b.windows(4).any(|w| w == b"\r\n\r\n"))
-            {
-                match tokio::time::timeout(Duration::from_secs(5), s.read(&mut buf[n..])).await {
-                    Ok(Ok(0)) | Ok(Err(_)) | Err(_) => return,
-                    Ok(Ok(k)) => n += k,
-                }
-                if n >= buf.len() {
-                    return;
-                }
+        authz = Some(a);
+    }
+    Err("authentication failed".into())
+}
+
+/// The `Authorization` answering a 401's Digest challenge with `creds`, if both are there.
+fn digest_answer(
+    headers: &http::HeaderMap,
+    creds: Option<&(String, String)>,
+    method: &str,
+    uri: &str,
+) -> Option<String> {
+    let (user, pass) = creds?;
+    let ch: DigestChallenge = headers
+        .get_all(WWW_AUTHENTICATE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| match Challenge::parse(v) {
+            Ok(Some(Challenge::Digest(d))) => Some(d),
+            _ => None,
+        })?;
+    Some(ch.authorization(user, pass, method, uri, 1, "0a4f113b"))
+}
+
+/// A plain HTTP call (the external trigger step); returns the status and the body as text. A
+/// Digest challenge (the embedded ACS protects its NBI with the CPEs' credentials) is answered
+/// once with `creds`.
+async fn http_call(
+    method: &str,
+    url: &str,
+    body: &str,
+    creds: Option<&(String, String)>,
+) -> Result<(u16, String), String> {
+    let ep = Endpoint::parse(url).map_err(|e| e.to_string())?;
+    if ep.tls {
+        return Err("https is not supported by the http step".into());
+    }
+    let method = http::Method::from_bytes(method.as_bytes()).map_err(|e| e.to_string())?;
+    let mut authz: Option<String> = None;
+    loop {
+        let mut conn = plain_connector()
+            .connect(&ep, None)
+            .await
+            .map_err(|e| e.to_string())?;
+        let mut req = Request::builder()
+            .method(method.clone())
+            .uri(ep.path.as_str())
+            .header(HOST, ep.authority())
+            .header(CONNECTION, "close");
+        if !body.is_empty() {
+            req = req.header(CONTENT_TYPE, "application/json");
+        }
+        if let Some(a) = &authz {
+            req = req.header(AUTHORIZATION, a.as_str());
+        }
+        let req = req
+            .body(Body::full(Bytes::copy_from_slice(body.as_bytes())))
+            .map_err(|e| e.to_string())?;
+        let resp = conn
+            .send(req, CALL_TIMEOUT, MAX_ANSWER)
+            .await
+            .map_err(|e| e.to_string())?;
+        if resp.status == StatusCode::UNAUTHORIZED && authz.is_none() {
+            if let Some(a) = digest_answer(&resp.headers, creds, method.as_str(), &ep.path) {
+                authz = Some(a);
+                continue;
             }
-            let _ = s
-                .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
-                .await;
-            notify.notify_one();
-        });
+        }
+        return Ok((
+            resp.status.as_u16(),
+            String::from_utf8_lossy(&resp.body).into_owned(),
+        ));
     }
 }
