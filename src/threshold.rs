@@ -12,7 +12,7 @@
 //!
 //! Every limit is an upper bound: the run passes when the figure is at most the limit. A
 //! latency limit names a metric of the report (`session`, `session_from_intended_start`,
-//! `schedule_lag`, `tcp_connect`, `tls_handshake`, `auth_challenge`, `inform`, `empty_post`,
+//! `schedule_lag` (= `simulator_lag` + `slot_wait`), `tcp_connect`, `tls_handshake`, `auth_challenge`, `inform`, `empty_post`,
 //! `cr_to_inform`, `rpc:<RPC name>`, `group:<group name>`) and one statistic (`p50`, `p90`,
 //! `p95`, `p99`, `p999`, `max`, `mean`). A limit on a metric with no samples fails: a check
 //! that measured nothing proves nothing. `error_rate` is failed sessions over ended ones
@@ -188,10 +188,12 @@ fn trim(v: f64) -> String {
 }
 
 /// Latency metrics every run has (other than `rpc:*` and `group:*`).
-pub const METRICS: [&str; 9] = [
+pub const METRICS: [&str; 11] = [
     "session",
     "session_from_intended_start",
     "schedule_lag",
+    "simulator_lag",
+    "slot_wait",
     "tcp_connect",
     "tls_handshake",
     "auth_challenge",

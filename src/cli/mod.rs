@@ -69,6 +69,16 @@ pub struct ConformanceArgs {
     /// Address the devices' connection-request listeners bind (must be reachable by the ACS).
     #[arg(long, default_value = "127.0.0.1")]
     pub cr_ip: std::net::IpAddr,
+    /// The NBI's dialect: genieacs, embedded or none; default: asked of `--nbi` (GenieACS
+    /// answers `GET /devices`), none without `--nbi`.
+    #[arg(long, value_parser = parse_dialect)]
+    pub acs_dialect: Option<crate::conformance::Dialect>,
+    /// Sessions the ACS accepts at once, when small enough to fill (lets the 503 case run).
+    #[arg(long)]
+    pub acs_session_cap: Option<u32>,
+    /// Least time between a device's sessions (default 1s against your ACS, 0 embedded).
+    #[arg(long, value_parser = parse_duration)]
+    pub session_gap: Option<Duration>,
     /// Write JUnit XML here (one testcase per case and per protocol check).
     #[arg(long)]
     pub junit: Option<PathBuf>,
@@ -531,7 +541,11 @@ fn template_check(path: &Path) -> anyhow::Result<i32> {
 }
 
 fn load_scenario(path: &Path, ov: &OverrideArgs) -> anyhow::Result<Scenario> {
-    Scenario::load(path, &ov.to_overrides()).map_err(|e| InputError(e.to_string()).into())
+    let s = Scenario::load(path, &ov.to_overrides()).map_err(|e| InputError(e.to_string()))?;
+    for u in &s.unused {
+        eprintln!("warning: {u}");
+    }
+    Ok(s)
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
@@ -997,9 +1011,28 @@ fn acs_cmd(a: AcsArgs) -> anyhow::Result<i32> {
     })
 }
 
+fn parse_dialect(s: &str) -> Result<crate::conformance::Dialect, String> {
+    crate::conformance::Dialect::parse(s)
+        .ok_or_else(|| format!("{s:?}: expected genieacs, embedded or none"))
+}
+
+/// The NBI dialect of an external ACS: GenieACS answers `GET {nbi}devices/?projection=_id`
+/// with a JSON array.
+async fn detect_dialect(nbi: Option<&str>) -> crate::conformance::Dialect {
+    use crate::conformance::Dialect;
+    let Some(nbi) = nbi else {
+        return Dialect::None;
+    };
+    let url = format!("{nbi}devices/?projection=_id&limit=1");
+    match crate::conformance::http::http_call("GET", &url, "").await {
+        Ok((200, body)) if body.trim_start().starts_with('[') => Dialect::GenieAcs,
+        _ => Dialect::None,
+    }
+}
+
 /// `cpefleet conformance`: exit 0 when every case and check passed, 3 when any failed.
 fn conformance_cmd(a: ConformanceArgs) -> anyhow::Result<i32> {
-    use crate::conformance::{case, run_suite, SuiteOptions};
+    use crate::conformance::{case, run_suite, AcsProfile, SuiteOptions};
     let (cases, suite, dir) = case::load_suite(&a.suite).map_err(|e| InputError(e.to_string()))?;
     if cases.is_empty() {
         return Err(InputError(format!("{}: no cases", a.suite.display())).into());
@@ -1013,8 +1046,20 @@ fn conformance_cmd(a: ConformanceArgs) -> anyhow::Result<i32> {
         let cancel = tokio_util::sync::CancellationToken::new();
         let username = a.username.clone().or(suite.username.clone());
         let password = a.password.clone().or(suite.password.clone());
-        let embedded = match &a.acs {
-            Some(_) => None,
+        let (embedded, profile) = match &a.acs {
+            Some(_) => {
+                let dialect = match a.acs_dialect {
+                    Some(d) => d,
+                    None => detect_dialect(a.nbi.as_deref()).await,
+                };
+                let profile = AcsProfile {
+                    dialect,
+                    session_cap: a.acs_session_cap,
+                    // Only credentials given for this ACS say it checks them.
+                    cpe_auth: a.username.is_some(),
+                };
+                (None, profile)
+            }
             None => {
                 let policy = match &suite.policy {
                     Some(p) => Policy::load(&dir.join(p))
@@ -1022,10 +1067,13 @@ fn conformance_cmd(a: ConformanceArgs) -> anyhow::Result<i32> {
                     None => Policy::load(Path::new("scenarios/policies/provisioning.yaml"))
                         .map_err(|e| InputError(e.to_string()))?,
                 };
+                let cap = policy.max_concurrent_sessions().map(|n| n as u32);
                 let mut cfg =
                     AcsConfig::new(std::net::SocketAddr::from(([127, 0, 0, 1], 0)), policy);
                 cfg.auth = username.clone().zip(password.clone());
-                Some(acs::start(cfg, cancel.child_token()).await?)
+                let auth = cfg.auth.is_some();
+                let h = acs::start(cfg, cancel.child_token()).await?;
+                (Some(h), AcsProfile::embedded(cap, auth))
             }
         };
         let url = match (&a.acs, &embedded) {
@@ -1038,7 +1086,19 @@ fn conformance_cmd(a: ConformanceArgs) -> anyhow::Result<i32> {
         opts.username = username;
         opts.password = password;
         opts.cr_ip = a.cr_ip;
-        eprintln!("conformance: {} cases against {url}", cases.len());
+        opts.session_gap = a.session_gap.unwrap_or(if embedded.is_some() {
+            Duration::ZERO
+        } else {
+            Duration::from_secs(1)
+        });
+        let run_id = crate::conformance::new_run_id();
+        opts.run_id = Some(run_id);
+        eprintln!(
+            "conformance: {} cases against {url} (NBI dialect {}, run {run_id}: serials CPF{run_id}NNN)",
+            cases.len(),
+            profile.dialect.label()
+        );
+        opts.profile = profile;
         let result = run_suite(&cases, &opts).await;
         cancel.cancel();
         print!("{}", result.text());

@@ -70,8 +70,46 @@ pub struct CaseSpec {
     #[serde(default)]
     pub title: String,
     pub device: DeviceSpec,
+    /// What the ACS must offer for the case to apply (beyond TR-069 itself); a case whose
+    /// needs the ACS lacks is skipped with the reason, never failed.
+    #[serde(default)]
+    pub requires: Vec<Capability>,
     #[serde(with = "serde_yaml::with::singleton_map_recursive")]
     pub steps: Vec<Step>,
+}
+
+/// An ACS capability a case may need. TR-069 itself says nothing of how an operator triggers
+/// an ACS action, so anything reached through a northbound API is a capability of the ACS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Capability {
+    /// An NBI that queues a task for a device and sends a connection request
+    /// (`POST {nbi}devices/<id>/tasks?connection_request`, GenieACS's dialect).
+    Nbi,
+    /// Reading back what the ACS recorded of a device (its last reported values).
+    DeviceRecord,
+    /// Putting a file the ACS can then offer in a Download (`put_file`).
+    Files,
+    /// The NBI's optional `scheduleInform` task.
+    TaskScheduleInform,
+    /// Making the ACS answer a new session with 503 on demand (a known session cap).
+    #[serde(rename = "force_503")]
+    Force503,
+    /// The ACS is configured to authenticate CPEs.
+    CpeAuth,
+}
+
+impl Capability {
+    pub fn label(self) -> &'static str {
+        match self {
+            Capability::Nbi => "nbi",
+            Capability::DeviceRecord => "device_record",
+            Capability::Files => "files",
+            Capability::TaskScheduleInform => "task_schedule_inform",
+            Capability::Force503 => "force_503",
+            Capability::CpeAuth => "cpe_auth",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -106,6 +144,10 @@ pub enum Step {
     Http(HttpStep),
     /// A connection request must arrive within the time; its session follows.
     ExpectConnectionRequest(WaitStep),
+    /// The ACS's record of the device must show this value (read through its NBI dialect).
+    ExpectAcsValue(AcsValueStep),
+    /// Puts a file on the ACS's file server (GenieACS: `PUT {nbi}files/NAME`), removed at the end.
+    PutFile(PutFileStep),
     /// The device reboots by itself (a `1 BOOT` session).
     Reboot,
     /// The device is reset locally (a `0 BOOTSTRAP` session).
@@ -160,6 +202,10 @@ pub struct ExpectStep {
     /// At most this many matching messages.
     #[serde(default)]
     pub max_count: Option<u32>,
+    /// At least this many (default 1; 0 with `max_count` checks only that it is not repeated,
+    /// for an ACS that may legitimately never send it).
+    #[serde(default = "one")]
+    pub min_count: u32,
 }
 
 fn one() -> u32 {
@@ -215,6 +261,28 @@ fn post() -> String {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
+pub struct AcsValueStep {
+    pub path: String,
+    pub value: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PutFileStep {
+    pub name: String,
+    /// TR-069 §A.3.2.8 FileType, e.g. "1 Firmware Upgrade Image".
+    pub file_type: String,
+    /// Bytes of the file's content (zeros).
+    #[serde(default = "default_file_size")]
+    pub size: u32,
+}
+
+fn default_file_size() -> u32 {
+    16 * 1024
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct WaitStep {
     pub within: Dur,
 }
@@ -222,7 +290,9 @@ pub struct WaitStep {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OverloadStep {
-    pub sessions: u32,
+    /// Default: the ACS's known session cap.
+    #[serde(default)]
+    pub sessions: Option<u32>,
 }
 
 fn version<'de, D: Deserializer<'de>>(d: D) -> Result<Option<CwmpVersion>, D::Error> {

@@ -14,6 +14,9 @@ pub struct CaseResult {
     pub title: String,
     pub file: String,
     pub passed: bool,
+    /// Why the case could not apply to this ACS (a capability it lacks); not a failure.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<String>,
     /// Why it failed (empty when passed).
     pub failures: Vec<String>,
     /// Sessions the device held.
@@ -21,6 +24,38 @@ pub struct CaseResult {
     pub seconds: f64,
     #[serde(skip)]
     pub checks: CheckCounts,
+}
+
+impl CaseResult {
+    /// A case the ACS cannot run, with the reason.
+    pub fn skipped(case: &super::case::Case, why: String) -> Self {
+        let spec = &case.spec;
+        CaseResult {
+            name: spec.name.clone(),
+            section: spec.section.clone(),
+            title: spec.title.clone(),
+            file: case.path.display().to_string(),
+            passed: false,
+            skipped: Some(why),
+            failures: Vec::new(),
+            sessions: 0,
+            seconds: 0.0,
+            checks: CheckCounts::default(),
+        }
+    }
+
+    /// Failed (a skipped case has not failed).
+    pub fn failed(&self) -> bool {
+        !self.passed && self.skipped.is_none()
+    }
+
+    fn verdict(&self) -> &'static str {
+        match (self.passed, &self.skipped) {
+            (true, _) => "PASS",
+            (false, Some(_)) => "SKIP",
+            (false, None) => "FAIL",
+        }
+    }
 }
 
 /// A whole run.
@@ -38,11 +73,15 @@ pub const MAX_CHECK_DETAILS: usize = 200;
 
 impl SuiteResult {
     pub fn passed(&self) -> bool {
-        self.cases.iter().all(|c| c.passed) && !self.checks.any_failed()
+        !self.cases.iter().any(CaseResult::failed) && !self.checks.any_failed()
     }
 
     pub fn failed_cases(&self) -> usize {
-        self.cases.iter().filter(|c| !c.passed).count()
+        self.cases.iter().filter(|c| c.failed()).count()
+    }
+
+    pub fn skipped_cases(&self) -> usize {
+        self.cases.iter().filter(|c| c.skipped.is_some()).count()
     }
 
     /// The terminal summary.
@@ -52,12 +91,15 @@ impl SuiteResult {
         for c in &self.cases {
             out.push_str(&format!(
                 "  {} {:<34} §{:<18} {} sessions, {:.1}s\n",
-                if c.passed { "PASS" } else { "FAIL" },
+                c.verdict(),
                 c.name,
                 c.section,
                 c.sessions,
                 c.seconds
             ));
+            if let Some(why) = &c.skipped {
+                out.push_str(&format!("       skipped: {why}\n"));
+            }
             for f in &c.failures {
                 out.push_str(&format!("       - {f}\n"));
             }
@@ -80,10 +122,11 @@ impl SuiteResult {
             }
         }
         out.push_str(&format!(
-            "result: {} ({} of {} cases passed, {} checks failed)\n",
+            "result: {} ({} of {} cases passed, {} skipped, {} checks failed)\n",
             if self.passed() { "PASS" } else { "FAIL" },
-            self.cases.len() - self.failed_cases(),
+            self.cases.len() - self.failed_cases() - self.skipped_cases(),
             self.cases.len(),
+            self.skipped_cases(),
             Check::ALL
                 .iter()
                 .filter(|c| self.checks.failed(**c) > 0)
@@ -118,9 +161,10 @@ impl SuiteResult {
     pub fn junit(&self) -> String {
         let mut x = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"cpefleet conformance\">\n");
         x.push_str(&format!(
-            "  <testsuite name=\"cases\" tests=\"{}\" failures=\"{}\">\n",
+            "  <testsuite name=\"cases\" tests=\"{}\" failures=\"{}\" skipped=\"{}\">\n",
             self.cases.len(),
-            self.failed_cases()
+            self.failed_cases(),
+            self.skipped_cases()
         ));
         for c in &self.cases {
             x.push_str(&format!(
@@ -128,7 +172,9 @@ impl SuiteResult {
                 escape(&format!("{} (TR-069 {})", c.name, c.section)),
                 c.seconds
             ));
-            if !c.passed {
+            if let (false, Some(why)) = (c.passed, &c.skipped) {
+                x.push_str(&format!("      <skipped message=\"{}\"/>\n", escape(why)));
+            } else if !c.passed {
                 x.push_str(&format!(
                     "      <failure message=\"{}\">{}</failure>\n",
                     escape(c.failures.first().map_or("failed", String::as_str)),
@@ -187,6 +233,7 @@ mod tests {
             title: String::new(),
             file: "f".into(),
             passed: false,
+            skipped: None,
             failures: vec!["x & \"y\"".into()],
             sessions: 1,
             seconds: 0.5,
@@ -200,5 +247,36 @@ mod tests {
         assert_eq!(x.matches("<skipped").count(), Check::ALL.len() - 1);
         assert!(!r.passed());
         assert!(r.text().contains("FAIL a<b"));
+    }
+
+    #[test]
+    fn a_skipped_case_is_neither_passed_nor_failed() {
+        let mut r = SuiteResult::default();
+        r.cases.push(CaseResult {
+            name: "s".into(),
+            section: "3.4".into(),
+            title: String::new(),
+            file: "f".into(),
+            passed: false,
+            skipped: Some("force_503: no cap & <reason>".into()),
+            failures: vec![],
+            sessions: 0,
+            seconds: 0.0,
+            checks: CheckCounts::default(),
+        });
+        assert!(r.passed());
+        assert_eq!((r.failed_cases(), r.skipped_cases()), (0, 1));
+        let x = r.junit();
+        assert!(
+            x.contains("<skipped message=\"force_503: no cap &amp; &lt;reason&gt;\"/>"),
+            "{x}"
+        );
+        assert!(x.contains("skipped=\"1\""), "{x}");
+        assert!(r.text().contains("SKIP s"), "{}", r.text());
+        assert!(r.text().contains("skipped: force_503"), "{}", r.text());
+        assert_eq!(
+            r.json()["cases"][0]["skipped"],
+            "force_503: no cap & <reason>"
+        );
     }
 }

@@ -18,6 +18,8 @@ use http::header::{
 use http::{Request, StatusCode};
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
+use tokio::task::JoinHandle;
+
 use tokio_util::sync::CancellationToken;
 
 use crate::auth::{Challenge, DigestChallenge};
@@ -37,6 +39,7 @@ use crate::session::transfer::{self, TransferLimits};
 use crate::session::{self, Answering, SessionConfig, SessionDevice};
 
 use super::case::{AnswerStep, Case, Cond, ExpectStep, HttpStep, InformStep, Step};
+use super::profile::AcsProfile;
 use super::result::{CaseResult, SuiteResult, MAX_CHECK_DETAILS};
 use crate::session::checks::Check;
 
@@ -54,6 +57,26 @@ pub struct SuiteOptions {
     pub exchange_timeout: Duration,
     /// Address the devices' connection-request listeners bind (the ACS must reach it).
     pub cr_ip: std::net::IpAddr,
+    /// What the ACS offers beyond TR-069 (cases needing more are skipped).
+    pub profile: AcsProfile,
+    /// Least time between the end of a device's session and its next one. A real CPE never
+    /// comes back within milliseconds; GenieACS answers `400 CPE already in session` to one
+    /// that does, while it still saves the previous session.
+    pub session_gap: Duration,
+    /// Mixed into every device's serial number, so that runs against a persistent ACS never
+    /// meet the devices (tasks, faults) of an earlier run. None: serials depend on the case
+    /// name only.
+    pub run_id: Option<u32>,
+}
+
+/// A run id for [`SuiteOptions::run_id`] (from the clock and the process id): 1..=4_000_000,
+/// so that the serials, `CPF<run id><case number:03>`, stay within a u32 device index.
+pub fn new_run_id() -> u32 {
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as u64);
+    let h = (t ^ (u64::from(std::process::id()) << 20)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    (h >> 32) as u32 % 4_000_000 + 1
 }
 
 impl SuiteOptions {
@@ -65,15 +88,23 @@ impl SuiteOptions {
             password: None,
             exchange_timeout: Duration::from_secs(10),
             cr_ip: [127, 0, 0, 1].into(),
+            profile: AcsProfile::embedded(None, false),
+            session_gap: Duration::ZERO,
+            run_id: None,
         }
     }
 }
 
-/// Runs the cases one after the other (each with its own device).
+/// Runs the cases one after the other (each with its own device); a case whose needs the ACS
+/// lacks is skipped with the reason.
 pub async fn run_suite(cases: &[Case], opts: &SuiteOptions) -> SuiteResult {
     let mut out = SuiteResult::default();
-    for case in cases {
-        let r = run_case(case, opts).await;
+    for (n, case) in cases.iter().enumerate() {
+        if let Some(why) = opts.profile.skip_reason(&case.spec.requires) {
+            out.cases.push(CaseResult::skipped(case, why));
+            continue;
+        }
+        let r = run_case(case, n as u32, opts).await;
         out.checks.merge(&r.0.checks);
         for d in r.1 {
             if out.check_failures.len() < MAX_CHECK_DETAILS {
@@ -323,6 +354,9 @@ fn flatten(req: &AcsRequest) -> (Pairs, Pairs) {
     }
 }
 
+/// An HTTP call's status and body, or why it got none.
+type HttpAnswer = Result<(u16, String), String>;
+
 /// Everything one case's run holds.
 struct Run<'a> {
     opts: &'a SuiteOptions,
@@ -339,6 +373,13 @@ struct Run<'a> {
     overload: Vec<(Connection, String)>,
     connector: Connector,
     checks: crate::session::checks::CheckCounts,
+    /// When the device's last session ended (the next waits `session_gap` after it).
+    last_end: Option<Instant>,
+    /// An NBI call with `connection_request` in flight: the ACS answers it once the session
+    /// its connection request triggers has run, so the device must not wait for it.
+    pending: Option<(String, HttpStep, JoinHandle<HttpAnswer>)>,
+    /// Files put on the ACS (removed at the end).
+    files: Vec<String>,
 }
 
 fn now() -> DateTime {
@@ -355,20 +396,20 @@ fn default_index(name: &str) -> u32 {
     (h % 9_000_000) as u32 + 1_000_000
 }
 
-async fn run_case(case: &Case, opts: &SuiteOptions) -> (CaseResult, Vec<(Check, String)>) {
+/// The device index of case number `n`: with a run id, `<run id><n:03>`.
+fn case_index(case: &Case, n: u32, run_id: Option<u32>) -> u32 {
+    match (run_id, case.spec.device.index) {
+        (Some(r), _) => r.wrapping_mul(1000).wrapping_add(n % 1000),
+        (None, Some(i)) => i,
+        (None, None) => default_index(&case.spec.name),
+    }
+}
+
+async fn run_case(case: &Case, n: u32, opts: &SuiteOptions) -> (CaseResult, Vec<(Check, String)>) {
     let t0 = Instant::now();
     let spec = &case.spec;
-    let mut result = CaseResult {
-        name: spec.name.clone(),
-        section: spec.section.clone(),
-        title: spec.title.clone(),
-        file: case.path.display().to_string(),
-        passed: false,
-        failures: Vec::new(),
-        sessions: 0,
-        seconds: 0.0,
-        checks: Default::default(),
-    };
+    let mut result = CaseResult::skipped(case, String::new());
+    result.skipped = None;
     let template = match Template::load(&case.template_path()) {
         Ok(t) => Arc::new(t),
         Err(e) => {
@@ -406,10 +447,7 @@ async fn run_case(case: &Case, opts: &SuiteOptions) -> (CaseResult, Vec<(Check, 
         Arc::new(CrStats::default()),
         cr_stop.clone(),
     ));
-    let index = spec
-        .device
-        .index
-        .unwrap_or_else(|| default_index(&spec.name));
+    let index = case_index(case, n, opts.run_id);
     let version = spec
         .device
         .cwmp_version
@@ -468,6 +506,9 @@ async fn run_case(case: &Case, opts: &SuiteOptions) -> (CaseResult, Vec<(Check, 
             tls_error: None,
         },
         checks: Default::default(),
+        last_end: None,
+        pending: None,
+        files: Vec::new(),
     };
     for (i, step) in spec.steps.iter().enumerate() {
         if let Err(e) = run.step(step).await {
@@ -475,9 +516,17 @@ async fn run_case(case: &Case, opts: &SuiteOptions) -> (CaseResult, Vec<(Check, 
             break;
         }
     }
+    if let Err(e) = run.join_pending().await {
+        run.failures.push(e);
+    }
     run.release().await;
     cr_stop.cancel();
     cr_task.abort();
+    let id = run.device_id();
+    let nbi = run.nbi();
+    for e in opts.profile.cleanup(&nbi, &id, &run.files).await {
+        run.failures.push(format!("cleanup: {e}"));
+    }
     let Run {
         dev,
         mut failures,
@@ -496,17 +545,24 @@ async fn run_case(case: &Case, opts: &SuiteOptions) -> (CaseResult, Vec<(Check, 
 }
 
 impl Run<'_> {
-    fn expand(&self, s: &str) -> String {
-        let mut out = s.to_string();
-        let id = self
-            .dev
+    /// The device's id as GenieACS (and the embedded ACS) forms it.
+    fn device_id(&self) -> String {
+        self.dev
             .cpe
-            .with_view_ref(|v| crate::acs::policy::device_id(&v.device_id()));
-        let nbi = self
-            .opts
+            .with_view_ref(|v| crate::acs::policy::device_id(&v.device_id()))
+    }
+
+    fn nbi(&self) -> String {
+        self.opts
             .nbi_url
             .clone()
-            .unwrap_or_else(|| self.opts.acs_url.clone());
+            .unwrap_or_else(|| self.opts.acs_url.clone())
+    }
+
+    fn expand(&self, s: &str) -> String {
+        let mut out = s.to_string();
+        let id = self.device_id();
+        let nbi = self.nbi();
         out = out
             .replace("{serial}", &self.dev.serial)
             .replace("{device_id}", &id.replace('%', "%25"))
@@ -519,6 +575,11 @@ impl Run<'_> {
     }
 
     async fn step(&mut self, step: &Step) -> Result<(), String> {
+        // An NBI call in flight is answered once the connection request's session has run;
+        // any other step than that session waits for its answer first.
+        if !matches!(step, Step::ExpectConnectionRequest(_)) {
+            self.join_pending().await?;
+        }
         match step {
             Step::Inform(i) => self.inform(i).await,
             Step::Expect(e) => self.expect(e).await,
@@ -548,7 +609,34 @@ impl Run<'_> {
                     ));
                 }
                 self.dev.cpe.life.add(EventCode::ConnectionRequest);
-                self.session(None, None, "ok", None).await
+                self.session(None, None, "ok", None).await?;
+                self.join_pending().await
+            }
+            Step::ExpectAcsValue(a) => {
+                let (path, want) = (self.expand(&a.path), self.expand(&a.value));
+                let (acs, nbi, id) = (self.opts.acs_url.clone(), self.nbi(), self.device_id());
+                let record = self
+                    .opts
+                    .profile
+                    .device_record(&acs, &nbi, &id, &path)
+                    .await?;
+                if record.contains(&want) {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "the ACS's record of {id} does not show {path} = {want:?}"
+                    ))
+                }
+            }
+            Step::PutFile(f) => {
+                let nbi = self.nbi();
+                let name = self.expand(&f.name);
+                self.opts
+                    .profile
+                    .put_file(&nbi, &name, &f.file_type, f.size)
+                    .await?;
+                self.files.push(name);
+                Ok(())
             }
             Step::Reboot => {
                 self.dev.cpe.life = Life::known_boot();
@@ -571,7 +659,13 @@ impl Run<'_> {
                     "the ACS did not challenge the device (expected {scheme})"
                 )),
             },
-            Step::Overload(o) => self.overload(o.sessions).await,
+            Step::Overload(o) => {
+                let n = o
+                    .sessions
+                    .or(self.opts.profile.session_cap)
+                    .ok_or("overload: no session count and no known session cap of the ACS")?;
+                self.overload(n).await
+            }
             Step::Release => {
                 self.release().await;
                 Ok(())
@@ -619,6 +713,9 @@ impl Run<'_> {
         } else if !self.dev.cpe.life.has_events() {
             self.dev.cpe.life.add(EventCode::Periodic);
         }
+        if let Some(end) = self.last_end {
+            tokio::time::sleep_until(end + self.opts.session_gap).await;
+        }
         if !self.window_open {
             self.window = self.dev.session + 1;
             self.window_open = true;
@@ -640,6 +737,7 @@ impl Run<'_> {
             impairments: Default::default(),
         };
         let report = session::run(&cfg, &mut self.dev, None).await;
+        self.last_end = Some(Instant::now());
         self.checks.add(&report.checks);
         self.last_auth = report.auth;
         self.dev.cpe.life.session_ended(report.is_ok());
@@ -738,7 +836,8 @@ impl Run<'_> {
         loop {
             let sessions_in_window = (self.dev.session + 1).saturating_sub(self.window);
             // Found ends the wait (for `absent` too: it has already failed).
-            if !found.is_empty() || sessions_in_window >= e.within_sessions {
+            let enough = !found.is_empty() && found.len() >= e.min_count as usize;
+            if enough || sessions_in_window >= e.within_sessions {
                 break;
             }
             // The ACS has more sessions to do it in: the device informs again (what is
@@ -764,7 +863,7 @@ impl Run<'_> {
                 None => Ok(()),
             };
         }
-        let Some(first) = found.first() else {
+        if found.len() < e.min_count as usize || (e.min_count > 0 && found.is_empty()) {
             let got: Vec<&str> = self
                 .dev
                 .seen
@@ -778,7 +877,7 @@ impl Run<'_> {
                 e.within_sessions,
                 got
             ));
-        };
+        }
         if let Some(max) = e.max_count {
             let n = self
                 .dev
@@ -795,7 +894,9 @@ impl Run<'_> {
             }
         }
         for (var, from) in &e.capture {
-            let v = lookup(first, from)
+            let v = found
+                .first()
+                .and_then(|first| lookup(first, from))
                 .ok_or_else(|| format!("capture {var}: {from} is not in the {}", e.rpc.0))?;
             self.captured.insert(var.clone(), v.to_string());
         }
@@ -821,9 +922,38 @@ impl Run<'_> {
             .as_deref()
             .map(|b| self.expand(b))
             .unwrap_or_default();
-        let (status, text) = http_call(&h.method, &url, &body, self.credentials.as_ref())
-            .await
-            .map_err(|e| format!("{} {url}: {e}", h.method))?;
+        let method = h.method.clone();
+        let call = {
+            let url = url.clone();
+            let creds = self.credentials.clone();
+            tokio::spawn(async move { http_call(&method, &url, &body, creds.as_ref()).await })
+        };
+        // A connection request makes the ACS wait for the session it triggers before it
+        // answers (GenieACS: 200 with the task done in it): the device must not wait for it.
+        if url.contains("connection_request") {
+            self.pending = Some((url, h.clone(), call));
+            return Ok(());
+        }
+        let answer = call.await.map_err(|e| e.to_string())?;
+        self.http_answer(&url, h, answer)
+    }
+
+    /// Waits for the NBI call in flight (if any) and checks its answer.
+    async fn join_pending(&mut self) -> Result<(), String> {
+        let Some((url, h, call)) = self.pending.take() else {
+            return Ok(());
+        };
+        let answer = call.await.map_err(|e| e.to_string())?;
+        self.http_answer(&url, &h, answer)
+    }
+
+    fn http_answer(
+        &self,
+        url: &str,
+        h: &HttpStep,
+        answer: Result<(u16, String), String>,
+    ) -> Result<(), String> {
+        let (status, text) = answer.map_err(|e| format!("{} {url}: {e}", h.method))?;
         let ok = if h.expect_status.is_empty() {
             (200..300).contains(&status)
         } else {

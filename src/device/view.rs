@@ -190,6 +190,15 @@ impl<'a> DeviceView<'a> {
         Ok(self.d.active_change_pending())
     }
 
+    /// The effective notification attribute of a parameter (0 off, 1 passive, 2 active;
+    /// forceEnabled counts as 2), None when the device has no such parameter.
+    pub fn notification_at(&self, path: &str) -> Option<u8> {
+        let Some((Node::Param(pid), inst)) = self.lookup(path) else {
+            return None;
+        };
+        Some(self.notification(&(pid, inst)))
+    }
+
     /// FactoryReset: drop all ACS-written state (values, attributes, instances, ParameterKey,
     /// queued transfers) and pending changes.
     pub fn factory_reset(&mut self) {

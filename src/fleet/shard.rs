@@ -93,6 +93,8 @@ struct Side {
     timers: Vec<(u64, Pending)>,
     cr_at: Option<Instant>,
     due_ms: Option<u64>,
+    /// When the device entered the ready queue (due → here is the simulator's own lag).
+    queued_at: Option<Instant>,
     /// Events that arrived while the device was checked out for a session (its Life is in
     /// the session task): merged when it comes back, then a new session starts (TR-069 §3.2.2).
     held: Vec<EventCode>,
@@ -104,6 +106,7 @@ impl Side {
             && self.timers.is_empty()
             && self.cr_at.is_none()
             && self.due_ms.is_none()
+            && self.queued_at.is_none()
     }
 }
 

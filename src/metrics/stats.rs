@@ -58,6 +58,28 @@ pub struct SessionEnd<'a> {
     pub faults: &'a [(&'static str, u32)],
 }
 
+/// Local value changes (churn) by their notification attribute (TR-069 §3.2.1): active ones
+/// are delivered in their own `4 VALUE CHANGE` Inform, passive ones with the next Inform, and
+/// those with notification off are never reported to the ACS.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ValueChanges {
+    pub active: u64,
+    pub passive: u64,
+    pub not_notified: u64,
+}
+
+impl ValueChanges {
+    pub fn add(&mut self, o: &ValueChanges) {
+        self.active += o.active;
+        self.passive += o.passive;
+        self.not_notified += o.not_notified;
+    }
+
+    pub fn total(&self) -> u64 {
+        self.active + self.passive + self.not_notified
+    }
+}
+
 /// One shard's account of its sessions.
 #[derive(Debug, Clone)]
 pub struct ShardStats {
@@ -71,6 +93,8 @@ pub struct ShardStats {
     pub late: u64,
     /// Arrivals dropped because the device was busy or off.
     pub dropped: u64,
+    /// Local value changes by how they are notified.
+    pub value_changes: ValueChanges,
     /// Events sent, by code.
     pub events: BTreeMap<String, u64>,
     /// Faults by code: the CPE's answers to ACS requests, and the ACS's answers to the Inform.
@@ -83,8 +107,15 @@ pub struct ShardStats {
     /// Session latency measured from the intended start (due time), coordinated omission
     /// corrected: schedule lag, impairments and session time.
     pub session_intended: Histogram<u64>,
-    /// Due time → session start.
+    /// Due time → session start (= simulator lag + slot wait).
     pub lag: Histogram<u64>,
+    /// Due time → the shard put the device in its ready queue: the simulator's own lateness.
+    pub sim_lag: Histogram<u64>,
+    /// Ready queue → session start: the wait for a session slot (`max_sessions` or, when
+    /// sessions are slow, the ACS is the limit).
+    pub slot_wait: Histogram<u64>,
+    /// When the first session ended with the ACS's 503 (ms since the start).
+    pub first_503_ms: Option<u64>,
     pub connect: Histogram<u64>,
     pub tls: Histogram<u64>,
     pub auth_challenge: Histogram<u64>,
@@ -121,12 +152,16 @@ impl Default for ShardStats {
             errors: BTreeMap::new(),
             late: 0,
             dropped: 0,
+            value_changes: Default::default(),
             events: BTreeMap::new(),
             faults: BTreeMap::new(),
             rpcs: BTreeMap::new(),
             session: histogram(),
             session_intended: histogram(),
             lag: histogram(),
+            sim_lag: histogram(),
+            slot_wait: histogram(),
+            first_503_ms: None,
             connect: histogram(),
             tls: histogram(),
             auth_challenge: histogram(),
@@ -150,15 +185,19 @@ const WINDOW_FLUSH_MS: u64 = 500;
 
 impl ShardStats {
     /// A session starts: `lag` is its wait since the due time, `events` its Inform's events.
+    /// `lag` splits into the simulator's lateness (due → queued) and the wait for a slot.
     pub fn record_start<'e>(
         &mut self,
         at_ms: u64,
         lag: Duration,
+        sim_lag: Duration,
         events: impl IntoIterator<Item = &'e str>,
         live: &Live,
     ) {
         self.started += 1;
         record(&mut self.lag, lag);
+        record(&mut self.sim_lag, sim_lag);
+        record(&mut self.slot_wait, lag.saturating_sub(sim_lag));
         self.prom.lag(lag);
         self.timeline.started(at_ms);
         for e in events {
@@ -190,6 +229,10 @@ impl ShardStats {
             Err(e) => {
                 self.failed += 1;
                 self.error(e.label());
+                if matches!(e, SessionError::Overloaded { .. }) {
+                    self.first_503_ms =
+                        Some(self.first_503_ms.map_or(end.at_ms, |t| t.min(end.at_ms)));
+                }
                 live.failed.fetch_add(1, Ordering::Relaxed);
                 if let SessionError::InformFault(code) = e {
                     self.fault(*code);
@@ -332,6 +375,8 @@ impl ShardStats {
             ("session".into(), &self.session),
             ("session_from_intended_start".into(), &self.session_intended),
             ("schedule_lag".into(), &self.lag),
+            ("simulator_lag".into(), &self.sim_lag),
+            ("slot_wait".into(), &self.slot_wait),
             ("tcp_connect".into(), &self.connect),
             ("tls_handshake".into(), &self.tls),
             ("auth_challenge".into(), &self.auth_challenge),
@@ -359,6 +404,11 @@ impl ShardStats {
         self.cancelled += o.cancelled;
         self.late += o.late;
         self.dropped += o.dropped;
+        self.value_changes.add(&o.value_changes);
+        self.first_503_ms = match (self.first_503_ms, o.first_503_ms) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         self.side_entries += o.side_entries;
         for (k, v) in &o.errors {
             *self.errors.entry(k).or_default() += v;
@@ -379,6 +429,8 @@ impl ShardStats {
             (&mut self.session, &o.session),
             (&mut self.session_intended, &o.session_intended),
             (&mut self.lag, &o.lag),
+            (&mut self.sim_lag, &o.sim_lag),
+            (&mut self.slot_wait, &o.slot_wait),
             (&mut self.connect, &o.connect),
             (&mut self.tls, &o.tls),
             (&mut self.auth_challenge, &o.auth_challenge),
@@ -505,13 +557,25 @@ mod tests {
     fn a_session_end_records_outcome_phases_rpcs_and_faults() {
         let live = Live::default();
         let mut s = ShardStats::default();
-        s.record_start(1000, Duration::from_millis(100), ["1 BOOT"], &live);
+        s.record_start(
+            1000,
+            Duration::from_millis(100),
+            Duration::ZERO,
+            ["1 BOOT"],
+            &live,
+        );
         let ok = report(40, Ok(()));
         s.record_end(&end(&ok, &[]), &live);
-        s.record_start(1000, Duration::ZERO, ["1 BOOT", "2 PERIODIC"], &live);
+        s.record_start(
+            1000,
+            Duration::ZERO,
+            Duration::ZERO,
+            ["1 BOOT", "2 PERIODIC"],
+            &live,
+        );
         let faulted = report(80, Ok(()));
         s.record_end(&end(&faulted, &[("GetParameterValues", 9005)]), &live);
-        s.record_start(1000, Duration::ZERO, ["2 PERIODIC"], &live);
+        s.record_start(1000, Duration::ZERO, Duration::ZERO, ["2 PERIODIC"], &live);
         let failed = report(20, Err(SessionError::Status(500)));
         s.record_end(&end(&failed, &[]), &live);
 
@@ -547,10 +611,22 @@ mod tests {
                 at_ms: i * 10,
                 ..end(&r, &[])
             };
-            whole.record_start(i * 10, Duration::from_millis(i % 7), ["2 PERIODIC"], &live);
+            whole.record_start(
+                i * 10,
+                Duration::from_millis(i % 7),
+                Duration::ZERO,
+                ["2 PERIODIC"],
+                &live,
+            );
             whole.record_end(&e, &live);
             let half = if i % 2 == 0 { &mut a } else { &mut b };
-            half.record_start(i * 10, Duration::from_millis(i % 7), ["2 PERIODIC"], &live);
+            half.record_start(
+                i * 10,
+                Duration::from_millis(i % 7),
+                Duration::ZERO,
+                ["2 PERIODIC"],
+                &live,
+            );
             half.record_end(&e, &live);
         }
         a.error("http_503");

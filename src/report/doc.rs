@@ -39,6 +39,12 @@ pub struct Doc {
     pub sessions: Sessions,
     pub sessions_per_s: f64,
     pub events: BTreeMap<String, u64>,
+    /// Local value changes by notification (absent in reports of older versions).
+    #[serde(default)]
+    pub value_changes: ValueChanges,
+    /// What limited the run (absent in reports of older versions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limits: Option<super::limits::Limits>,
     pub errors: BTreeMap<String, u64>,
     pub faults: BTreeMap<String, u64>,
     pub rpcs: BTreeMap<String, RpcCounts>,
@@ -56,6 +62,8 @@ pub struct Doc {
     #[serde(default)]
     pub protocol_checks: BTreeMap<String, CheckTally>,
 }
+
+pub use crate::metrics::stats::ValueChanges;
 
 /// How often one protocol check passed and failed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]

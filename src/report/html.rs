@@ -123,6 +123,10 @@ pub fn render(r: &Report) -> String {
         ("sessions per second", format!("{:.2}", r.sessions_per_s())),
         ("most devices waiting for a slot", s.late.to_string()),
         ("arrivals dropped", s.dropped.to_string()),
+        (
+            "what limited the run",
+            super::limits::Limits::of(r).diagnosis,
+        ),
     ] {
         row(&mut o, &[escape(k), escape(&v)]);
     }

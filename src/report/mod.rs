@@ -15,6 +15,7 @@ pub mod compare;
 pub mod doc;
 pub mod html;
 pub mod junit;
+pub mod limits;
 pub mod svg;
 pub mod text;
 
@@ -79,6 +80,8 @@ pub struct Report {
     pub runs: u32,
     pub sessions: Sessions,
     pub events: BTreeMap<String, u64>,
+    /// Local value changes by notification (active, passive, off: never reported).
+    pub value_changes: doc::ValueChanges,
     pub errors: BTreeMap<String, u64>,
     pub faults: BTreeMap<String, u64>,
     pub rpcs: BTreeMap<String, RpcCounts>,
@@ -92,6 +95,8 @@ pub struct Report {
     pub embedded_acs: Option<serde_json::Value>,
     /// Protocol checks on the ACS's messages, by check label (only checks that ran).
     pub protocol_checks: BTreeMap<String, doc::CheckTally>,
+    /// When the first session ended with the ACS's 503 (s since the start).
+    pub first_503_s: Option<f64>,
 }
 
 fn add_counts(mine: &mut BTreeMap<String, u64>, theirs: &BTreeMap<String, u64>) {
@@ -127,6 +132,8 @@ impl Report {
                 dropped: s.dropped,
             },
             events: s.events.clone(),
+            value_changes: s.value_changes,
+            first_503_s: s.first_503_ms.map(|ms| ms as f64 / 1000.0),
             errors: s.errors.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
             faults: s.faults.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
             rpcs: s
@@ -285,6 +292,11 @@ impl Report {
         a.late += b.late;
         a.dropped += b.dropped;
         add_counts(&mut self.events, &o.events);
+        self.value_changes.add(&o.value_changes);
+        self.first_503_s = match (self.first_503_s, o.first_503_s) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         add_counts(&mut self.errors, &o.errors);
         add_counts(&mut self.faults, &o.faults);
         add_counts(&mut self.connection_requests, &o.connection_requests);
@@ -335,6 +347,8 @@ impl Report {
             sessions: self.sessions,
             sessions_per_s: (self.sessions_per_s() * 1000.0).round() / 1000.0,
             events: self.events.clone(),
+            value_changes: self.value_changes,
+            limits: Some(limits::Limits::of(self)),
             errors: self.errors.clone(),
             faults: self.faults.clone(),
             rpcs: self.rpcs.clone(),
@@ -464,6 +478,8 @@ impl Report {
             runs: d.runs,
             sessions: d.sessions,
             events: d.events,
+            value_changes: d.value_changes,
+            first_503_s: d.limits.as_ref().and_then(|l| l.first_503_s),
             errors: d.errors,
             faults: d.faults,
             rpcs: d.rpcs,

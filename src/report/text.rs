@@ -48,8 +48,32 @@ pub fn render(r: &Report) -> String {
             s.late, s.dropped
         );
     }
+    let l = super::limits::Limits::of(r);
+    let _ = writeln!(
+        o,
+        "limits    slot wait p50 {:.1} ms p99 {:.1} ms; simulator lag p50 {:.1} ms p99 {:.1} ms; ACS 503s {}{}",
+        l.slot_wait_p50_ms,
+        l.slot_wait_p99_ms,
+        l.simulator_lag_p50_ms,
+        l.simulator_lag_p99_ms,
+        l.http_503,
+        l.sessions_per_s_at_first_503
+            .map_or(String::new(), |r| format!(" (from {r:.1} sessions/s)"))
+    );
+    let _ = writeln!(o, "diagnosis {}", l.diagnosis);
     if !r.events.is_empty() {
         let _ = writeln!(o, "events    {}", pairs(&r.events));
+    }
+    let v = &r.value_changes;
+    if v.total() > 0 {
+        let _ = writeln!(
+            o,
+            "changes   {} local value changes: {} active (own Inform), {} passive (next Inform), {} not notifiable (notification off: never reported)",
+            v.total(),
+            v.active,
+            v.passive,
+            v.not_notified
+        );
     }
     let failed_checks: Vec<String> = r
         .protocol_checks

@@ -136,6 +136,9 @@ pub struct Scenario {
     /// Pass/fail limits, judged on the end-of-run report (exit 3 when one fails); the default
     /// verdict ([`crate::threshold::default_thresholds`]) when the file sets none.
     pub thresholds: Vec<crate::threshold::Threshold>,
+    /// Settings the run will not use, located (`file:line:column: ...`): the embedded ACS's
+    /// when `--acs` points the fleet at another ACS. Warnings, not errors.
+    pub unused: Vec<String>,
 }
 
 impl Scenario {
@@ -306,12 +309,26 @@ impl Validator<'_> {
                 Some(path)
             }
         };
-        if url.is_some() && policy.is_some() {
-            return Err(self.err(
-                "policy",
-                "acs.policy configures the embedded ACS; it cannot be used with acs.url",
-            ));
-        }
+        let mut unused = Vec::new();
+        let policy = match (&ov.acs_url, &a.url, policy) {
+            // `--acs` replaces the scenario's ACS wholesale: a scenario written for the
+            // embedded ACS runs unchanged against a real one; its policy goes unused.
+            (Some(u), _, Some(_)) => {
+                let (line, column) = locate(self.src, "policy");
+                unused.push(format!(
+                    "{}:{line}:{column}: acs.policy configures the embedded ACS; unused with --acs {u}",
+                    self.origin
+                ));
+                None
+            }
+            (None, Some(_), Some(_)) => {
+                return Err(self.err(
+                    "policy",
+                    "acs.policy configures the embedded ACS; it cannot be used with acs.url",
+                ))
+            }
+            (_, _, p) => p,
+        };
         let acs = Acs {
             url,
             policy,
@@ -617,6 +634,7 @@ impl Validator<'_> {
             groups,
             phases,
             thresholds,
+            unused,
         })
     }
 }

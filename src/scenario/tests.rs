@@ -131,3 +131,32 @@ fn locate_finds_line_and_column() {
     assert_eq!(locate("a\nbb: x\n", "x"), (2, 5));
     assert_eq!(locate("abc", "zz"), (1, 1));
 }
+
+#[test]
+fn acs_flag_replaces_an_embedded_acs_and_reports_its_policy_unused() {
+    let body = BASIC.replace("seed: 7\n", "seed: 7\nacs:\n  policy: p.yaml\n");
+    let (d, path, src) = with_template(&body);
+    std::fs::write(d.path().join("p.yaml"), "seed: x\n").unwrap();
+    // Without the flag the embedded ACS gets its policy.
+    let s = Scenario::parse(&src, &path, &Overrides::default()).unwrap();
+    assert!(s.acs.policy.is_some() && s.unused.is_empty());
+    let ov = Overrides {
+        acs_url: Some("http://127.0.0.1:7547/".into()),
+        ..Overrides::default()
+    };
+    let s = Scenario::parse(&src, &path, &ov).unwrap();
+    assert_eq!(s.acs.url.as_deref(), Some("http://127.0.0.1:7547/"));
+    assert!(s.acs.policy.is_none());
+    assert_eq!(s.unused.len(), 1, "{:?}", s.unused);
+    assert!(
+        s.unused[0].contains("s.yaml:4:3: acs.policy"),
+        "{:?}",
+        s.unused
+    );
+    // Both in the file is still a contradiction of the file itself.
+    let both = body.replace("  policy: p.yaml\n", "  url: http://x/\n  policy: p.yaml\n");
+    let (d2, path, src) = with_template(&both);
+    std::fs::write(d2.path().join("p.yaml"), "seed: x\n").unwrap();
+    let e = Scenario::parse(&src, &path, &Overrides::default()).unwrap_err();
+    assert!(e.to_string().contains("cannot be used with acs.url"), "{e}");
+}

@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use cpefleet::acs::{self, AcsConfig, Policy};
-use cpefleet::conformance::{case, run_suite, Check, SuiteOptions};
+use cpefleet::conformance::{case, run_suite, AcsProfile, Check, SuiteOptions};
 use tokio_util::sync::CancellationToken;
 
 fn suite_dir() -> PathBuf {
@@ -33,6 +33,7 @@ async fn with_acs(misbehave: &[&str], cases: &[case::Case]) -> cpefleet::conform
     let mut opts = SuiteOptions::new(&acs.url());
     opts.username = Some("cpe".into());
     opts.password = Some("cpe-secret".into());
+    opts.profile = AcsProfile::embedded(Some(2), true);
     let r = run_suite(cases, &opts).await;
     cancel.cancel();
     r

@@ -133,3 +133,62 @@ phases:
     );
     cancel.cancel();
 }
+
+/// A churn on a parameter whose notification is off produces no Inform: the changes are
+/// counted as never notifiable (stats, JSON and text report), apart from delivered ones.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changes_that_cannot_be_notified_are_counted_apart() {
+    let dir = tempfile::tempdir().unwrap();
+    let template = Path::new(env!("CARGO_MANIFEST_DIR")).join("data-models/tr181-gateway.yaml");
+    let scenario = format!(
+        "name: quiet-churn
+seed: 3
+time_scale: 60
+duration: 6s
+fleet:
+  max_sessions: 16
+  groups:
+    - {{ name: gw, template: {}, count: 5 }}
+phases:
+  - boot: {{ over: 1s }}
+  - churn: {{ for: 5s, value_changes: 600/h, parameter: Device.WiFi.SSID.1.SSID }}
+",
+        template.display()
+    );
+    let path = dir.path().join("quiet.yaml");
+    std::fs::write(&path, &scenario).unwrap();
+    let s = Scenario::parse(&scenario, &path, &Overrides::default()).unwrap();
+    let cancel = CancellationToken::new();
+    let acs = acs::start(
+        AcsConfig::new(
+            SocketAddr::from(([127, 0, 0, 1], 0)),
+            Policy::parse("seed: q\n").unwrap(),
+        ),
+        cancel.clone(),
+    )
+    .await
+    .unwrap();
+    let r = fleet::run(&s, &acs.url(), &RunOptions::default(), cancel.child_token())
+        .await
+        .unwrap();
+    cancel.cancel();
+    let v = r.stats.value_changes;
+    assert!(v.not_notified > 0, "{v:?}");
+    assert_eq!((v.active, v.passive), (0, 0), "{v:?}");
+    assert!(
+        !r.stats.events.contains_key("4 VALUE CHANGE"),
+        "{:?}",
+        r.stats.events
+    );
+    let report = cpefleet::report::Report::from_run(&r, "quiet-churn");
+    let text = cpefleet::report::text::render(&report);
+    assert!(
+        text.contains(&format!(
+            "{} not notifiable (notification off",
+            v.not_notified
+        )),
+        "{text}"
+    );
+    let json: serde_json::Value = serde_json::from_str(&report.to_json()).unwrap();
+    assert_eq!(json["value_changes"]["not_notified"], v.not_notified);
+}

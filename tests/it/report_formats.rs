@@ -62,7 +62,7 @@ fn record(keep: impl Fn(u64) -> bool) -> ShardStats {
         }
         let at = i * 40; // 80 s of run, 40 ms apart
         let lag = Duration::from_micros((i * 31) % 5_000);
-        s.record_start(at, lag, ["2 PERIODIC"], &live);
+        s.record_start(at, lag, Duration::ZERO, ["2 PERIODIC"], &live);
         let r = session(i);
         let faults: &[(&'static str, u32)] = if i % 97 == 0 {
             &[("GetParameterValues", 9005)]
@@ -282,7 +282,13 @@ fn compare_flags_regressions_past_the_tolerance() {
     let live = Live::default();
     let mut slow = ShardStats::default();
     for i in 0..2000u64 {
-        slow.record_start(i * 40, Duration::ZERO, ["2 PERIODIC"], &live);
+        slow.record_start(
+            i * 40,
+            Duration::ZERO,
+            Duration::ZERO,
+            ["2 PERIODIC"],
+            &live,
+        );
         let mut r = session(i);
         r.timings.total = r.timings.total.mul_f64(1.3);
         if i % 20 == 0 {

@@ -88,7 +88,9 @@ impl Shard {
         }
         s.state = State::Queued;
         s.gen = s.gen.wrapping_add(1);
-        self.side.entry(slot).or_default().due_ms = Some(due_ms);
+        let side = self.side.entry(slot).or_default();
+        side.due_ms = Some(due_ms);
+        side.queued_at = Some(Instant::now());
         self.ready.push_back(slot);
     }
 

@@ -188,14 +188,24 @@ impl Shard {
                     ],
                 };
                 let mut active = false;
+                let mut level = None;
                 self.with_view(slot, |v| {
                     for p in &candidates {
                         if let Ok(a) = v.set_local(p, &value) {
                             active = a;
+                            level = v.notification_at(p);
                             return;
                         }
                     }
                 });
+                // TR-069 §3.2.1: off means the change is never reported; count it apart so a
+                // churn that produces no Inform is visible.
+                match level {
+                    Some(2) => self.stats.value_changes.active += 1,
+                    Some(1) => self.stats.value_changes.passive += 1,
+                    Some(_) => self.stats.value_changes.not_notified += 1,
+                    None => {}
+                }
                 if active && state == State::Idle {
                     self.slots[slot as usize].life.add(EventCode::ValueChange);
                     self.make_due(slot, at);

@@ -110,9 +110,11 @@ impl Shard {
         let side = self.side.entry(slot).or_default();
         let due_ms = side.due_ms.take().unwrap_or(now);
         let cr_at = side.cr_at.take();
+        let queued_at = side.queued_at.take();
         self.tidy_side(slot);
         // µs precision: the due time is whole ms, the start is not.
         let lag = Instant::now().saturating_duration_since(self.at(due_ms));
+        let sim_lag = queued_at.map_or(lag, |q| q.saturating_duration_since(self.at(due_ms)));
         let cfg = self.session_config(slot);
         let index = self.index_of(slot);
         let s = &mut self.slots[slot as usize];
@@ -133,6 +135,7 @@ impl Shard {
         self.stats.record_start(
             now,
             lag,
+            sim_lag,
             events.iter().map(|e| e.code.as_str()),
             &self.ctx.live,
         );
