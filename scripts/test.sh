@@ -5,9 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_apt=()
-command -v xmllint >/dev/null || need_apt+=(libxml2-utils)       # ../shared/bbf/validate-cwmp
-{ command -v prometheus && command -v promtool; } >/dev/null || need_apt+=(prometheus)  # tests/metrics_prometheus.rs
-command -v chromium >/dev/null || need_apt+=(chromium)              # tests/report_html.rs
+command -v xmllint >/dev/null || need_apt+=(libxml2-utils)       # tests/data/bbf/validate-cwmp
+{ command -v prometheus && command -v promtool; } >/dev/null || need_apt+=(prometheus)  # tests/it/metrics_prometheus.rs
+command -v chromium >/dev/null || need_apt+=(chromium)              # tests/it/report_html.rs
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     apt-get update -qq
@@ -26,3 +26,7 @@ fi
 cargo fmt --check
 cargo clippy --all-targets --locked -- -D warnings
 cargo test --all-targets --locked
+
+# A bounded fuzz run: every fuzz target 10 s (about a minute), failing on any crash
+# (fuzz/README.md; it installs cargo-fuzz when missing).
+bash scripts/fuzz.sh 10

@@ -12,7 +12,8 @@
 //! - [`units`]: human quantities (`30s`, `100/s`, `25%`, `10k`): one parser each, and the YAML
 //!   newtypes every file format uses.
 //! - [`seed`]: seeded dice, pure functions of (seed, stream, index) behind every random choice.
-//! - [`net`]: listening sockets, the bounded HTTP/1.1 client, request bodies, client TLS.
+//! - [`net`]: listening sockets and the one accept loop of every server, the bounded HTTP/1.1
+//!   client, request bodies, client TLS.
 //! - [`shutdown`]: Ctrl-C and SIGTERM handling.
 //!
 //! Layer 1, built on layer 0 only:

@@ -9,7 +9,7 @@ fn main() {
     let code = match cli::dispatch(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("cpefleet: {e:#}");
+            eprintln!("cpefleet: {}", cli::error_message(&e));
             // Bad input the user can fix is 2; anything else that stopped the run is 1.
             if e.downcast_ref::<InputError>().is_some() {
                 2

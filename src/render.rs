@@ -3,8 +3,8 @@
 //! and device semantics seen from outside, with no network.
 
 use crate::cwmp::{
-    decode_acs, encode_cpe, AcsMessage, CpeMessage, CpeRequest, CwmpVersion, DateTime, Envelope,
-    EventCode, EventStruct, Header,
+    decode_acs, encode_cpe, AcsMessage, CpeMessage, CpeRequest, CwmpVersion, DateTime, DecodeError,
+    Envelope, EventCode, EventStruct, Header,
 };
 use crate::device::{Device, DeviceView, Env};
 use crate::model::Template;
@@ -31,6 +31,14 @@ pub enum RenderError {
     Request(#[from] crate::cwmp::DecodeError),
     #[error("the request file holds a {0}, not an ACS request")]
     NotARequest(&'static str),
+    /// An error at a place in the request file (1-based line and column).
+    #[error("{line}:{column}: {message}")]
+    At {
+        line: usize,
+        column: usize,
+        message: String,
+        label: &'static str,
+    },
 }
 
 impl RenderError {
@@ -39,6 +47,7 @@ impl RenderError {
             RenderError::Events(_) => "render_events",
             RenderError::Request(e) => e.label(),
             RenderError::NotARequest(_) => "render_not_request",
+            RenderError::At { label, .. } => label,
         }
     }
 }
@@ -88,8 +97,16 @@ fn header_for_inform(v: CwmpVersion, id: &str) -> Header {
 }
 
 /// The device's Inform envelope for `events`.
-pub fn render_inform(input: &RenderInput<'_>, events: Vec<EventStruct>) -> Vec<u8> {
+/// Device N as it boots now: UpTime and counters count from the render time (a device left at
+/// boot time 0 reported the Unix time as its UpTime).
+fn booted(input: &RenderInput<'_>) -> Device {
     let mut dev = Device::new(input.index);
+    dev.set_boot_time(input.now);
+    dev
+}
+
+pub fn render_inform(input: &RenderInput<'_>, events: Vec<EventStruct>) -> Vec<u8> {
+    let mut dev = booted(input);
     let env = Env {
         seed: input.seed,
         now: input.now,
@@ -109,14 +126,82 @@ pub fn render_inform(input: &RenderInput<'_>, events: Vec<EventStruct>) -> Vec<u
 }
 
 /// The device's answer to an ACS request envelope (the request's cwmp:ID echoed).
+/// The envelope of a request file and its byte offset in it: the whole file, or the body of a
+/// recorded HTTP message (start line, headers, blank line, body: as `--trace` and the GenieACS
+/// transcripts write one message), bounded by its Content-Length.
+pub fn message_body(file: &[u8]) -> Result<(&[u8], usize), RenderError> {
+    let first = file.split(|&b| b == b'\n').next().unwrap_or_default();
+    let first = String::from_utf8_lossy(first);
+    // A status line ("HTTP/1.1 200 OK") or a request line ("POST /acs HTTP/1.1").
+    let is_http = first.starts_with("HTTP/1.") || first.trim_end().contains(" HTTP/1.");
+    if !is_http {
+        return Ok((file, 0));
+    }
+    let at = find(file, b"\r\n\r\n")
+        .map(|i| i + 4)
+        .into_iter()
+        .chain(find(file, b"\n\n").map(|i| i + 2))
+        .min()
+        .unwrap_or(file.len());
+    let headers = String::from_utf8_lossy(&file[..at]);
+    let length = headers
+        .lines()
+        .filter_map(|l| l.split_once(':'))
+        .find(|(k, _)| k.trim().eq_ignore_ascii_case("content-length"))
+        .and_then(|(_, v)| v.trim().parse::<usize>().ok());
+    let rest = &file[at..];
+    let body = &rest[..length.unwrap_or(rest.len()).min(rest.len())];
+    if body.iter().all(u8::is_ascii_whitespace) {
+        let (line, column) = locate(file, at);
+        return Err(RenderError::At {
+            line,
+            column,
+            message: "the HTTP message has no body: nothing to answer".into(),
+            label: "render_no_body",
+        });
+    }
+    Ok((body, at))
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+/// 1-based line and column of byte `off` of the file.
+fn locate(file: &[u8], off: usize) -> (usize, usize) {
+    let off = off.min(file.len());
+    let line = file[..off].iter().filter(|&&b| b == b'\n').count() + 1;
+    let start = file[..off]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    (line, off - start + 1)
+}
+
 pub fn render_response(input: &RenderInput<'_>, request: &[u8]) -> Result<Vec<u8>, RenderError> {
-    let req = decode_acs(request)?;
+    let (body, at) = message_body(request)?;
+    let req = decode_acs(body).map_err(|e| match &e {
+        // Malformed XML: the line and column in the file, headers included.
+        DecodeError::Xml {
+            offset, message, ..
+        } => {
+            let off = at + (*offset as usize).min(body.len());
+            let (line, column) = locate(request, off);
+            RenderError::At {
+                line,
+                column,
+                message: format!("malformed XML: {message}"),
+                label: e.label(),
+            }
+        }
+        _ => RenderError::Request(e),
+    })?;
     let rpc = match req.body {
         AcsMessage::Request(r) => r,
         AcsMessage::Response(r) => return Err(RenderError::NotARequest(r.name())),
         AcsMessage::Fault(_) => return Err(RenderError::NotARequest("Fault")),
     };
-    let mut dev = Device::new(input.index);
+    let mut dev = booted(input);
     let env = Env {
         seed: input.seed,
         now: input.now,
@@ -128,7 +213,7 @@ pub fn render_response(input: &RenderInput<'_>, request: &[u8]) -> Result<Vec<u8
         id: req.header.id.clone(),
         ..Header::default()
     };
-    // Answer in the request's namespace (R1.18), downgraded to what the device speaks.
+    // Answer in the request's namespace (TR-069 §3.5: the CPE follows the ACS's version), downgraded to what the device speaks.
     let v = req.version.min(version(input));
     let mut out = Vec::with_capacity(4096);
     encode_cpe(&Envelope::new(v, header, applied.message), &mut out);

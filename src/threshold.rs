@@ -293,6 +293,22 @@ fn default_name(c: &Check) -> String {
     }
 }
 
+/// The error rate a run without thresholds may reach (documented in the README): more than
+/// this share of ended sessions failed, or none ended, and the run fails (exit 3).
+pub const DEFAULT_ERROR_RATE: f64 = 0.10;
+
+/// The verdict of a scenario that sets no thresholds: a run where every session failed
+/// (connection refused, DNS, auth) must not pass. Its name says it is the default.
+pub fn default_thresholds() -> Vec<Threshold> {
+    let check = Check::ErrorRate {
+        limit: DEFAULT_ERROR_RATE,
+    };
+    vec![Threshold {
+        name: format!("default: {} (no thresholds set)", default_name(&check)),
+        check,
+    }]
+}
+
 /// The report's name for a metric as written (`rpc:Inform` is `inform`).
 pub fn canonical_metric(m: &str, groups: &[&str]) -> Result<String, String> {
     let m = m.trim();

@@ -1,6 +1,7 @@
 //! Human quantities shared by the CLI and the YAML files: durations (`250ms`, `30s`, `5m`,
-//! `1h30m`), rates (`100/s`, `6000/min`, `2/h`), shares (`25%`, `0.25`) and counts (`10k`,
-//! `1M`). One parser each, so the command line and the files accept exactly the same spellings.
+//! `1h30m`), rates (`100/s`, `6000/min`, `2/h`), shares (`25%`, `0.25`), counts (`10k`,
+//! `1M`) and sizes (`4MiB`). One parser each, so the command line and the files accept exactly
+//! the same spellings.
 
 use std::fmt;
 use std::time::Duration;
@@ -88,10 +89,36 @@ pub fn parse_share(s: &str) -> Result<f64, String> {
         None => t.parse::<f64>(),
     }
     .map_err(|_| format!("invalid share {s:?} (use 25% or 0.25)"))?;
+    if !t.ends_with('%') && v > 1.0 && v <= 100.0 {
+        return Err(format!(
+            "share {s:?}: a bare number is a fraction of 1 ({}); write {t}% for a percentage",
+            v / 100.0
+        ));
+    }
     if !(0.0..=1.0).contains(&v) {
         return Err(format!("share {s:?} must be between 0% and 100%"));
     }
     Ok(v)
+}
+
+/// Parses a byte size: `4096`, `512KiB`, `4MiB`, `1MB` (k/M/G are decimal, Ki/Mi/Gi binary).
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let bad = || format!("invalid size {text:?} (use e.g. 4096, 512KiB or 4MiB)");
+    let s = text.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let n: u64 = num.parse().map_err(|_| bad())?;
+    let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" => 1000,
+        "kib" => 1024,
+        "m" | "mb" => 1_000_000,
+        "mib" => 1024 * 1024,
+        "g" | "gb" => 1_000_000_000,
+        "gib" => 1024 * 1024 * 1024,
+        _ => return Err(bad()),
+    };
+    n.checked_mul(mult).ok_or_else(bad)
 }
 
 /// Parses a count: `1000`, `10k`, `1M`, `1_000_000`.
@@ -181,6 +208,53 @@ quantity!(
 quantity!(Rate, f64, parse_rate, "a rate such as 100/s or 2/h");
 quantity!(Share, f64, parse_share, "a share such as 25% or 0.25");
 quantity!(Count, u64, parse_count, "a count such as 1000 or 10k");
+quantity!(Size, u64, parse_size, "a size such as 4096, 512KiB or 4MiB");
+
+/// A share in an ACS policy: [`Share`]'s spellings, except that a bare number other than 0
+/// is refused. Policies used to read `share: 25` as 25 %, where scenarios read a bare number
+/// as a fraction of 1; the fraction is the documented form, so a bare number in a policy is an
+/// error (at its line and column) rather than a silent change of meaning.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PolicyShare(pub f64);
+
+impl PolicyShare {
+    /// The share in percent, as the policy's hash buckets count it (rounded to 1e-9 so that
+    /// `0.5%` is exactly 0.5, as it was when policies held percent).
+    pub fn percent(self) -> f64 {
+        (self.0 * 100.0 * 1e9).round() / 1e9
+    }
+}
+
+impl<'de> Deserialize<'de> for PolicyShare {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = PolicyShare;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a share such as 25% or \"0.25\"")
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<PolicyShare, E> {
+                parse_share(s).map(PolicyShare).map_err(E::custom)
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<PolicyShare, E> {
+                self.visit_f64(v as f64)
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<PolicyShare, E> {
+                self.visit_f64(v as f64)
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<PolicyShare, E> {
+                if v == 0.0 {
+                    return Ok(PolicyShare(0.0));
+                }
+                Err(E::custom(format!(
+                    "share {v}: write {v}% (a bare number in a policy used to mean percent; it \
+                     would now be a fraction of 1 as in scenarios, so it is refused)"
+                )))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -211,6 +285,8 @@ mod tests {
         assert_eq!(parse_share("25%"), Ok(0.25));
         assert_eq!(parse_share("0.5"), Ok(0.5));
         assert!(parse_share("150%").is_err());
+        let e = parse_share("25").unwrap_err();
+        assert!(e.contains("write 25%"), "{e}");
         assert_eq!(parse_count("10k"), Ok(10_000));
         assert_eq!(parse_count("1M"), Ok(1_000_000));
         assert_eq!(parse_count("1_000"), Ok(1000));

@@ -12,13 +12,12 @@ use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
-use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::auth::{basic, digest::md5_hex, DigestResponse};
+use crate::net::ServeOptions;
 
 /// Largest upload accepted; bigger is 413.
 const MAX_UPLOAD: usize = 16 * 1024 * 1024;
@@ -91,29 +90,18 @@ impl FileStore {
 
 /// Serves the store until `cancel`.
 pub async fn serve(listener: TcpListener, store: Arc<FileStore>, cancel: CancellationToken) {
-    loop {
-        let (stream, _) = tokio::select! {
-            _ = cancel.cancelled() => return,
-            a = listener.accept() => match a {
-                Ok(a) => a,
-                Err(_) => { tokio::time::sleep(Duration::from_millis(10)).await; continue; }
-            },
-        };
+    let opts = ServeOptions {
+        accept_backoff: Duration::from_millis(10),
+        ..ServeOptions::default()
+    };
+    crate::net::serve(listener, opts, cancel, move || {
         let store = store.clone();
-        let cancel = cancel.clone();
-        tokio::spawn(async move {
-            let svc = service_fn(move |req| {
-                let store = store.clone();
-                async move { Ok::<_, Infallible>(handle(&store, req).await) }
-            });
-            let conn = http1::Builder::new().serve_connection(TokioIo::new(stream), svc);
-            tokio::pin!(conn);
-            tokio::select! {
-                _ = conn.as_mut() => {}
-                _ = cancel.cancelled() => conn.as_mut().graceful_shutdown(),
-            }
-        });
-    }
+        service_fn(move |req| {
+            let store = store.clone();
+            async move { Ok::<_, Infallible>(handle(&store, req).await) }
+        })
+    })
+    .await;
 }
 
 fn reply(status: StatusCode, body: Bytes) -> Response<Full<Bytes>> {

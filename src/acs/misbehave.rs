@@ -46,10 +46,13 @@ pub enum Misbehave {
     ScheduleInformZeroDelay,
     /// GetRPCMethodsResponse listing only Inform.
     RpcMethodsIncomplete,
+    /// A CPE request answered with an ACS request (GetRPCMethods) instead of its response, before
+    /// the CPE's empty POST (TR-069 §3.7.1.4 forbids it unless the ACS set HoldRequests).
+    RpcBeforeEmptyPost,
 }
 
 impl Misbehave {
-    pub const ALL: [Misbehave; 19] = [
+    pub const ALL: [Misbehave; 20] = [
         Misbehave::WrongId,
         Misbehave::MaxEnvelopes2,
         Misbehave::WrongNamespace,
@@ -69,6 +72,7 @@ impl Misbehave {
         Misbehave::ObjectNameWithoutDot,
         Misbehave::ScheduleInformZeroDelay,
         Misbehave::RpcMethodsIncomplete,
+        Misbehave::RpcBeforeEmptyPost,
     ];
 
     pub fn label(self) -> &'static str {
@@ -92,6 +96,7 @@ impl Misbehave {
             Misbehave::ObjectNameWithoutDot => "object_name_without_dot",
             Misbehave::ScheduleInformZeroDelay => "schedule_inform_zero_delay",
             Misbehave::RpcMethodsIncomplete => "rpc_methods_incomplete",
+            Misbehave::RpcBeforeEmptyPost => "rpc_before_empty_post",
         }
     }
 }

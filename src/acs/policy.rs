@@ -15,7 +15,7 @@
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
 
 use crate::cwmp::{
     AcsRequest, AddObject, DeleteObject, DeviceIdStruct, Download, EventStruct,
@@ -25,6 +25,7 @@ use crate::cwmp::{
 };
 
 use crate::seed::Fnv1a;
+use crate::units::{Dur, PolicyShare, Rate};
 
 use super::session::{Desired, Discovery, PlannedRpc, Provision, Step, DEFAULT_GPV_BATCH};
 use super::store::DeviceRecord;
@@ -110,6 +111,18 @@ fn gpv_batch() -> usize {
 fn bootstrap_events() -> Vec<String> {
     vec!["0 BOOTSTRAP".to_string()]
 }
+/// `share:` in percent, spelt as everywhere else (see [`PolicyShare`]).
+fn percent<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    PolicyShare::deserialize(d).map(PolicyShare::percent)
+}
+/// A duration in seconds: a bare number of seconds, or `30s`, `5m`, ... as in scenarios.
+fn seconds<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    Dur::deserialize(d).map(|d| d.0.as_secs_f64())
+}
+/// A rate per second: a bare number, or `100/s`, `6000/min`, ... as in scenarios.
+fn per_second<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    Rate::deserialize(d).map(|r| r.0)
+}
 fn hundred() -> f64 {
     100.0
 }
@@ -171,8 +184,8 @@ pub struct TaskSpec {
     /// session.
     #[serde(default)]
     pub events: Vec<String>,
-    /// Percent of the fleet (0-100, by device-id hash).
-    #[serde(default = "hundred")]
+    /// Share of the fleet (`25%` or "0.25", by device-id hash), held in percent.
+    #[serde(default = "hundred", deserialize_with = "percent")]
     pub share: f64,
     /// Run again in every matching session instead of once per device.
     #[serde(default)]
@@ -342,21 +355,7 @@ impl Size {
 }
 
 fn parse_size(s: &str) -> Option<u64> {
-    let s = s.trim();
-    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
-    let (num, unit) = s.split_at(split);
-    let n: u64 = num.parse().ok()?;
-    let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "b" => 1,
-        "k" | "kb" => 1000,
-        "kib" => 1024,
-        "m" | "mb" => 1_000_000,
-        "mib" => 1024 * 1024,
-        "g" | "gb" => 1_000_000_000,
-        "gib" => 1024 * 1024 * 1024,
-        _ => return None,
-    };
-    n.checked_mul(mult)
+    crate::units::parse_size(s).ok()
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -377,13 +376,14 @@ pub struct WaveSpec {
     pub size: Size,
     #[serde(default = "firmware_type")]
     pub file_type: String,
-    /// Percent of the fleet upgraded (by device-id hash).
-    #[serde(default = "hundred")]
+    /// Share of the fleet upgraded (`25%`, by device-id hash), held in percent.
+    #[serde(default = "hundred", deserialize_with = "percent")]
     pub share: f64,
     /// Downloads started per second, fleet-wide.
+    #[serde(deserialize_with = "per_second")]
     pub rate: f64,
     /// Seconds after the ACS starts before the first Download.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "seconds")]
     pub start_after: f64,
     /// Only in sessions with any of these events; empty: any session.
     #[serde(default)]
@@ -397,18 +397,19 @@ pub struct WaveSpec {
 #[serde(deny_unknown_fields)]
 pub struct CrSpec {
     /// Connection requests sent per second, fleet-wide.
+    #[serde(deserialize_with = "per_second")]
     pub rate: f64,
-    /// Percent of known devices (by device-id hash).
-    #[serde(default = "hundred")]
+    /// Share of known devices (`25%`, by device-id hash), held in percent.
+    #[serde(default = "hundred", deserialize_with = "percent")]
     pub share: f64,
     /// Seconds after the ACS starts before the first one.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "seconds")]
     pub start_after: f64,
     /// Seconds between two requests to the same device; 0: once per device.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "seconds")]
     pub interval: f64,
     /// Seconds per request (GenieACS: 2).
-    #[serde(default = "two")]
+    #[serde(default = "two", deserialize_with = "seconds")]
     pub timeout: f64,
     /// Credentials for devices whose ConnectionRequestUsername/Password the ACS did not set.
     #[serde(default)]
@@ -984,6 +985,7 @@ fn escape_into(out: &mut String, s: &str) {
 pub fn root_of(params: &[ParameterValueStruct]) -> &str {
     params
         .iter()
+        .filter(|p| super::store::name_ok(&p.name))
         .find_map(|p| p.name.find('.').and_then(|i| p.name.get(..=i)))
         .unwrap_or("")
 }
@@ -1137,9 +1139,30 @@ mod tests {
         let e = Policy::parse("tasks:\n  - name: a\n    rpcs:\n      - Rebooot: {}\n").unwrap_err();
         assert_eq!(e.label(), "policy_yaml");
         assert!(e.to_string().contains("line 4"), "{e}");
-        let e = Policy::parse("tasks:\n  - name: a\n    share: 150\n    rpcs: [FactoryReset]\n")
+        let e = Policy::parse("tasks:\n  - name: a\n    share: 150%\n    rpcs: [FactoryReset]\n")
             .unwrap_err();
-        assert_eq!(e.label(), "policy_invalid");
+        assert_eq!(e.label(), "policy_yaml");
+        assert!(e.to_string().contains("line 3"), "{e}");
+        // A bare number meant percent in policies and a fraction in scenarios: refused here,
+        // at its place, rather than read with a new meaning.
+        let e = Policy::parse("tasks:\n  - name: a\n    share: 25\n    rpcs: [FactoryReset]\n")
+            .unwrap_err();
+        assert!(
+            e.to_string().contains("line 3") && e.to_string().contains("25%"),
+            "{e}"
+        );
+        let p = Policy::parse(
+            "tasks:\n  - name: a\n    share: 0.5%\n    rpcs: [FactoryReset]\n\
+             connection_requests: { rate: 6000/min, share: \"0.25\", start_after: 1m, timeout: 2 }\n",
+        )
+        .unwrap();
+        let Policy::Rules(p) = p else { panic!("rules") };
+        assert_eq!(p.tasks[0].share, 0.5);
+        let c = p.connection_requests.as_ref().unwrap();
+        assert_eq!(
+            (c.rate, c.share, c.start_after, c.timeout),
+            (100.0, 25.0, 60.0, 2.0)
+        );
         let e =
             Policy::parse("tasks:\n  - name: a\n    rpcs:\n      - Download: { file: nope.bin }\n")
                 .unwrap_err();

@@ -15,15 +15,15 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use tokio::time::Instant;
 
 use bytes::Bytes;
 use http::{header, Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Limited};
 use hyper::body::{Frame, Incoming, SizeHint};
-use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -32,6 +32,7 @@ use crate::auth::{digest::md5_hex, DigestResponse};
 use crate::cwmp::{
     decode_cpe, encode_acs, AcsMessage, CpeMessage, CpeRequest, CwmpVersion, DecodeError, Envelope,
 };
+use crate::net::ServeOptions;
 
 use super::cr_sender;
 use super::file_server::{self, FileStore};
@@ -466,43 +467,26 @@ struct Shared {
 }
 
 async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, cancel: CancellationToken) {
-    loop {
-        let (stream, _) = tokio::select! {
-            _ = cancel.cancelled() => return,
-            a = listener.accept() => match a {
-                Ok(a) => a,
-                // Out of file descriptors and the like: back off instead of spinning.
-                Err(_) => { tokio::time::sleep(Duration::from_millis(10)).await; continue; }
-            },
-        };
-        let _ = stream.set_nodelay(true);
+    let opts = ServeOptions {
+        nodelay: true,
+        title_case_headers: true,
+        no_date_header: true,
+        header_timeout: Some(DEFAULT_SESSION_TIMEOUT),
+        max_lifetime: Some(MAX_CONNECTION_LIFETIME),
+        drain: Some(Duration::from_secs(1)),
+        accept_backoff: Duration::from_millis(10),
+        ..ServeOptions::default()
+    };
+    crate::net::serve(listener, opts, cancel, move || {
         let shared = shared.clone();
-        let cancel = cancel.clone();
-        tokio::spawn(async move {
-            let conn_state = Arc::new(ConnState::default());
-            let svc = service_fn(move |req| {
-                let shared = shared.clone();
-                let conn_state = conn_state.clone();
-                async move { Ok::<_, Infallible>(handle(&shared, &conn_state, req).await) }
-            });
-            let mut builder = http1::Builder::new();
-            builder
-                .title_case_headers(true)
-                .auto_date_header(false)
-                .timer(TokioTimer::new())
-                .header_read_timeout(DEFAULT_SESSION_TIMEOUT);
-            let conn = builder.serve_connection(TokioIo::new(stream), svc);
-            tokio::pin!(conn);
-            tokio::select! {
-                _ = conn.as_mut() => {}
-                _ = tokio::time::sleep(MAX_CONNECTION_LIFETIME) => {}
-                _ = cancel.cancelled() => {
-                    conn.as_mut().graceful_shutdown();
-                    let _ = tokio::time::timeout(Duration::from_secs(1), conn.as_mut()).await;
-                }
-            }
-        });
-    }
+        let conn_state = Arc::new(ConnState::default());
+        service_fn(move |req| {
+            let shared = shared.clone();
+            let conn_state = conn_state.clone();
+            async move { Ok::<_, Infallible>(handle(&shared, &conn_state, req).await) }
+        })
+    })
+    .await;
 }
 
 async fn sweep_loop(shared: Arc<Shared>, cancel: CancellationToken) {
@@ -708,6 +692,15 @@ fn json(status: StatusCode, body: Vec<u8>) -> Resp {
 
 async fn handle(shared: &Shared, conn: &ConnState, req: Request<Incoming>) -> Resp {
     if req.method() == Method::POST && req.uri().path().starts_with("/devices/") {
+        // The NBI makes devices reboot, reset and download: it asks for the same credentials
+        // as the CPEs' (when the ACS requires any), or anyone reaching the port could.
+        let authorization = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok());
+        if let Some(r) = authenticate(shared, conn, authorization) {
+            return r;
+        }
         return nbi_task(shared, req).await;
     }
     if req.method() == Method::GET {
@@ -1099,6 +1092,11 @@ fn new_session(shared: &Shared, now: Instant, host: Option<&str>, body: &[u8]) -
             bad_request("Invalid DeviceId: OUI and SerialNumber are required"),
         );
     }
+    // The DeviceId becomes the device's key and record: bounded as the schema bounds it, or one
+    // CPE with a 4 MB SerialNumber per Inform grows the ACS by megabytes each time.
+    if let Some(problem) = crate::acs::store::device_id_problem(&inform.device_id) {
+        return refuse("device_id_too_long", bad_request(problem));
+    }
     let ns13 = version == CwmpVersion::V1_3 && contains(body, b"urn:dslforum-org:cwmp-1-3");
     let use_version = match session::negotiate(&header) {
         Ok(v) => v,
@@ -1110,9 +1108,16 @@ fn new_session(shared: &Shared, now: Instant, host: Option<&str>, body: &[u8]) -
             return soap(encode(store, &env, ns13, shared.bad), None, true);
         }
     };
+    // The InformResponse goes out below: the Inform's events are delivered (TR-069 §3.7.1.5).
+    store.inform_accepted(inform.events.iter().map(|e| e.code.as_str()));
     let now_ms = unix_ms();
     let plan = match &shared.policy {
-        Policy::Null => SessionPlan::default(),
+        // The null policy plans nothing but still records the device, so that
+        // /status/devices/<id> answers under every policy.
+        Policy::Null => {
+            record_inform(shared, &inform, use_version.unwrap_or(version), now_ms);
+            SessionPlan::default()
+        }
         p => plan_session(
             shared,
             p,
@@ -1147,16 +1152,14 @@ fn new_session(shared: &Shared, now: Instant, host: Option<&str>, body: &[u8]) -
     soap(out, Some(cookie), false)
 }
 
-/// Records the Inform and asks the policy for this session's steps.
-fn plan_session(
+/// Records an Inform in the status store (every policy); returns the device id and the data
+/// model root.
+fn record_inform(
     shared: &Shared,
-    policy: &Policy,
-    host: Option<&str>,
     inform: &crate::cwmp::Inform,
     version: CwmpVersion,
     now_ms: i64,
-) -> SessionPlan {
-    let store = &*shared.store;
+) -> (String, String) {
     let device_id = policy::device_id(&inform.device_id);
     let root = match policy::root_of(&inform.parameter_list) {
         "" if version >= CwmpVersion::V1_2 => "Device.".to_string(),
@@ -1169,7 +1172,7 @@ fn plan_session(
         .find(|p| p.name.ends_with("ManagementServer.ConnectionRequestURL"))
         .map(|p| p.value.clone())
         .filter(|u| !u.is_empty());
-    store.record_inform(InformRecord {
+    shared.store.record_inform(InformRecord {
         device_id: device_id.clone(),
         manufacturer: inform.device_id.manufacturer.clone(),
         oui: inform.device_id.oui.clone(),
@@ -1199,6 +1202,20 @@ fn plan_session(
                 .collect()
         },
     });
+    (device_id, root)
+}
+
+/// Asks the policy for this session's steps (after recording the Inform).
+fn plan_session(
+    shared: &Shared,
+    policy: &Policy,
+    host: Option<&str>,
+    inform: &crate::cwmp::Inform,
+    version: CwmpVersion,
+    now_ms: i64,
+) -> SessionPlan {
+    let store = &*shared.store;
+    let (device_id, root) = record_inform(shared, inform, version, now_ms);
     let file_base_url = file_base_url(host, shared.fs_addr);
     let ctx = PlanContext {
         device_id: &device_id,
@@ -1299,8 +1316,20 @@ async fn nbi_task(shared: &Shared, req: Request<Incoming>) -> Resp {
     let Some(request) = nbi_request(&task, seq, &base, shared.bad, &shared.files) else {
         return bad_request("Invalid task");
     };
-    if let Ok(mut m) = shared.nbi.lock() {
-        m.entry(id.clone()).or_default().push(request);
+    // Queued per device, bounded like the device's task results: past it the caller waits.
+    let queued = shared.nbi.lock().ok().is_some_and(|mut m| {
+        let q = m.entry(id.clone()).or_default();
+        let room = q.len() < shared.store.limits().max_tasks_per_device;
+        if room {
+            q.push(request);
+        }
+        room
+    });
+    if !queued {
+        return json(
+            StatusCode::SERVICE_UNAVAILABLE,
+            br#"{"error":"Too many queued tasks for this device"}"#.to_vec(),
+        );
     }
     let mut status = StatusCode::ACCEPTED;
     if cr && !shared.bad.has(Misbehave::NoConnectionRequest) {

@@ -21,7 +21,9 @@ use crate::cwmp::{
 };
 
 use super::misbehave::{Misbehave, Misbehaviour};
-use super::store::{FirmwareState, SessionLog, SessionOutcome, TaskResult, TransferResult};
+use super::store::{
+    name_ok, FirmwareState, SessionLog, SessionOutcome, TaskResult, TransferResult,
+};
 
 /// GenieACS's `GPV_BATCH_SIZE`.
 pub const DEFAULT_GPV_BATCH: usize = 32;
@@ -139,10 +141,17 @@ impl Discovery {
         level: u8,
         list: Vec<ParameterInfoStruct>,
         writable: &mut HashMap<String, bool>,
-    ) {
+    ) -> u64 {
+        let mut skipped = 0;
         for p in list {
             if writable.len() >= MAX_DISCOVERED {
                 break;
+            }
+            // A name past the schema's string(256) is never echoed back in a request (nor
+            // kept): a CPE reporting a 70,000-character name gets it skipped and counted.
+            if !name_ok(&p.name) {
+                skipped += 1;
+                continue;
             }
             // Only names below the asked path: a CPE echoing the path itself (or answering
             // about something else) must not make the walk loop.
@@ -163,6 +172,7 @@ impl Discovery {
                 self.to_read.push(p.name);
             }
         }
+        skipped
     }
 }
 
@@ -444,6 +454,19 @@ impl AcsSession {
         self.now_ms = now_ms;
         let id = env.header.id;
         match (self.phase, env.body) {
+            (Phase::CpeRequests, CpeMessage::Request(CpeRequest::Inform(_))) => self.bad_state(),
+            // The deliberate bug: jump the queue with a request of our own.
+            (Phase::CpeRequests, CpeMessage::Request(_))
+                if self.misbehaviour.has(Misbehave::RpcBeforeEmptyPost) =>
+            {
+                self.steps.push_front(Step::Rpc(PlannedRpc {
+                    task: "misbehave".into(),
+                    request: AcsRequest::GetRPCMethods,
+                    firmware: false,
+                }));
+                self.phase = Phase::AcsRequests;
+                self.next_request()
+            }
             (Phase::CpeRequests, CpeMessage::Request(req)) => self.cpe_request(id, req),
             (Phase::AcsRequests, CpeMessage::Response(resp)) => self.cpe_response(id, resp),
             (Phase::AcsRequests, CpeMessage::Fault(f)) => self.cpe_fault(id, f),
@@ -666,7 +689,7 @@ impl AcsSession {
                 CpeResponse::GetParameterNamesResponse(g),
             ) => {
                 if let Some(Step::Discover(d)) = self.steps.front_mut() {
-                    d.on_names(
+                    self.log.names_skipped += d.on_names(
                         path,
                         *next_level,
                         *level,
@@ -680,7 +703,7 @@ impl AcsSession {
             (origin, CpeResponse::GetParameterValuesResponse(g)) => {
                 let n = g.parameter_list.len();
                 for p in g.parameter_list {
-                    if self.known.len() < MAX_DISCOVERED {
+                    if self.known.len() < MAX_DISCOVERED && name_ok(&p.name) {
                         self.known.insert(
                             p.name.clone(),
                             Known {

@@ -2,16 +2,16 @@
 //! outcome, RPCs by name, faults by code, rejections, connection requests, transfers) and one
 //! record per device (last Inform, values learnt, task results, TransferCompletes, CR results).
 //!
-//! Counters are atomics so the null policy (the benchmark target) never takes a lock. Device
-//! records sit in a sharded map; everything per device is capped so a long run or a hostile CPE
-//! cannot grow memory without bound. [`Store::snapshot`] and [`Store::device`] are what
+//! Counters are atomics. Device records (kept under every policy, the null one included, so
+//! `/status/devices/<id>` always answers) sit in a sharded map; everything per device is
+//! capped so a long run or a hostile CPE cannot grow memory without bound. [`Store::snapshot`] and [`Store::device`] are what
 //! `GET /status` and `GET /status/devices/<id>` serve.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
 use std::sync::Mutex;
-use std::time::Instant;
+use tokio::time::Instant;
 
 use serde::Serialize;
 
@@ -28,6 +28,11 @@ pub struct StoreLimits {
     pub max_tasks_per_device: usize,
     /// TransferComplete results kept per device (oldest dropped first).
     pub max_transfers_per_device: usize,
+    /// Longest parameter value kept, in bytes; a longer one is skipped (`value_too_long`).
+    pub max_value_len: usize,
+    /// Bytes of names and values kept per device; past it new values are skipped
+    /// (`device_full`), so a device's record is bounded whatever its CPE reports.
+    pub max_bytes_per_device: usize,
 }
 
 impl Default for StoreLimits {
@@ -37,6 +42,8 @@ impl Default for StoreLimits {
             max_values_per_device: 4096,
             max_tasks_per_device: 64,
             max_transfers_per_device: 16,
+            max_value_len: 16 * 1024,
+            max_bytes_per_device: 1 << 20,
         }
     }
 }
@@ -103,7 +110,46 @@ pub const REJECTIONS: &[&str] = &[
     "overloaded",
     "auth_challenge",
     "auth_failed",
+    "device_id_too_long",
 ];
+
+/// What a CPE reported that the ACS did not keep or echo, by reason (fixed labels).
+pub const SKIPPED: &[&str] = &[
+    "name_too_long",
+    "value_too_long",
+    "device_full",
+    "event_too_long",
+];
+
+/// Longest parameter name: `string(256)` in the cwmp-1-x schemas (ParameterValueStruct,
+/// ParameterInfoStruct). A longer name is neither stored nor put into a request.
+pub const MAX_NAME_LEN: usize = 256;
+
+/// Events kept per device from one Inform, and the longest EventCode (`string(64)`).
+const MAX_EVENTS: usize = 64;
+const MAX_EVENT_LEN: usize = 64;
+
+/// What is wrong with an Inform's DeviceId, if anything: the cwmp-1-x schemas bound
+/// Manufacturer, ProductClass and SerialNumber to 64 characters and OUI to 6 (TR-069 A.3.3.1).
+pub fn device_id_problem(d: &crate::cwmp::DeviceIdStruct) -> Option<&'static str> {
+    let too_long = |s: &str, max: usize| s.len() > max && s.chars().count() > max;
+    if too_long(&d.manufacturer, 64) {
+        Some("Invalid DeviceId: Manufacturer longer than 64 characters")
+    } else if too_long(&d.oui, 6) {
+        Some("Invalid DeviceId: OUI longer than 6 characters")
+    } else if too_long(&d.product_class, 64) {
+        Some("Invalid DeviceId: ProductClass longer than 64 characters")
+    } else if too_long(&d.serial_number, 64) {
+        Some("Invalid DeviceId: SerialNumber longer than 64 characters")
+    } else {
+        None
+    }
+}
+
+/// Whether a CPE-reported parameter name may be stored or echoed.
+pub fn name_ok(name: &str) -> bool {
+    name.len() <= MAX_NAME_LEN || name.chars().count() <= MAX_NAME_LEN
+}
 
 /// ACS -> CPE requests, for the per-name counters.
 pub const ACS_RPCS: &[&str] = &crate::cwmp::AcsRequest::NAMES;
@@ -194,6 +240,7 @@ struct Counters {
     cpe_faults: Mutex<BTreeMap<u32, u64>>,
     acs_faults: Mutex<BTreeMap<u32, u64>>,
     rejections: Named,
+    skipped: Named,
     cr: Named,
     downloads_sent: AtomicU64,
     uploads_sent: AtomicU64,
@@ -203,7 +250,38 @@ struct Counters {
     wave_succeeded: AtomicU64,
     wave_failed: AtomicU64,
     devices_dropped: AtomicU64,
+    /// Events of the Informs answered with an InformResponse (TR-069 §3.7.1.5: delivered).
+    events: Named,
+    /// Devices whose Informs carried `0 BOOTSTRAP` once, and those that carried it again.
+    devices_bootstrapped: AtomicU64,
+    devices_bootstrapped_again: AtomicU64,
 }
+
+/// The event codes of TR-069 Table 7 counted by name in `GET /status` "events"; any other
+/// code (vendor `X ...`) counts as "other", so the set stays fixed.
+const EVENT_CODES: &[&str] = &[
+    "0 BOOTSTRAP",
+    "1 BOOT",
+    "2 PERIODIC",
+    "3 SCHEDULED",
+    "4 VALUE CHANGE",
+    "5 KICKED",
+    "6 CONNECTION REQUEST",
+    "7 TRANSFER COMPLETE",
+    "8 DIAGNOSTICS COMPLETE",
+    "9 REQUEST DOWNLOAD",
+    "10 AUTONOMOUS TRANSFER COMPLETE",
+    "11 DU STATE CHANGE COMPLETE",
+    "12 AUTONOMOUS DU STATE CHANGE COMPLETE",
+    "13 WAKEUP",
+    "14 HEARTBEAT",
+    "M Reboot",
+    "M ScheduleInform",
+    "M Download",
+    "M ScheduleDownload",
+    "M Upload",
+    "M ChangeDUState",
+];
 
 /// One parameter value as learnt from an Inform or a GetParameterValuesResponse.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -282,6 +360,8 @@ pub struct DeviceRecord {
     pub first_inform_ms: i64,
     pub last_inform_ms: i64,
     pub informs: u64,
+    /// Informs that carried `0 BOOTSTRAP` (once per device unless it was reset or re-homed).
+    pub bootstraps: u32,
     pub last_events: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub connection_request_url: Option<String>,
@@ -290,6 +370,9 @@ pub struct DeviceRecord {
     pub last_session_outcome: Option<&'static str>,
     pub parameters: BTreeMap<String, ParamValue>,
     pub parameters_dropped: u64,
+    /// Bytes of the names and values in `parameters` (bounded by `max_bytes_per_device`).
+    #[serde(skip)]
+    pub parameter_bytes: usize,
     pub tasks: Vec<TaskResult>,
     /// Policy tasks that ran on this device (once-only tasks are not planned again).
     pub tasks_done: BTreeSet<String>,
@@ -343,6 +426,8 @@ pub struct SessionLog {
     pub firmware: Option<FirmwareState>,
     /// ConnectionRequestUsername/Password the CPE accepted in this session.
     pub cr_credentials: Option<(String, String)>,
+    /// Names the CPE reported longer than [`MAX_NAME_LEN`]: not asked for, not stored.
+    pub names_skipped: u64,
 }
 
 impl SessionLog {
@@ -389,6 +474,7 @@ impl Store {
                 cpe_faults: Mutex::new(BTreeMap::new()),
                 acs_faults: Mutex::new(BTreeMap::new()),
                 rejections: Named::new(REJECTIONS),
+                skipped: Named::new(SKIPPED),
                 cr: Named::new(CR_RESULTS),
                 downloads_sent: AtomicU64::new(0),
                 uploads_sent: AtomicU64::new(0),
@@ -398,6 +484,9 @@ impl Store {
                 wave_succeeded: AtomicU64::new(0),
                 wave_failed: AtomicU64::new(0),
                 devices_dropped: AtomicU64::new(0),
+                events: Named::new(EVENT_CODES),
+                devices_bootstrapped: AtomicU64::new(0),
+                devices_bootstrapped_again: AtomicU64::new(0),
             },
             shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
             hasher: std::collections::hash_map::RandomState::new(),
@@ -482,6 +571,17 @@ impl Store {
         self.counters.rejections.get(reason)
     }
 
+    /// `reason` is one of [`SKIPPED`].
+    pub fn skipped(&self, reason: &str, n: u64) {
+        if n > 0 {
+            self.counters.skipped.add(reason, n);
+        }
+    }
+
+    pub fn skips(&self, reason: &str) -> u64 {
+        self.counters.skipped.get(reason)
+    }
+
     pub fn transfer_complete(&self, fault_code: u32) {
         if fault_code == 0 {
             self.counters.transfer_complete_ok.fetch_add(1, Relaxed);
@@ -534,21 +634,40 @@ impl Store {
 
     /// Records an Inform: creates the device (unless the store is full) and updates what the
     /// Inform shows.
+    /// An Inform was answered with an InformResponse: its events are delivered.
+    pub fn inform_accepted<'e>(&self, events: impl IntoIterator<Item = &'e str>) {
+        for e in events {
+            self.counters.events.add(e, 1);
+        }
+    }
+
     pub fn record_inform(&self, r: InformRecord) {
+        let skips = self.record_inform_locked(r);
+        self.count_skips(&skips);
+    }
+
+    fn count_skips(&self, skips: &Skips) {
+        for (reason, n) in SKIPPED.iter().zip(skips.0) {
+            self.skipped(reason, n);
+        }
+    }
+
+    fn record_inform_locked(&self, r: InformRecord) -> Skips {
+        let mut skips = Skips::default();
         let Some(shard) = self.shard(&r.device_id) else {
-            return;
+            return skips;
         };
         let Ok(mut map) = shard.lock() else {
-            return;
+            return skips;
         };
         let limits = self.limits;
         if !map.contains_key(&r.device_id) {
             let Ok(mut order) = self.order.lock() else {
-                return;
+                return skips;
             };
             if order.len() >= limits.max_devices {
                 self.counters.devices_dropped.fetch_add(1, Relaxed);
-                return;
+                return skips;
             }
             order.push(r.device_id.clone());
             map.insert(
@@ -561,7 +680,7 @@ impl Store {
             );
         }
         let Some(d) = map.get_mut(&r.device_id) else {
-            return;
+            return skips;
         };
         d.manufacturer = r.manufacturer;
         d.oui = r.oui;
@@ -572,23 +691,48 @@ impl Store {
         d.last_inform_ms = r.at_ms;
         d.informs += 1;
         d.sessions += 1;
-        d.last_events = r.events;
-        if r.connection_request_url.is_some() {
-            d.connection_request_url = r.connection_request_url;
+        if r.events.iter().any(|e| e == "0 BOOTSTRAP") {
+            d.bootstraps = d.bootstraps.saturating_add(1);
+            // Counted once per device at each step, so the totals stay per device.
+            match d.bootstraps {
+                1 => self.counters.devices_bootstrapped.fetch_add(1, Relaxed),
+                2 => self
+                    .counters
+                    .devices_bootstrapped_again
+                    .fetch_add(1, Relaxed),
+                _ => 0,
+            };
+        }
+        d.last_events.clear();
+        for e in r.events.into_iter().take(MAX_EVENTS) {
+            if e.len() > MAX_EVENT_LEN {
+                skips.note(Some("event_too_long"));
+            } else {
+                d.last_events.push(e);
+            }
+        }
+        match r.connection_request_url {
+            // A URL is a parameter value (string(256) in TR-069 Annex B).
+            Some(u) if u.len() > MAX_NAME_LEN => skips.note(Some("value_too_long")),
+            Some(u) => d.connection_request_url = Some(u),
+            None => {}
         }
         for (name, value, kind) in r.values {
-            put_value(d, limits, name, value, kind);
+            skips.note(put_value(d, limits, name, value, kind));
         }
+        skips
     }
 
     /// Applies what a session learnt.
     pub fn finish_session(&self, device_id: &str, outcome: SessionOutcome, log: SessionLog) {
         let limits = self.limits;
         let mut wave = (0u64, 0u64);
+        let mut skips = Skips::default();
+        self.skipped("name_too_long", log.names_skipped);
         self.update(device_id, |d| {
             d.last_session_outcome = Some(outcome.label());
             for (name, value, kind) in log.values {
-                put_value(d, limits, name, value, kind);
+                skips.note(put_value(d, limits, name, value, kind));
             }
             for t in log.tasks {
                 if d.tasks.len() >= limits.max_tasks_per_device {
@@ -630,6 +774,7 @@ impl Store {
         });
         self.counters.wave_succeeded.fetch_add(wave.0, Relaxed);
         self.counters.wave_failed.fetch_add(wave.1, Relaxed);
+        self.count_skips(&skips);
     }
 
     fn update(&self, device_id: &str, f: impl FnOnce(&mut DeviceRecord)) {
@@ -698,6 +843,7 @@ impl Store {
             cpe_faults: codes(&c.cpe_faults),
             acs_faults: codes(&c.acs_faults),
             rejected: c.rejections.snapshot(),
+            skipped: c.skipped.snapshot(),
             connection_requests: c.cr.snapshot(),
             transfers: TransferCounts {
                 downloads_sent: c.downloads_sent.load(Relaxed),
@@ -714,7 +860,10 @@ impl Store {
                 known: self.device_count(),
                 cap: self.limits.max_devices,
                 dropped: c.devices_dropped.load(Relaxed),
+                bootstrapped: c.devices_bootstrapped.load(Relaxed),
+                bootstrapped_again: c.devices_bootstrapped_again.load(Relaxed),
             },
+            events: c.events.snapshot(),
         }
     }
 }
@@ -730,25 +879,52 @@ fn bump_code(m: &Mutex<BTreeMap<u32, u64>>, code: u32) {
     }
 }
 
+/// Keeps one value unless it breaks a bound; the reason ([`SKIPPED`]) when it does not.
 fn put_value(
     d: &mut DeviceRecord,
     limits: StoreLimits,
     name: String,
     value: String,
     kind: Option<XsdType>,
-) {
-    let v = ParamValue {
-        value,
-        kind: kind.map(XsdType::xsi),
-    };
+) -> Option<&'static str> {
+    if !name_ok(&name) {
+        return Some("name_too_long");
+    }
+    if value.len() > limits.max_value_len {
+        return Some("value_too_long");
+    }
+    let kind = kind.map(XsdType::xsi);
     if let Some(slot) = d.parameters.get_mut(&name) {
+        let bytes = d.parameter_bytes - slot.value.len() + value.len();
+        if bytes > limits.max_bytes_per_device {
+            return Some("device_full");
+        }
+        d.parameter_bytes = bytes;
         // A value without a type keeps the type learnt before.
-        let kind = v.kind.or(slot.kind);
-        *slot = ParamValue { kind, ..v };
-    } else if d.parameters.len() < limits.max_values_per_device {
-        d.parameters.insert(name, v);
-    } else {
+        let kind = kind.or(slot.kind);
+        *slot = ParamValue { value, kind };
+    } else if d.parameters.len() >= limits.max_values_per_device {
         d.parameters_dropped += 1;
+    } else {
+        let bytes = d.parameter_bytes + name.len() + value.len();
+        if bytes > limits.max_bytes_per_device {
+            return Some("device_full");
+        }
+        d.parameter_bytes = bytes;
+        d.parameters.insert(name, ParamValue { value, kind });
+    }
+    None
+}
+
+/// Counts of values skipped, by reason, in [`SKIPPED`] order.
+#[derive(Default)]
+struct Skips([u64; 4]);
+
+impl Skips {
+    fn note(&mut self, reason: Option<&'static str>) {
+        if let Some(i) = reason.and_then(|r| SKIPPED.iter().position(|s| *s == r)) {
+            self.0[i] += 1;
+        }
     }
 }
 
@@ -769,11 +945,15 @@ pub struct StatusSnapshot {
     pub acs_faults: BTreeMap<String, u64>,
     /// Requests refused outside a session, by reason.
     pub rejected: BTreeMap<String, u64>,
+    /// What CPEs reported that was neither stored nor echoed, by reason ([`SKIPPED`]).
+    pub skipped: BTreeMap<String, u64>,
     /// Connection requests sent, by result.
     pub connection_requests: BTreeMap<String, u64>,
     pub transfers: TransferCounts,
     pub firmware_wave: WaveCounts,
     pub devices: DeviceCounts,
+    /// Events of the Informs answered, by code.
+    pub events: BTreeMap<String, u64>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -803,6 +983,10 @@ pub struct DeviceCounts {
     pub known: usize,
     pub cap: usize,
     pub dropped: u64,
+    /// Devices that sent `0 BOOTSTRAP` at least once / more than once (recorded devices only:
+    /// the null policy records none).
+    pub bootstrapped: u64,
+    pub bootstrapped_again: u64,
 }
 
 #[cfg(test)]
@@ -826,6 +1010,52 @@ mod tests {
                 .map(|(n, v)| (n.to_string(), v.to_string(), Some(XsdType::String)))
                 .collect(),
         }
+    }
+
+    #[test]
+    fn event_codes_are_the_standard_ones() {
+        let standard: Vec<&str> = crate::cwmp::EventCode::STANDARD
+            .iter()
+            .map(|e| e.as_str())
+            .collect();
+        assert_eq!(EVENT_CODES, standard.as_slice());
+    }
+
+    #[test]
+    fn delivered_events_and_bootstraps_are_counted_per_device() {
+        let s = Store::default();
+        s.inform_accepted(["0 BOOTSTRAP", "1 BOOT"]);
+        s.inform_accepted(["2 PERIODIC", "X ACME Thing"]);
+        let boot = |id: &str| InformRecord {
+            events: vec!["0 BOOTSTRAP".into(), "1 BOOT".into()],
+            ..inform(id, 1, vec![])
+        };
+        s.record_inform(boot("a"));
+        s.record_inform(boot("b"));
+        s.record_inform(inform("a", 2, vec![]));
+        let st = s.snapshot();
+        assert_eq!(
+            (st.devices.bootstrapped, st.devices.bootstrapped_again),
+            (2, 0)
+        );
+        s.record_inform(boot("a"));
+        s.record_inform(boot("a"));
+        let st = s.snapshot();
+        assert_eq!(
+            (st.devices.bootstrapped, st.devices.bootstrapped_again),
+            (2, 1)
+        );
+        assert_eq!(s.device("a").map(|d| d.bootstraps), Some(3));
+        let want: BTreeMap<String, u64> = [
+            ("0 BOOTSTRAP", 1),
+            ("1 BOOT", 1),
+            ("2 PERIODIC", 1),
+            ("other", 1),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+        assert_eq!(st.events, want);
     }
 
     #[test]

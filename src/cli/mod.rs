@@ -31,6 +31,8 @@ pub struct Cli {
     pub command: Command,
 }
 
+// Parsed once per process: the size of the largest variant costs nothing worth a Box.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run a scenario: the fleet against the ACS (the embedded one when no URL is given).
@@ -101,6 +103,12 @@ pub struct OverrideArgs {
     /// Address of the connection-request listener.
     #[arg(long)]
     pub cr_listen: Option<std::net::SocketAddr>,
+    /// Every device's ManagementServer.Username (beats the groups' and acs.username).
+    #[arg(long)]
+    pub username: Option<String>,
+    /// Every device's ManagementServer.Password (beats the groups' and acs.password).
+    #[arg(long)]
+    pub password: Option<String>,
 }
 
 impl OverrideArgs {
@@ -113,6 +121,8 @@ impl OverrideArgs {
             max_sessions: self.max_sessions,
             time_scale: self.time_scale,
             cr_listen: self.cr_listen,
+            username: self.username.clone(),
+            password: self.password.clone(),
         }
     }
 }
@@ -123,8 +133,14 @@ pub struct RunArgs {
     pub scenario: PathBuf,
     #[command(flatten)]
     pub overrides: OverrideArgs,
-    /// Scheduler shards (default: one per CPU).
-    #[arg(long)]
+    /// Scheduler tasks in this process (default: one per CPU). Not `--shard I/N`, which takes
+    /// one slice of a distributed run. `--shards` is the old spelling.
+    #[arg(
+        long = "scheduler-shards",
+        alias = "shards",
+        value_name = "N",
+        value_parser = clap::value_parser!(u32).range(1..=1024)
+    )]
     pub shards: Option<u32>,
     /// How long running sessions may finish after the end or Ctrl-C.
     #[arg(long, value_parser = parse_duration, default_value = "10s")]
@@ -152,8 +168,8 @@ pub struct RunArgs {
     pub quiet: bool,
     /// Run only slice I of N of every group's devices (a distributed run: each process takes a
     /// disjoint, deterministic slice, its share of open-model rates, and writes its report for
-    /// `cpefleet report merge`).
-    #[arg(long, value_parser = parse_shard, conflicts_with = "shard_from_env")]
+    /// `cpefleet report merge`). Not `--scheduler-shards`, the tasks inside one process.
+    #[arg(long, value_parser = parse_shard, value_name = "I/N", conflicts_with = "shard_from_env")]
     pub shard: Option<(u32, u32)>,
     /// The slice from a Kubernetes Indexed Job: I = $JOB_COMPLETION_INDEX, N = $CPEFLEET_SHARDS.
     #[arg(long)]
@@ -278,7 +294,8 @@ pub struct RenderArgs {
     /// Events of the Inform, comma-separated ("0 BOOTSTRAP,1 BOOT", "M Reboot:KEY").
     #[arg(long, conflicts_with = "request")]
     pub inform: Option<String>,
-    /// An ACS request envelope (a file); prints the device's response.
+    /// An ACS request (a file): an envelope, or one recorded HTTP message (headers and body);
+    /// prints the device's response.
     #[arg(long)]
     pub request: Option<PathBuf>,
     /// CWMP version (1.0 … 1.4); the template's by default.
@@ -310,10 +327,19 @@ pub enum ImportFormat {
 
 #[derive(Debug, Args)]
 pub struct ImportArgs {
-    #[arg(long = "from", value_enum)]
-    pub format: ImportFormat,
+    #[arg(long = "from", value_enum, required_unless_present = "recipe")]
+    pub format: Option<ImportFormat>,
     /// The input file.
-    pub file: PathBuf,
+    #[arg(required_unless_present = "recipe", conflicts_with = "recipe")]
+    pub file: Option<PathBuf>,
+    /// Make a template from a recipe (data-models/recipes/*.yaml): its sources, their import
+    /// options and the hand edits, so the shipped file comes out byte for byte.
+    #[arg(long, conflicts_with = "format")]
+    pub recipe: Option<PathBuf>,
+    /// With --recipe: print the `overlay:` that turns the recipe's import into this template
+    /// (edited by hand), to put in the recipe.
+    #[arg(long, requires = "recipe")]
+    pub record_edits: Option<PathBuf>,
     /// bbf-xml: the sub-tree to import (e.g. "Device." or "Device.WiFi.").
     #[arg(long)]
     pub root: Option<String>,
@@ -338,6 +364,20 @@ fn parse_version(s: &str) -> Result<CwmpVersion, String> {
 /// Parses a duration argument with the same spellings the YAML files accept.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     units::parse_duration(s)
+}
+
+/// The error and its causes, each once: an error whose message already quotes its source
+/// (`metrics listener 127.0.0.1:9464: Address already in use`) does not repeat it.
+pub fn error_message(e: &anyhow::Error) -> String {
+    let mut msg = e.to_string();
+    for cause in e.chain().skip(1) {
+        let c = cause.to_string();
+        if !msg.contains(&c) {
+            msg.push_str(": ");
+            msg.push_str(&c);
+        }
+    }
+    msg
 }
 
 /// An error the user caused (exit 2) as opposed to a failure of the run (exit 1).
@@ -387,8 +427,11 @@ fn render_cmd(a: RenderArgs) -> anyhow::Result<i32> {
         Some(path) => {
             let bytes =
                 std::fs::read(path).map_err(|e| InputError(format!("{}: {e}", path.display())))?;
-            render::render_response(&input, &bytes)
-                .map_err(|e| InputError(format!("{}: {e}", path.display())))?
+            render::render_response(&input, &bytes).map_err(|e| match e {
+                // Located: path:line:column: message, like every other input file.
+                render::RenderError::At { .. } => InputError(format!("{}:{e}", path.display())),
+                e => InputError(format!("{}: {e}", path.display())),
+            })?
         }
         None => {
             let events = render::parse_events(a.inform.as_deref().unwrap_or("1 BOOT"))
@@ -400,17 +443,64 @@ fn render_cmd(a: RenderArgs) -> anyhow::Result<i32> {
     Ok(0)
 }
 
+/// Reads a file a user named; failing is their input error.
+fn read_input(path: &Path) -> anyhow::Result<String> {
+    std::fs::read_to_string(path).map_err(|e| InputError(format!("{}: {e}", path.display())).into())
+}
+
+fn write_output(out: Option<&Path>, text: &str) -> anyhow::Result<()> {
+    match out {
+        Some(out) => {
+            std::fs::write(out, text)?;
+            eprintln!("wrote {}", out.display());
+        }
+        None => print!("{text}"),
+    }
+    Ok(())
+}
+
+fn recipe_cmd(path: &Path, a: &ImportArgs) -> anyhow::Result<i32> {
+    let origin = path.display().to_string();
+    let recipe = import::Recipe::parse(&read_input(path)?)
+        .map_err(|e| InputError(format!("{origin}: {e}")))?;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let texts = recipe
+        .files()
+        .iter()
+        .map(|f| read_input(&dir.join(f)))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let out = match &a.record_edits {
+        Some(edited) => {
+            // Loaded first, so a template that does not load is reported with its location.
+            load_template(edited)?;
+            let file: crate::model::file::TemplateFile = serde_yaml::from_str(&read_input(edited)?)
+                .map_err(|e| InputError(format!("{}: {e}", edited.display())))?;
+            recipe.record_edits(&texts, &file)
+        }
+        None => recipe.build(&texts),
+    }
+    .map_err(|e| InputError(format!("{origin}: {e}")))?;
+    write_output(a.output.as_deref(), &out)?;
+    Ok(0)
+}
+
 fn import_cmd(a: ImportArgs) -> anyhow::Result<i32> {
-    let src = std::fs::read_to_string(&a.file)
-        .map_err(|e| InputError(format!("{}: {e}", a.file.display())))?;
+    if let Some(recipe) = &a.recipe {
+        return recipe_cmd(recipe, &a);
+    }
+    let (Some(format), Some(file)) = (a.format, a.file.as_deref()) else {
+        return Err(
+            InputError("template import: give --from FORMAT FILE, or --recipe".into()).into(),
+        );
+    };
+    let src = read_input(file)?;
     let name = a.name.clone().unwrap_or_else(|| {
-        a.file
-            .file_stem()
+        file.file_stem()
             .map(|s| s.to_string_lossy().to_string())
             .unwrap_or_else(|| "imported".into())
     });
-    let origin = a.file.display().to_string();
-    let t = match a.format {
+    let origin = file.display().to_string();
+    let t = match format {
         ImportFormat::GenieacsCsv => import::import_genieacs_csv(&src, &name),
         ImportFormat::BbfXml => {
             let opts = import::BbfImportOptions {
@@ -425,13 +515,7 @@ fn import_cmd(a: ImportArgs) -> anyhow::Result<i32> {
     }
     .map_err(|e| InputError(format!("{origin}: {e}")))?;
     let yaml = import::write_yaml(&t).map_err(|e| InputError(format!("{origin}: {e}")))?;
-    match &a.output {
-        Some(out) => {
-            std::fs::write(out, yaml)?;
-            eprintln!("wrote {}", out.display());
-        }
-        None => print!("{yaml}"),
-    }
+    write_output(a.output.as_deref(), &yaml)?;
     Ok(0)
 }
 
@@ -460,6 +544,13 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 
 fn run_cmd(a: RunArgs) -> anyhow::Result<i32> {
     let mut s = load_scenario(&a.scenario, &a.overrides)?;
+    // Before anything runs: a report lost to a typo'd path after an hour-long run is the worst
+    // way to learn about it.
+    check_outputs(&[
+        ("--report-json", a.report_json.as_deref()),
+        ("--report-html", a.report_html.as_deref()),
+        ("--junit", a.junit.as_deref()),
+    ])?;
     if let Some(u) = &a.cr_url {
         s.cr.url = Some(u.clone());
     }
@@ -479,7 +570,8 @@ fn run_cmd(a: RunArgs) -> anyhow::Result<i32> {
     };
     let rt = runtime()?;
     rt.block_on(async move {
-        let cancel = crate::shutdown::install();
+        let shutdown = crate::shutdown::install();
+        let cancel = shutdown.stop.clone();
         // No ACS URL: the embedded ACS, in this process, on loopback.
         let embedded = match &s.acs.url {
             Some(_) => None,
@@ -507,13 +599,15 @@ fn run_cmd(a: RunArgs) -> anyhow::Result<i32> {
                 metrics_stop.clone(),
             )
             .await
-            .map_err(|e| InputError(format!("--metrics-listen: {e}")))?;
+            // A listener that cannot bind is a failure of the run (exit 1), not bad input.
+            .map_err(|e| anyhow::anyhow!("--metrics-listen: {e}"))?;
             eprintln!("metrics at http://{bound}/metrics");
         }
         let opts = RunOptions {
             shard_of,
             shards: a.shards,
             grace: a.grace,
+            quit: Some(shutdown.quit.clone()),
             trace,
             live: Some(live.clone()),
             ..RunOptions::default()
@@ -527,44 +621,84 @@ fn run_cmd(a: RunArgs) -> anyhow::Result<i32> {
                 progress_stop.clone(),
             ))
         });
-        let result = fleet::run(&s, &acs_url, &opts, cancel).await;
+        let cr_source = if a.overrides.cr_listen.is_some() {
+            "--cr-listen"
+        } else {
+            "fleet.connection_requests.listen"
+        };
+        let result = fleet::run(&s, &acs_url, &opts, cancel)
+            .await
+            .map_err(|e| match e {
+                e @ fleet::FleetError::Listen { .. } => anyhow::anyhow!("{cr_source}: {e}"),
+                e => e.into(),
+            });
         progress_stop.cancel();
         if let Some(p) = progress {
             let _ = p.await;
         }
         let result = result?;
         let mut report = Report::from_run(&result, &s.name);
+        report.partial = shutdown.quit_code().is_some();
         report.judge(&s.thresholds);
         if let Some(h) = &embedded {
             report.embedded_acs = Some(serde_json::to_value(h.status())?);
         }
-        print!("{}", report::text::render(&report));
-        if let Some(st) = embedded.as_ref().map(|h| h.status()) {
-            let ended: Vec<String> = st
-                .sessions
-                .ended
-                .iter()
-                .map(|(k, v)| format!("{k}: {v}"))
-                .collect();
-            println!(
-                "embedded ACS: {} sessions ({}), {} devices known",
-                st.sessions.started,
-                ended.join(", "),
-                st.devices.known
-            );
-        }
+        // Files first: after SIGHUP the terminal may be gone, the files are what matters.
         write_reports(
             &report,
             a.report_json.as_deref(),
             a.report_html.as_deref(),
             a.junit.as_deref(),
         )?;
+        if let Some(code) = shutdown.quit_code() {
+            crate::shutdown::say("cpefleet: quit before the end: the report is partial");
+            return Ok(code);
+        }
+        print!("{}", report::text::render(&report));
+        if let Some(h) = &embedded {
+            print_embedded_status(h);
+        }
         if a.metrics_listen.is_some() && !a.metrics_linger.is_zero() {
             tokio::time::sleep(a.metrics_linger).await;
         }
         metrics_stop.cancel();
         Ok(verdict(&report))
     })
+}
+
+/// The embedded ACS's view of the run, in one line.
+fn print_embedded_status(h: &acs::AcsHandle) {
+    let st = h.status();
+    let ended: Vec<String> = st
+        .sessions
+        .ended
+        .iter()
+        .map(|(k, v)| format!("{k}: {v}"))
+        .collect();
+    println!(
+        "embedded ACS: {} sessions ({}), {} devices known",
+        st.sessions.started,
+        ended.join(", "),
+        st.devices.known
+    );
+}
+
+/// Fails (exit 2, naming the flag) unless every given output path can be written. A file that
+/// did not exist is not left behind.
+fn check_outputs(outputs: &[(&str, Option<&Path>)]) -> Result<(), InputError> {
+    for (flag, path) in outputs {
+        let Some(p) = path else { continue };
+        let existed = p.exists();
+        std::fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(p)
+            .map_err(|e| InputError(format!("{flag}: {}: {e}", p.display())))?;
+        if !existed {
+            let _ = std::fs::remove_file(p);
+        }
+    }
+    Ok(())
 }
 
 /// Writes the requested report files.
@@ -583,7 +717,7 @@ fn write_reports(
     for (path, render, what) in outputs {
         if let Some(p) = path {
             std::fs::write(p, render(r)).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?;
-            eprintln!("{what} written to {}", p.display());
+            crate::shutdown::say(&format!("{what} written to {}", p.display()));
         }
     }
     Ok(())
@@ -599,6 +733,9 @@ fn verdict(r: &Report) -> i32 {
     for f in failures {
         eprintln!("  {f}");
     }
+    if let Some(d) = &r.diagnosis {
+        eprintln!("cpefleet: {d}");
+    }
     3
 }
 
@@ -607,9 +744,30 @@ fn load_report(p: &Path) -> anyhow::Result<Report> {
 }
 
 fn merge_cmd(a: MergeArgs) -> anyhow::Result<i32> {
+    check_outputs(&[
+        ("--output", Some(&a.output)),
+        ("--report-html", a.report_html.as_deref()),
+        ("--junit", a.junit.as_deref()),
+    ])?;
     let mut merged: Option<Report> = None;
+    // Run id → the report that brought it: a report given twice would count its sessions twice.
+    let mut seen: std::collections::HashMap<String, &Path> = Default::default();
+    let mut scenarios: Vec<(String, &Path)> = Vec::new();
     for p in &a.reports {
         let r = load_report(p)?;
+        for id in &r.run_ids {
+            if let Some(first) = seen.insert(id.clone(), p) {
+                return Err(InputError(format!(
+                    "{}: run {id} is already in {} (a report given twice?)",
+                    p.display(),
+                    first.display()
+                ))
+                .into());
+            }
+        }
+        if !scenarios.iter().any(|(s, _)| *s == r.scenario) {
+            scenarios.push((r.scenario.clone(), p));
+        }
         match &mut merged {
             None => merged = Some(r),
             Some(m) => m.merge(&r),
@@ -618,6 +776,16 @@ fn merge_cmd(a: MergeArgs) -> anyhow::Result<i32> {
     let Some(m) = merged else {
         return Err(InputError("no report to merge".into()).into());
     };
+    if scenarios.len() > 1 {
+        let list: Vec<String> = scenarios
+            .iter()
+            .map(|(s, p)| format!("{s:?} ({})", p.display()))
+            .collect();
+        eprintln!(
+            "cpefleet: warning: merging reports of different scenarios: {}",
+            list.join(", ")
+        );
+    }
     print!("{}", report::text::render(&m));
     write_reports(
         &m,
@@ -691,6 +859,7 @@ fn check_cmd(a: CheckArgs) -> anyhow::Result<i32> {
             if g.bootstrapped { ", bootstrapped" } else { "" }
         );
         if let Some(t) = &t {
+            println!("    credentials: {}", credentials_line(&s, g, t));
             let root = t.root();
             let mut dev = crate::device::Device::new(0);
             let env = crate::device::Env {
@@ -777,16 +946,46 @@ fn check_cmd(a: CheckArgs) -> anyhow::Result<i32> {
     Ok(0)
 }
 
+/// "username from group gw, password from the template": where each credential comes from,
+/// never the value.
+fn credentials_line(s: &Scenario, g: &crate::scenario::Group, t: &Template) -> String {
+    let [user, pass] = s.credential_sources(g);
+    let mut dev = crate::device::Device::new(0);
+    let env = crate::device::Env {
+        seed: s.seed,
+        now: DateTime::from_unix_ms(0),
+        cr_url_base: "",
+    };
+    let v = crate::device::DeviceView::new(t, &mut dev, &env);
+    let from = |src: Option<String>, key: &str, param: &str| match src {
+        Some(src) => format!("{key} from {src}"),
+        None => match v.get(&format!("{}ManagementServer.{param}", t.root())) {
+            Some(p) if !p.value.is_empty() => format!("{key} from the template"),
+            _ => format!("no {key}"),
+        },
+    };
+    format!(
+        "{}, {}",
+        from(user, "username", "Username"),
+        from(pass, "password", "Password")
+    )
+}
+
 fn acs_cmd(a: AcsArgs) -> anyhow::Result<i32> {
     let policy = Policy::from_arg(&a.policy).map_err(|e| InputError(format!("--policy: {e}")))?;
     let rt = runtime()?;
     rt.block_on(async move {
-        let cancel = crate::shutdown::install();
+        let cancel = crate::shutdown::install().stop;
         let mut cfg = AcsConfig::new(a.listen, policy);
         cfg.auth = a.username.clone().zip(a.password.clone());
         cfg.max_concurrent_sessions = a.max_sessions;
         cfg.file_server_listen = a.files_listen;
-        let handle = acs::start(cfg, cancel.clone()).await?;
+        let handle = acs::start(cfg, cancel.clone())
+            .await
+            .map_err(|e| match &e {
+                acs::AcsError::Bind { what: "files", .. } => anyhow::anyhow!("--files-listen: {e}"),
+                acs::AcsError::Bind { .. } => anyhow::anyhow!("--listen: {e}"),
+            })?;
         eprintln!(
             "cpefleet ACS listening on {} (status: {}status, files: {})",
             handle.url(),
@@ -807,6 +1006,10 @@ fn conformance_cmd(a: ConformanceArgs) -> anyhow::Result<i32> {
     if cases.is_empty() {
         return Err(InputError(format!("{}: no cases", a.suite.display())).into());
     }
+    check_outputs(&[
+        ("--junit", a.junit.as_deref()),
+        ("--report-json", a.report_json.as_deref()),
+    ])?;
     let rt = runtime()?;
     rt.block_on(async move {
         let cancel = tokio_util::sync::CancellationToken::new();

@@ -19,11 +19,11 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use serde::{Deserialize, Deserializer};
 
 use crate::cwmp::CwmpVersion;
+use crate::units::Dur;
 
 /// Why a case or suite could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -223,19 +223,6 @@ pub struct WaitStep {
 #[serde(deny_unknown_fields)]
 pub struct OverloadStep {
     pub sessions: u32,
-}
-
-/// A duration written like the scenarios' (`500ms`, `5s`).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Dur(pub Duration);
-
-impl<'de> Deserialize<'de> for Dur {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        crate::units::parse_duration(&s)
-            .map(Dur)
-            .map_err(serde::de::Error::custom)
-    }
 }
 
 fn version<'de, D: Deserializer<'de>>(d: D) -> Result<Option<CwmpVersion>, D::Error> {
@@ -533,6 +520,7 @@ pub fn load_suite(path: &Path) -> Result<(Vec<Case>, SuiteSpec, PathBuf), CaseEr
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     const CASE: &str = r#"
 name: t

@@ -7,13 +7,21 @@
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::time::Instant;
+
+use bytes::Bytes;
+use http::header::{
+    AUTHORIZATION, CONNECTION, CONTENT_TYPE, COOKIE, HOST, SET_COOKIE, WWW_AUTHENTICATE,
+};
+use http::{Request, StatusCode};
+use tokio::net::TcpListener;
 use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
 
 use crate::auth::{Challenge, DigestChallenge};
+use crate::cr::{CrAuth, CrAuthenticator, CrConfig, CrDevice, CrResult, CrRouter, CrStats};
 use crate::cwmp::{
     encode_cpe, AcsRequest, AcsResponse, CpeMessage, CpeRequest, CpeResponse, CwmpVersion,
     DateTime, Envelope, EventCode, EventStruct, Fault, Header, Inform, SetParameterValuesFault,
@@ -23,7 +31,8 @@ use crate::device::life::Life;
 use crate::device::{Device, Effect};
 use crate::fleet::cpe::Cpe;
 use crate::model::Template;
-use crate::net::client::{Connector, Endpoint};
+use crate::net::body::Body;
+use crate::net::client::{Connection, Connector, Endpoint, Response};
 use crate::session::transfer::{self, TransferLimits};
 use crate::session::{self, Answering, SessionConfig, SessionDevice};
 
@@ -327,7 +336,7 @@ struct Run<'a> {
     window_open: bool,
     last_auth: Option<&'static str>,
     cr: Arc<Notify>,
-    overload: Vec<(TcpStream, String)>,
+    overload: Vec<(Connection, String)>,
     connector: Connector,
     checks: crate::session::checks::CheckCounts,
 }
@@ -367,7 +376,8 @@ async fn run_case(case: &Case, opts: &SuiteOptions) -> (CaseResult, Vec<(Check, 
             return (result, Vec::new());
         }
     };
-    // The device's connection-request listener: any GET wakes the script.
+    // The device's connection-request listener (the fleet's, with no authentication): any
+    // request to any path wakes the script.
     let cr = Arc::new(Notify::new());
     let (listener, cr_base) = match TcpListener::bind(SocketAddr::new(opts.cr_ip, 0)).await {
         Ok(l) => {
@@ -384,7 +394,18 @@ async fn run_case(case: &Case, opts: &SuiteOptions) -> (CaseResult, Vec<(Check, 
             return (result, Vec::new());
         }
     };
-    let cr_task = tokio::spawn(cr_listener(listener, cr.clone()));
+    let cr_stop = CancellationToken::new();
+    let cr_task = tokio::spawn(crate::cr::serve(
+        listener,
+        Arc::new(WakeScript(cr.clone())),
+        Arc::new(CrConfig {
+            auth: CrAuthenticator::new(CrAuth::None, "cpefleet", ""),
+            max_connections: 16,
+            header_timeout: Duration::from_secs(5),
+        }),
+        Arc::new(CrStats::default()),
+        cr_stop.clone(),
+    ));
     let index = spec
         .device
         .index
@@ -400,6 +421,7 @@ async fn run_case(case: &Case, opts: &SuiteOptions) -> (CaseResult, Vec<(Check, 
         seed: 1,
         now: now(),
         cr_url_base: cr_base.into(),
+        answer_limit: Default::default(),
         effects: Vec::new(),
         faults: Vec::new(),
     };
@@ -454,6 +476,7 @@ async fn run_case(case: &Case, opts: &SuiteOptions) -> (CaseResult, Vec<(Check, 
         }
     }
     run.release().await;
+    cr_stop.cancel();
     cr_task.abort();
     let Run {
         dev,
@@ -798,7 +821,7 @@ impl Run<'_> {
             .as_deref()
             .map(|b| self.expand(b))
             .unwrap_or_default();
-        let (status, text) = http_call(&h.method, &url, &body)
+        let (status, text) = http_call(&h.method, &url, &body, self.credentials.as_ref())
             .await
             .map_err(|e| format!("{} {url}: {e}", h.method))?;
         let ok = if h.expect_status.is_empty() {
@@ -859,17 +882,19 @@ impl Run<'_> {
                 ),
                 &mut body,
             );
-            let mut s = TcpStream::connect((ep.host.as_str(), ep.port))
+            let mut conn = plain_connector()
+                .connect(&ep, None)
                 .await
                 .map_err(|e| e.to_string())?;
             let creds = self.credentials.clone();
-            let (status, headers, _) = post(&mut s, &ep, &body, None, creds.as_ref()).await?;
-            let cookie = headers
-                .iter()
-                .find(|(k, _)| k.eq_ignore_ascii_case("set-cookie"))
-                .map(|(_, v)| v.split(';').next().unwrap_or("").to_string());
-            match (status, cookie) {
-                (200, Some(c)) => self.overload.push((s, c)),
+            let resp = post(&mut conn, &ep, &body, None, creds.as_ref()).await?;
+            let cookie = resp
+                .headers
+                .get(SET_COOKIE)
+                .and_then(|v| v.to_str().ok())
+                .map(|v| v.split(';').next().unwrap_or("").to_string());
+            match (resp.status.as_u16(), cookie) {
+                (200, Some(c)) => self.overload.push((conn, c)),
                 (st, _) => return Err(format!("overload session {k}: the ACS answered {st}")),
             }
         }
@@ -881,8 +906,8 @@ impl Run<'_> {
         let Ok(ep) = Endpoint::parse(&self.opts.acs_url) else {
             return;
         };
-        for (mut s, cookie) in std::mem::take(&mut self.overload) {
-            let _ = post(&mut s, &ep, b"", Some(&cookie), None).await;
+        for (mut conn, cookie) in std::mem::take(&mut self.overload) {
+            let _ = post(&mut conn, &ep, b"", Some(&cookie), None).await;
         }
     }
 }
@@ -909,163 +934,144 @@ fn lookup<'a>(s: &'a Seen, name: &str) -> Option<&'a str> {
         .map(|(_, v)| v.as_str())
 }
 
-/// Answers any GET with 200 and wakes the script (a CPE's connection-request endpoint).
-async fn cr_listener(l: TcpListener, notify: Arc<Notify>) {
-    loop {
-        let Ok((mut s, _)) = l.accept().await else {
-            return;
-        };
-        let notify = notify.clone();
-        tokio::spawn(async move {
-            let mut buf = vec![0u8; 4096];
-            let mut n = 0;
-            while !buf
-                .get(..n)
-                .is_some_and(|b| b.windows(4).any(|w| w == b"\r\n\r\n"))
-            {
-                match tokio::time::timeout(Duration::from_secs(5), s.read(&mut buf[n..])).await {
-                    Ok(Ok(0)) | Ok(Err(_)) | Err(_) => return,
-                    Ok(Ok(k)) => n += k,
-                }
-                if n >= buf.len() {
-                    return;
-                }
-            }
-            let _ = s
-                .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
-                .await;
-            notify.notify_one();
-        });
+/// The conformance device's connection-request router: every path is the device, and a
+/// request wakes the script.
+struct WakeScript(Arc<Notify>);
+
+impl CrRouter for WakeScript {
+    fn resolve(&self, _path: &str) -> Option<CrDevice> {
+        Some(CrDevice {
+            index: 0,
+            username: String::new(),
+            password: String::new(),
+        })
+    }
+    fn deliver(&self, _index: u32, _at: Instant) -> CrResult {
+        self.0.notify_one();
+        CrResult::Accepted
     }
 }
 
-type Headers = Vec<(String, String)>;
+/// Per request the runner makes itself (the `http` step, overload sessions).
+const CALL_TIMEOUT: Duration = Duration::from_secs(10);
+/// The largest answer such a request reads: more is an error, never unbounded memory.
+const MAX_ANSWER: usize = 4 << 20;
 
-/// One HTTP/1.1 exchange on an open connection (Content-Length bodies or read to close).
-async fn exchange(
-    s: &mut TcpStream,
-    head: String,
-    body: &[u8],
-) -> Result<(u16, Headers, Vec<u8>), String> {
-    let io = async {
-        s.write_all(head.as_bytes()).await?;
-        s.write_all(body).await?;
-        let mut buf = Vec::new();
-        let mut chunk = [0u8; 8192];
-        let header_end = loop {
-            let k = s.read(&mut chunk).await?;
-            if k == 0 {
-                break buf.windows(4).position(|w| w == b"\r\n\r\n");
-            }
-            buf.extend_from_slice(chunk.get(..k).unwrap_or(&[]));
-            if let Some(p) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                break Some(p);
-            }
-        };
-        let Some(p) = header_end else {
-            return Err(std::io::Error::other("no HTTP answer"));
-        };
-        let head = String::from_utf8_lossy(buf.get(..p).unwrap_or(&[])).to_string();
-        let mut lines = head.split("\r\n");
-        let status = lines
-            .next()
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|c| c.parse::<u16>().ok())
-            .unwrap_or(0);
-        let headers: Headers = lines
-            .filter_map(|l| l.split_once(':'))
-            .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
-            .collect();
-        let mut rest = buf.get(p + 4..).unwrap_or(&[]).to_vec();
-        let len = headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
-            .and_then(|(_, v)| v.parse::<usize>().ok());
-        loop {
-            if len.is_some_and(|n| rest.len() >= n) {
-                break;
-            }
-            let k = s.read(&mut chunk).await?;
-            if k == 0 {
-                break;
-            }
-            rest.extend_from_slice(chunk.get(..k).unwrap_or(&[]));
-        }
-        Ok::<_, std::io::Error>((status, headers, rest))
-    };
-    tokio::time::timeout(Duration::from_secs(10), io)
-        .await
-        .map_err(|_| "timed out".to_string())?
-        .map_err(|e| e.to_string())
+/// The crate's HTTP client, plain HTTP only (the runner's own requests go to lab endpoints).
+fn plain_connector() -> Connector {
+    Connector {
+        connect_timeout: CALL_TIMEOUT,
+        tls: None,
+        tls_error: None,
+    }
 }
 
-/// A CWMP POST on `s`, answering a Digest challenge once.
+/// A CWMP POST on `conn`, answering a Digest challenge once.
 async fn post(
-    s: &mut TcpStream,
+    conn: &mut Connection,
     ep: &Endpoint,
     body: &[u8],
     cookie: Option<&str>,
     creds: Option<&(String, String)>,
-) -> Result<(u16, Headers, Vec<u8>), String> {
+) -> Result<Response, String> {
     let mut authz: Option<String> = None;
     for _ in 0..2 {
-        let mut head = format!(
-            "POST {} HTTP/1.1\r\nHost: {}\r\nContent-Length: {}\r\n",
-            ep.path,
-            ep.authority(),
-            body.len()
-        );
+        let mut req = Request::post(ep.path.as_str()).header(HOST, ep.authority());
         if !body.is_empty() {
-            head.push_str("Content-Type: text/xml; charset=\"utf-8\"\r\nSOAPAction: \"\"\r\n");
+            req = req
+                .header(CONTENT_TYPE, "text/xml; charset=\"utf-8\"")
+                .header("SOAPAction", "\"\"");
         }
         if let Some(c) = cookie {
-            head.push_str(&format!("Cookie: {c}\r\n"));
+            req = req.header(COOKIE, c);
         }
         if let Some(a) = &authz {
-            head.push_str(&format!("Authorization: {a}\r\n"));
+            req = req.header(AUTHORIZATION, a.as_str());
         }
-        head.push_str("\r\n");
-        let (status, headers, rest) = exchange(s, head, body).await?;
-        if status != 401 || authz.is_some() {
-            return Ok((status, headers, rest));
+        let req = req
+            .body(Body::full(Bytes::copy_from_slice(body)))
+            .map_err(|e| e.to_string())?;
+        let resp = conn
+            .send(req, CALL_TIMEOUT, MAX_ANSWER)
+            .await
+            .map_err(|e| e.to_string())?;
+        if resp.status != StatusCode::UNAUTHORIZED || authz.is_some() {
+            return Ok(resp);
         }
-        let (Some((user, pass)), Some(ch)) = (
-            creds,
-            headers
-                .iter()
-                .filter(|(k, _)| k.eq_ignore_ascii_case("www-authenticate"))
-                .find_map(|(_, v)| match Challenge::parse(v) {
-                    Ok(Some(Challenge::Digest(d))) => Some(d),
-                    _ => None,
-                }),
-        ) else {
-            return Ok((status, headers, rest));
+        let Some(a) = digest_answer(&resp.headers, creds, "POST", &ep.path) else {
+            return Ok(resp);
         };
-        let ch: DigestChallenge = ch;
-        authz = Some(ch.authorization(user, pass, "POST", &ep.path, 1, "0a4f113b"));
+        authz = Some(a);
     }
     Err("authentication failed".into())
 }
 
-/// A plain HTTP call (the external trigger step); returns the status and the body as text.
-async fn http_call(method: &str, url: &str, body: &str) -> Result<(u16, String), String> {
+/// The `Authorization` answering a 401's Digest challenge with `creds`, if both are there.
+fn digest_answer(
+    headers: &http::HeaderMap,
+    creds: Option<&(String, String)>,
+    method: &str,
+    uri: &str,
+) -> Option<String> {
+    let (user, pass) = creds?;
+    let ch: DigestChallenge = headers
+        .get_all(WWW_AUTHENTICATE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| match Challenge::parse(v) {
+            Ok(Some(Challenge::Digest(d))) => Some(d),
+            _ => None,
+        })?;
+    Some(ch.authorization(user, pass, method, uri, 1, "0a4f113b"))
+}
+
+/// A plain HTTP call (the external trigger step); returns the status and the body as text. A
+/// Digest challenge (the embedded ACS protects its NBI with the CPEs' credentials) is answered
+/// once with `creds`.
+async fn http_call(
+    method: &str,
+    url: &str,
+    body: &str,
+    creds: Option<&(String, String)>,
+) -> Result<(u16, String), String> {
     let ep = Endpoint::parse(url).map_err(|e| e.to_string())?;
     if ep.tls {
         return Err("https is not supported by the http step".into());
     }
-    let mut s = TcpStream::connect((ep.host.as_str(), ep.port))
-        .await
-        .map_err(|e| e.to_string())?;
-    let mut head = format!(
-        "{method} {} HTTP/1.1\r\nHost: {}\r\nContent-Length: {}\r\nConnection: close\r\n",
-        ep.path,
-        ep.authority(),
-        body.len()
-    );
-    if !body.is_empty() {
-        head.push_str("Content-Type: application/json\r\n");
+    let method = http::Method::from_bytes(method.as_bytes()).map_err(|e| e.to_string())?;
+    let mut authz: Option<String> = None;
+    loop {
+        let mut conn = plain_connector()
+            .connect(&ep, None)
+            .await
+            .map_err(|e| e.to_string())?;
+        let mut req = Request::builder()
+            .method(method.clone())
+            .uri(ep.path.as_str())
+            .header(HOST, ep.authority())
+            .header(CONNECTION, "close");
+        if !body.is_empty() {
+            req = req.header(CONTENT_TYPE, "application/json");
+        }
+        if let Some(a) = &authz {
+            req = req.header(AUTHORIZATION, a.as_str());
+        }
+        let req = req
+            .body(Body::full(Bytes::copy_from_slice(body.as_bytes())))
+            .map_err(|e| e.to_string())?;
+        let resp = conn
+            .send(req, CALL_TIMEOUT, MAX_ANSWER)
+            .await
+            .map_err(|e| e.to_string())?;
+        if resp.status == StatusCode::UNAUTHORIZED && authz.is_none() {
+            if let Some(a) = digest_answer(&resp.headers, creds, method.as_str(), &ep.path) {
+                authz = Some(a);
+                continue;
+            }
+        }
+        return Ok((
+            resp.status.as_u16(),
+            String::from_utf8_lossy(&resp.body).into_owned(),
+        ));
     }
-    head.push_str("\r\n");
-    let (status, _, rest) = exchange(&mut s, head, body.as_bytes()).await?;
-    Ok((status, String::from_utf8_lossy(&rest).into_owned()))
 }

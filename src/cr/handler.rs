@@ -1,10 +1,15 @@
 //! The connection-request decision, pure: (path, Authorization, clock) → status and, when
-//! valid, the device to wake (TR-069 §3.2.2; digest §5.1).
+//! valid, the device to wake (TR-069 §3.2.2).
 //!
-//! Kept free of sockets so every branch is a plain unit test. Nonces are stateless: an issue
-//! time plus a keyed MD5 over it, so any connection — GenieACS retries on the same one, other
-//! ACSs open a new one — can present the nonce, and nothing is stored per challenge.
+//! Kept free of sockets so every branch is a plain unit test. A nonce is an issue time and a
+//! challenge sequence number under a keyed MD5, so any connection — GenieACS retries on the
+//! same one, other ACSs open a new one — can present it, and nothing is stored per challenge
+//! or per device; the only state is the fixed-size used-nonce ring ([`NonceWindow`]) that
+//! makes each nonce single-use.
 
+use std::sync::Arc;
+
+use super::nonce::NonceWindow;
 use crate::auth::{basic, digest::md5_hex, DigestResponse};
 
 /// Which schemes the listener accepts. TR-069 requires Digest; Basic only when configured.
@@ -88,6 +93,8 @@ pub struct CrAuthenticator {
     secret: String,
     /// How long a nonce stays valid.
     pub nonce_ttl_s: u64,
+    /// Which nonces were already accepted (shared by clones: one per listener).
+    window: Arc<NonceWindow>,
 }
 
 /// Result of checking credentials.
@@ -106,25 +113,29 @@ impl CrAuthenticator {
             realm: realm.to_string(),
             secret: secret.to_string(),
             nonce_ttl_s: 60,
+            window: Arc::new(NonceWindow::default()),
         }
     }
 
+    /// A new nonce: `<issued>.<sequence>.<MAC>`, hex.
     pub fn nonce(&self, now_s: u64) -> String {
         let ts = format!("{now_s:x}");
-        let mac = md5_hex(&[&self.secret, ":", &ts]);
-        format!("{ts}.{mac}")
+        let seq = format!("{:x}", self.window.issue());
+        let mac = md5_hex(&[&self.secret, ":", &ts, ":", &seq]);
+        format!("{ts}.{seq}.{mac}")
     }
 
-    fn nonce_fresh(&self, nonce: &str, now_s: u64) -> bool {
-        let Some((ts, mac)) = nonce.split_once('.') else {
-            return false;
-        };
-        let Ok(issued) = u64::from_str_radix(ts, 16) else {
-            return false;
-        };
-        mac == md5_hex(&[&self.secret, ":", ts])
+    /// The nonce's sequence number if this process issued it and it has not expired.
+    fn nonce_fresh(&self, nonce: &str, now_s: u64) -> Option<u64> {
+        let mut parts = nonce.splitn(3, '.');
+        let (ts, seq, mac) = (parts.next()?, parts.next()?, parts.next()?);
+        let issued = u64::from_str_radix(ts, 16).ok()?;
+        let n = u64::from_str_radix(seq, 16).ok()?;
+        let fresh = mac == md5_hex(&[&self.secret, ":", ts, ":", seq])
             && issued <= now_s
             && now_s - issued <= self.nonce_ttl_s
+            && self.window.in_window(n);
+        fresh.then_some(n)
     }
 
     /// The `WWW-Authenticate` header value for a fresh challenge.
@@ -141,11 +152,14 @@ impl CrAuthenticator {
         }
     }
 
-    /// Checks a request's `Authorization` against the device's CR credentials.
+    /// Checks a request's `Authorization` against the device's CR credentials. `target` is the
+    /// request-target the request was sent to (path and query): a Digest response computed for
+    /// another `uri` authorises nothing here (RFC 7616 §3.4.6).
     pub fn check(
         &self,
         authorization: Option<&str>,
         method: &str,
+        target: &str,
         dev: &CrDevice,
         now_s: u64,
     ) -> AuthCheck {
@@ -163,16 +177,20 @@ impl CrAuthenticator {
             let Some(r) = DigestResponse::parse(rest) else {
                 return AuthCheck::Failed;
             };
-            if r.username != dev.username || r.realm != self.realm {
+            if r.username != dev.username || r.realm != self.realm || !same_target(&r.uri, target) {
                 return AuthCheck::Failed;
             }
-            if !self.nonce_fresh(&r.nonce, now_s) {
+            let Some(seq) = self.nonce_fresh(&r.nonce, now_s) else {
                 return AuthCheck::Challenge(self.challenge(now_s, true));
+            };
+            if !r.verify(&dev.password, method) {
+                return AuthCheck::Failed;
             }
-            return if r.verify(&dev.password, method) {
+            // Single use: the same Authorization again (a replay, whatever its nc) is stale.
+            return if self.window.consume(seq) {
                 AuthCheck::Ok
             } else {
-                AuthCheck::Failed
+                AuthCheck::Challenge(self.challenge(now_s, true))
             };
         }
         if scheme.eq_ignore_ascii_case("basic")
@@ -185,6 +203,16 @@ impl CrAuthenticator {
         }
         AuthCheck::Challenge(self.challenge(now_s, false))
     }
+}
+
+/// Whether a Digest `uri` names the request-target: the same path and query, also when the
+/// client wrote the absolute form (`http://host:port/path`, RFC 9112 §3.2.2).
+fn same_target(uri: &str, target: &str) -> bool {
+    let path = match uri.split_once("://") {
+        Some((_, rest)) => rest.find('/').map_or("/", |i| &rest[i..]),
+        None => uri,
+    };
+    path == target
 }
 
 #[cfg(test)]
@@ -211,24 +239,76 @@ mod tests {
     fn digest_flow_like_genieacs() {
         let a = CrAuthenticator::new(CrAuth::Digest, "cpefleet", "k");
         let d = dev();
-        let AuthCheck::Challenge(ch) = a.check(None, "GET", &d, 1000) else {
+        let AuthCheck::Challenge(ch) = a.check(None, "GET", "/cr/7", &d, 1000) else {
             panic!("expected a challenge");
         };
         assert!(ch.starts_with("Digest realm=\"cpefleet\", qop=\"auth\", nonce=\""));
         let good = answer(&ch, &d.username, "s3cret", "/cr/7");
-        assert_eq!(a.check(Some(&good), "GET", &d, 1005), AuthCheck::Ok);
+        assert_eq!(
+            a.check(Some(&good), "GET", "/cr/7", &d, 1005),
+            AuthCheck::Ok
+        );
         let bad = answer(&ch, &d.username, "guess", "/cr/7");
-        assert_eq!(a.check(Some(&bad), "GET", &d, 1005), AuthCheck::Failed);
+        assert_eq!(
+            a.check(Some(&bad), "GET", "/cr/7", &d, 1005),
+            AuthCheck::Failed
+        );
         let wrong_user = answer(&ch, "someone", "s3cret", "/cr/7");
         assert_eq!(
-            a.check(Some(&wrong_user), "GET", &d, 1005),
+            a.check(Some(&wrong_user), "GET", "/cr/7", &d, 1005),
             AuthCheck::Failed
         );
         // An old nonce is answered with a stale challenge, not a failure.
-        match a.check(Some(&good), "GET", &d, 1000 + 61) {
+        match a.check(Some(&good), "GET", "/cr/7", &d, 1000 + 61) {
             AuthCheck::Challenge(c) => assert!(c.contains("stale=true")),
             other => panic!("expected stale challenge, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn a_replayed_authorization_is_refused() {
+        let a = CrAuthenticator::new(CrAuth::Digest, "cpefleet", "k");
+        let d = dev();
+        let AuthCheck::Challenge(ch) = a.check(None, "GET", "/cr/7", &d, 1000) else {
+            panic!("expected a challenge");
+        };
+        let good = answer(&ch, &d.username, "s3cret", "/cr/7");
+        assert_eq!(
+            a.check(Some(&good), "GET", "/cr/7", &d, 1001),
+            AuthCheck::Ok
+        );
+        // Byte for byte again (same nonce, nc, cnonce), well within the nonce's 60 s.
+        match a.check(Some(&good), "GET", "/cr/7", &d, 1002) {
+            AuthCheck::Challenge(c) => assert!(c.contains("stale=true")),
+            other => panic!("a replay must not be accepted: {other:?}"),
+        }
+        // A clone (another listener task) shares what was used.
+        let b = a.clone();
+        assert_ne!(
+            b.check(Some(&good), "GET", "/cr/7", &d, 1003),
+            AuthCheck::Ok
+        );
+    }
+
+    #[test]
+    fn the_digest_uri_must_be_the_request_target() {
+        let a = CrAuthenticator::new(CrAuth::Digest, "cpefleet", "k");
+        let d = dev();
+        let AuthCheck::Challenge(ch) = a.check(None, "GET", "/cr/7", &d, 1000) else {
+            panic!("expected a challenge");
+        };
+        let elsewhere = answer(&ch, &d.username, "s3cret", "/cr/8");
+        assert_eq!(
+            a.check(Some(&elsewhere), "GET", "/cr/7", &d, 1001),
+            AuthCheck::Failed
+        );
+        let absolute = answer(&ch, &d.username, "s3cret", "http://10.0.0.1:7547/cr/7");
+        assert_eq!(
+            a.check(Some(&absolute), "GET", "/cr/7", &d, 1001),
+            AuthCheck::Ok
+        );
+        assert!(same_target("https://h/cr/7?x=1", "/cr/7?x=1"));
+        assert!(!same_target("http://h", "/cr/7"));
     }
 
     #[test]
@@ -244,13 +324,14 @@ mod tests {
             qop_auth: true,
             stale: false,
         }
-        .authorization(&d.username, &d.password, "GET", "/", 1, "c");
+        .authorization(&d.username, &d.password, "GET", "/cr/7", 1, "c");
         assert!(matches!(
-            a.check(Some(&forged), "GET", &d, 1001),
+            a.check(Some(&forged), "GET", "/cr/7", &d, 1001),
             AuthCheck::Challenge(_)
         ));
-        assert!(!a.nonce_fresh("zz.abc", 5));
-        assert!(!a.nonce_fresh("nodot", 5));
+        assert!(a.nonce_fresh("zz.abc", 5).is_none());
+        assert!(a.nonce_fresh("nodot", 5).is_none());
+        assert!(a.nonce_fresh("1.zz.abc", 5).is_none());
     }
 
     #[test]
@@ -259,15 +340,18 @@ mod tests {
         let h = basic::authorization(&d.username, &d.password);
         let digest_only = CrAuthenticator::new(CrAuth::Digest, "r", "k");
         assert!(matches!(
-            digest_only.check(Some(&h), "GET", &d, 1),
+            digest_only.check(Some(&h), "GET", "/cr/7", &d, 1),
             AuthCheck::Challenge(_)
         ));
         let both = CrAuthenticator::new(CrAuth::DigestOrBasic, "r", "k");
-        assert_eq!(both.check(Some(&h), "GET", &d, 1), AuthCheck::Ok);
+        assert_eq!(both.check(Some(&h), "GET", "/cr/7", &d, 1), AuthCheck::Ok);
         let wrong = basic::authorization(&d.username, "nope");
-        assert_eq!(both.check(Some(&wrong), "GET", &d, 1), AuthCheck::Failed);
+        assert_eq!(
+            both.check(Some(&wrong), "GET", "/cr/7", &d, 1),
+            AuthCheck::Failed
+        );
         let none = CrAuthenticator::new(CrAuth::None, "r", "k");
-        assert_eq!(none.check(None, "GET", &d, 1), AuthCheck::Ok);
+        assert_eq!(none.check(None, "GET", "/cr/7", &d, 1), AuthCheck::Ok);
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! The fleet's shared connection-request listener: one HTTP server for every device, each device
 //! at its own path (TR-069 §3.2.2 asks for a unique path per CPE; one socket then serves a whole
-//! fleet). It answers at once — 200 before the session starts, as R5.4 requires — and hands the
+//! fleet). It answers at once — 200 before the session starts, as TR-069 §3.2.2 requires — and hands the
 //! device index to the fleet through [`CrRouter::deliver`], which is a bounded, non-blocking
 //! hand-off: a full inbox is a 503 and a counted overflow, never a wait.
 
@@ -13,15 +13,13 @@ use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode};
 use http_body_util::Empty;
 use hyper::body::Incoming;
-use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::handler::{AuthCheck, CrAuthenticator, CrDevice, CrResult};
+use crate::net::ServeOptions;
 
 /// What the fleet gives the listener.
 pub trait CrRouter: Send + Sync + 'static {
@@ -68,45 +66,23 @@ pub async fn serve<R: CrRouter>(
     stats: Arc<CrStats>,
     cancel: CancellationToken,
 ) {
-    let permits = Arc::new(Semaphore::new(cfg.max_connections.max(1)));
-    loop {
-        let permit = tokio::select! {
-            _ = cancel.cancelled() => return,
-            p = permits.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => return },
-        };
-        let (stream, _) = tokio::select! {
-            _ = cancel.cancelled() => return,
-            a = listener.accept() => match a {
-                Ok(a) => a,
-                // Out of file descriptors and similar: back off briefly instead of spinning.
-                Err(_) => { tokio::time::sleep(Duration::from_millis(10)).await; continue; }
-            },
-        };
-        let _ = stream.set_nodelay(true);
-        let (router, cfg, stats, cancel) =
-            (router.clone(), cfg.clone(), stats.clone(), cancel.clone());
-        tokio::spawn(async move {
-            let _permit = permit;
-            let header_timeout = cfg.header_timeout;
-            let svc = service_fn(move |req| {
-                let (router, cfg, stats) = (router.clone(), cfg.clone(), stats.clone());
-                async move { Ok::<_, Infallible>(handle(&*router, &cfg, &stats, req)) }
-            });
-            let conn = http1::Builder::new()
-                .max_buf_size(16 * 1024)
-                .header_read_timeout(header_timeout)
-                .timer(hyper_util::rt::TokioTimer::new())
-                .serve_connection(TokioIo::new(stream), svc);
-            tokio::pin!(conn);
-            tokio::select! {
-                _ = conn.as_mut() => {}
-                _ = cancel.cancelled() => {
-                    conn.as_mut().graceful_shutdown();
-                    let _ = tokio::time::timeout(Duration::from_secs(1), conn).await;
-                }
-            }
-        });
-    }
+    let opts = ServeOptions {
+        max_connections: Some(cfg.max_connections),
+        nodelay: true,
+        header_timeout: Some(cfg.header_timeout),
+        max_buf_size: Some(16 * 1024),
+        drain: Some(Duration::from_secs(1)),
+        accept_backoff: Duration::from_millis(10),
+        ..ServeOptions::default()
+    };
+    crate::net::serve(listener, opts, cancel, move || {
+        let (router, cfg, stats) = (router.clone(), cfg.clone(), stats.clone());
+        service_fn(move |req| {
+            let (router, cfg, stats) = (router.clone(), cfg.clone(), stats.clone());
+            async move { Ok::<_, Infallible>(handle(&*router, &cfg, &stats, req)) }
+        })
+    })
+    .await;
 }
 
 fn now_s() -> u64 {
@@ -155,7 +131,11 @@ fn decide<R: CrRouter>(
         .headers()
         .get(http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
-    match cfg.auth.check(authz, req.method().as_str(), &dev, now_s()) {
+    let target = req.uri().path_and_query().map_or(path, |pq| pq.as_str());
+    match cfg
+        .auth
+        .check(authz, req.method().as_str(), target, &dev, now_s())
+    {
         AuthCheck::Challenge(c) => (CrResult::Challenged, Some(c)),
         AuthCheck::Failed => (CrResult::AuthFailed, None),
         AuthCheck::Ok => (router.deliver(dev.index, received), None),

@@ -3,6 +3,7 @@
 
 pub mod handler;
 pub mod listener;
+mod nonce;
 
 pub use handler::{CrAuth, CrAuthenticator, CrDevice, CrResult};
 pub use listener::{serve, CrConfig, CrRouter, CrStats};

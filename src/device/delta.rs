@@ -47,7 +47,7 @@ pub struct Delta {
     /// Initial (template) instances the ACS deleted (sorted).
     pub(crate) deleted: Vec<InstanceRef>,
     /// Per table and parent instance: the highest instance number ever assigned, so numbers
-    /// are never reused (TR-069 A.3.2.6; digest R3.20).
+    /// are never reused (TR-069 A.3.2.6).
     pub(crate) last_assigned: Vec<(InstanceRef, u32)>,
     pub(crate) parameter_key: Option<Box<str>>,
     pub(crate) transfers: Vec<QueuedTransfer>,
@@ -64,6 +64,11 @@ impl Delta {
     /// Whether instances differ from the template's (then reads walk the schema).
     pub fn has_structure(&self) -> bool {
         !self.added.is_empty() || !self.deleted.is_empty()
+    }
+
+    /// How many values the ACS wrote that the device still holds.
+    pub fn value_count(&self) -> usize {
+        self.values.len()
     }
 
     pub fn value(&self, key: &Key) -> Option<&str> {

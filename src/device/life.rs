@@ -1,6 +1,6 @@
 //! A device's life between sessions, pure: which events are pending, what survives a failed
 //! session or a reboot, the retry count, and the transfers owed a TransferComplete
-//! (TR-069 §3.7.1.5; digest §2.2–§2.3, §4).
+//! (TR-069 §3.7.1.5 events, §3.2.1.1 retries, A.3.3.2 TransferComplete).
 //!
 //! Single events are bits (no heap); the rare multiple events with CommandKeys (`M Reboot`,
 //! `M Download`, …) and pending TransferCompletes live in a boxed side record that exists only
@@ -14,27 +14,14 @@ use crate::cwmp::{
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct EventSet(u16);
 
-/// The single (non-`M`) events, in bit order.
-const SINGLE: [EventCode; 15] = [
-    EventCode::Bootstrap,
-    EventCode::Boot,
-    EventCode::Periodic,
-    EventCode::Scheduled,
-    EventCode::ValueChange,
-    EventCode::Kicked,
-    EventCode::ConnectionRequest,
-    EventCode::TransferComplete,
-    EventCode::DiagnosticsComplete,
-    EventCode::RequestDownload,
-    EventCode::AutonomousTransferComplete,
-    EventCode::DuStateChangeComplete,
-    EventCode::AutonomousDuStateChangeComplete,
-    EventCode::Wakeup,
-    EventCode::Heartbeat,
-];
+/// The single (non-`M`) events, in bit order: the first 15 of [`EventCode::STANDARD`], whose
+/// rest are the `M` codes (a unit test holds that).
+fn singles() -> &'static [EventCode] {
+    EventCode::STANDARD.get(..15).unwrap_or(&[])
+}
 
 fn bit(code: &EventCode) -> Option<u16> {
-    SINGLE.iter().position(|c| c == code).map(|i| 1 << i)
+    singles().iter().position(|c| c == code).map(|i| 1 << i)
 }
 
 impl EventSet {
@@ -55,7 +42,7 @@ impl EventSet {
         self.0 == 0
     }
     pub fn iter(&self) -> impl Iterator<Item = &'static EventCode> + '_ {
-        SINGLE
+        singles()
             .iter()
             .enumerate()
             .filter(|(i, _)| self.0 & (1 << i) != 0)
@@ -139,7 +126,7 @@ impl Life {
 
     /// The ACS acknowledged the Inform: its events are delivered, except those bound to a
     /// TransferComplete (`7 TRANSFER COMPLETE`, `M Download`, `M Upload`, `M ScheduleDownload`),
-    /// which stay until the ACS answers the TransferComplete itself (R2.1).
+    /// which stay until the ACS answers the TransferComplete itself (TR-069 §3.7.1.5).
     pub fn inform_acknowledged(&mut self) {
         let owed = self.keyed.as_ref().is_some_and(|k| !k.transfers.is_empty());
         let keep_tc = self.events.contains(&EventCode::TransferComplete) && owed;
@@ -174,7 +161,7 @@ impl Life {
         self.tidy();
     }
 
-    /// A transfer finished: queue its TransferComplete and events (R3.26).
+    /// A transfer finished: queue its TransferComplete and events (TR-069 A.3.2.8, A.3.3.2).
     pub fn transfer_done(
         &mut self,
         method: EventCode,
@@ -240,7 +227,7 @@ impl Life {
     /// The device restarts (Reboot RPC, firmware activation, power cycle): `1 BOOT`, plus
     /// `M Reboot` with its key when the ACS asked for it. Events that do not survive a reboot
     /// are dropped (value changes, diagnostics, connection requests); the retry count restarts
-    /// ("post-reboot session retry count", R4.1).
+    /// ("post-reboot session retry count", TR-069 §3.2.1.1).
     pub fn rebooted(&mut self, reboot_key: Option<&str>) {
         for c in [
             EventCode::ValueChange,
@@ -277,7 +264,7 @@ impl Life {
     }
 }
 
-/// The next periodic inform strictly after `now` (R5.17): `time + n·interval`; an unknown time
+/// The next periodic inform strictly after `now` (TR-181 ManagementServer.PeriodicInformTime sets the phase only): `time + n·interval`; an unknown time
 /// (or none) lets the CPE pick the phase, which is `phase_ms` (per device, so a fleet does not
 /// fire in lock-step).
 pub fn next_periodic(now: DateTime, interval_s: u32, time: DateTime, phase_ms: i64) -> DateTime {
@@ -295,6 +282,16 @@ pub fn next_periodic(now: DateTime, interval_s: u32, time: DateTime, phase_ms: i
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_single_events_are_the_standard_non_m_ones() {
+        let want: Vec<&EventCode> = EventCode::STANDARD
+            .iter()
+            .filter(|c| !c.is_multiple())
+            .collect();
+        assert_eq!(singles().iter().collect::<Vec<_>>(), want);
+        assert!(singles().len() <= 16, "the set is a u16");
+    }
 
     fn codes(l: &Life) -> Vec<String> {
         l.inform_events()

@@ -8,10 +8,12 @@
 
 mod delta;
 pub mod life;
+mod limit;
 mod rpc;
 mod view;
 
 pub use delta::{Attr, Delta, QueuedTransfer, MAX_QUEUED_TRANSFERS};
+pub use limit::{AnswerLimit, Budget, ENTRY_OVERHEAD};
 pub use view::DeviceView;
 
 use crate::cwmp::{CpeMessage, DateTime};
@@ -209,6 +211,3 @@ pub(crate) mod tests {
         assert_eq!(d.template(), 3);
     }
 }
-
-#[cfg(test)]
-mod rpc_tests;

@@ -1,5 +1,5 @@
-//! [`DeviceView::apply`]: the CPE side of every ACS -> CPE RPC (TR-069 Annex A; rule numbers
-//! R… refer to ../shared/docs/cwmp-digest.md). Each handler validates everything before it
+//! [`DeviceView::apply`]: the CPE side of every ACS -> CPE RPC (TR-069 Annex A; each method
+//! cites its section). Each handler validates everything before it
 //! changes anything, so a fault leaves the device as it was.
 
 use crate::cwmp::{
@@ -12,15 +12,18 @@ use crate::cwmp::{
     QueuedTransferStruct, ScheduleDownload, SetParameterAttributes, SetParameterValues,
     SetParameterValuesFault, SetParameterValuesResponse, Upload, UploadResponse,
 };
+use std::collections::HashSet;
+
 use crate::device::delta::{Attr, Key, QueuedTransfer, MAX_QUEUED_TRANSFERS};
+use crate::device::limit::Budget;
 use crate::device::view::DeviceView;
 use crate::device::{Applied, Effect};
 use crate::model::path::{self, Inst};
 use crate::model::template::segment_count;
 use crate::model::{flag, Node, ObjId, Role};
 
-/// The methods this CPE implements, by the CWMP version that introduced them (R3.2: the list
-/// is exact; anything else is answered 9000, R3.1). ChangeDUState is not listed: deployment
+/// The methods this CPE implements, by the CWMP version that introduced them (TR-069 A.3.1.1:
+/// the list is exact; anything else is answered 9000, §3.6 and A.5). ChangeDUState is not listed: deployment
 /// units are not modelled.
 const METHODS: &[(&str, CwmpVersion)] = &[
     ("GetRPCMethods", CwmpVersion::V1_0),
@@ -149,15 +152,18 @@ impl DeviceView<'_> {
         }
     }
 
-    /// R3.10, R3.11.
+    /// TR-069 A.3.2.3. The list is bounded by the answer limit (9004 beyond).
     fn get_parameter_names(&self, r: &GetParameterNames) -> Outcome {
         let p = r.parameter_path.as_str();
         let mut list = Vec::new();
+        let mut budget = Budget::new(self.limit);
         let mut push = |name: &str, node: Node| {
-            list.push(ParameterInfoStruct {
-                name: name.to_string(),
-                writable: self.node_writable(node),
-            })
+            if budget.entry(name.len()) {
+                list.push(ParameterInfoStruct {
+                    name: name.to_string(),
+                    writable: self.node_writable(node),
+                })
+            }
         };
         if p.is_empty() {
             if r.next_level {
@@ -188,6 +194,7 @@ impl DeviceView<'_> {
                 self.visit(p, usize::MAX, &mut |name, node, _| push(name, node));
             }
         }
+        budget.check()?;
         ok(CpeResponse::GetParameterNamesResponse(
             GetParameterNamesResponse {
                 parameter_list: list,
@@ -207,42 +214,51 @@ impl DeviceView<'_> {
         }
     }
 
-    /// The parameters a GPV/GPA name stands for (R3.8): a full name, or everything below a
-    /// partial path. None if the name is unknown.
-    fn expand(&self, name: &str) -> Option<Vec<(String, Key)>> {
+    /// The parameters a GPV/GPA/SPA name stands for (TR-069 A.3.2.2): a full name, or everything
+    /// below a partial path. 9005 if the name is unknown; 9004 once `budget` is spent (each entry
+    /// is counted before it is built, so an over-limit request never holds more than the limit).
+    fn expand(&self, name: &str, budget: &mut Budget) -> Result<Vec<(String, Key)>, Fault> {
         let mut out = Vec::new();
         if path::is_partial(name) {
             if !name.is_empty() && self.lookup(name).is_none() {
-                return None;
+                return Err(Fault::new(9005));
             }
             self.visit(name, usize::MAX, &mut |p, node, inst| {
                 if let Node::Param(pid) = node {
-                    out.push((p.to_string(), (pid, *inst)));
+                    if budget.entry(p.len()) {
+                        out.push((p.to_string(), (pid, *inst)));
+                    }
                 }
             });
         } else {
-            match self.lookup(name)? {
-                (Node::Param(pid), inst) => out.push((name.to_string(), (pid, inst))),
-                _ => return None,
+            match self.lookup(name) {
+                Some((Node::Param(pid), inst)) => {
+                    if budget.entry(name.len()) {
+                        out.push((name.to_string(), (pid, inst)));
+                    }
+                }
+                _ => return Err(Fault::new(9005)),
             }
         }
-        Some(out)
+        budget.check()?;
+        Ok(out)
     }
 
     fn get_parameter_values(&self, r: &GetParameterValues) -> Outcome {
+        Budget::request(self.limit, r.parameter_names.len())?;
+        let mut budget = Budget::new(self.limit);
         let mut list = Vec::new();
         for name in &r.parameter_names {
-            // Any unknown name faults the whole call (R3.8).
-            let params = self.expand(name).ok_or_else(|| Fault::new(9005))?;
-            for (p, (pid, inst)) in params {
+            // Any unknown name faults the whole call (9005, TR-069 A.3.2.2).
+            for (p, (pid, inst)) in self.expand(name, &mut budget)? {
                 let Some(def) = self.t.param(pid) else {
                     continue;
                 };
-                list.push(ParameterValueStruct::new(
-                    p,
-                    self.read_value(pid, &inst),
-                    def.kind,
-                ));
+                let value = self.read_value(pid, &inst);
+                if !budget.add(value.len() as u64) {
+                    return Err(Fault::new(9004));
+                }
+                list.push(ParameterValueStruct::new(p, value, def.kind));
             }
         }
         ok(CpeResponse::GetParameterValuesResponse(
@@ -252,15 +268,17 @@ impl DeviceView<'_> {
         ))
     }
 
-    /// R3.3–R3.7: atomic; per-parameter faults under a 9003.
+    /// TR-069 A.3.2.1: atomic; per-parameter faults under a 9003.
+    /// Linear in the list: duplicates are found with a hash set (comparing each name with all
+    /// before it cost 1 s of a runtime thread for 30k names), and the list is bounded by the
+    /// answer limit's parameter count before any name is looked at.
     fn set_parameter_values(&mut self, r: &SetParameterValues) -> Outcome {
+        Budget::request(self.limit, r.parameter_list.len())?;
+        let mut seen = HashSet::with_capacity(r.parameter_list.len());
         let mut faults = Vec::new();
         let mut writes: Vec<(Key, Box<str>)> = Vec::with_capacity(r.parameter_list.len());
-        for (i, pv) in r.parameter_list.iter().enumerate() {
-            if r.parameter_list
-                .get(..i)
-                .is_some_and(|before| before.iter().any(|b| b.name == pv.name))
-            {
+        for pv in &r.parameter_list {
+            if !seen.insert(pv.name.as_str()) {
                 return Err(Fault::new(9003));
             }
             let code = match self.lookup(&pv.name) {
@@ -316,7 +334,7 @@ impl DeviceView<'_> {
                     effects.push(e);
                 }
             }
-            // ACS-made changes never notify the ACS (R3.5): no note_change here.
+            // ACS-made changes never notify the ACS (TR-069 A.3.2.4): no note_change here.
             self.d.delta_mut().set_value(key, value);
         }
         self.set_parameter_key(&r.parameter_key);
@@ -326,21 +344,27 @@ impl DeviceView<'_> {
         ))
     }
 
-    /// ParameterKey follows every successful SPV/AddObject/DeleteObject (digest §3.4).
+    /// ParameterKey follows every successful SPV/AddObject/DeleteObject (TR-069 A.3.2.1, A.3.2.6, A.3.2.7).
     fn set_parameter_key(&mut self, key: &str) {
         let d = self.d.delta_mut();
         d.parameter_key = Some(key.into());
     }
 
     fn get_parameter_attributes(&self, r: &GetParameterAttributes) -> Outcome {
+        Budget::request(self.limit, r.parameter_names.len())?;
+        let mut budget = Budget::new(self.limit);
         let mut list = Vec::new();
         for name in &r.parameter_names {
-            let params = self.expand(name).ok_or_else(|| Fault::new(9005))?;
-            for (p, key) in params {
+            for (p, key) in self.expand(name, &mut budget)? {
+                let access_list = self.access_list(&key);
+                let access_bytes: usize = access_list.iter().map(|a| a.len()).sum();
+                if !budget.add(access_bytes as u64) {
+                    return Err(Fault::new(9004));
+                }
                 list.push(ParameterAttributeStruct {
                     name: p,
                     notification: self.notification(&key),
-                    access_list: self.access_list(&key),
+                    access_list,
                 });
             }
         }
@@ -351,11 +375,14 @@ impl DeviceView<'_> {
         ))
     }
 
-    /// R3.13–R3.16. Notification 3–6 (lightweight, CWMP 1.4 Annex M) is not offered: 9003.
+    /// TR-069 A.3.2.4. Notification 3–6 (lightweight, CWMP 1.4 Annex M) is not offered: 9003.
     fn set_parameter_attributes(&mut self, r: &SetParameterAttributes) -> Outcome {
+        Budget::request(self.limit, r.parameter_list.len())?;
+        // `Device.` named many times would otherwise queue the whole tree each time.
+        let mut budget = Budget::new(self.limit);
         let mut updates: Vec<(Key, Option<u8>, Option<Vec<String>>)> = Vec::new();
         for s in &r.parameter_list {
-            let params = self.expand(&s.name).ok_or_else(|| Fault::new(9005))?;
+            let params = self.expand(&s.name, &mut budget)?;
             let notification = if s.notification_change {
                 match s.notification {
                     Some(n @ 0..=2) => Some(n),
@@ -411,7 +438,7 @@ impl DeviceView<'_> {
         ok(CpeResponse::SetParameterAttributesResponse)
     }
 
-    /// R3.19–R3.21.
+    /// TR-069 A.3.2.6.
     fn add_object(&mut self, r: &AddObject) -> Outcome {
         let name = r.object_name.as_str();
         let (table, parent) = match self.lookup(name) {
@@ -430,7 +457,7 @@ impl DeviceView<'_> {
         if def.max_entries.is_some_and(|m| existing >= m as usize) {
             return Err(Fault::new(9004));
         }
-        // Next = highest ever assigned + 1, never reused (R3.20).
+        // Next = highest ever assigned + 1, never reused (TR-069 A.3.2.6).
         let highest_initial = self.t.initial_instances(table, &parent).into_iter().max();
         let last = self
             .delta()
@@ -481,7 +508,7 @@ impl DeviceView<'_> {
     }
 
     fn queue(&mut self, t: QueuedTransfer, url: &str) -> Result<(), Fault> {
-        // HTTP is required, HTTPS expected; others are unsupported here (R3.25 -> 9013).
+        // HTTP is required, HTTPS expected; others are unsupported here (TR-069 §3.4.3; others fault 9013).
         let scheme = url.split_once("://").map(|(s, _)| s.to_ascii_lowercase());
         if !matches!(scheme.as_deref(), Some("http") | Some("https")) {
             return Err(Fault::new(9013));
@@ -493,7 +520,7 @@ impl DeviceView<'_> {
         Ok(())
     }
 
-    /// R3.23–R3.26: accepted and queued; Status 1 with Unknown Times, TransferComplete later.
+    /// TR-069 A.3.2.8: accepted and queued; Status 1 with Unknown Times, TransferComplete later.
     fn download(&mut self, r: &Download) -> Outcome {
         self.queue(
             QueuedTransfer {

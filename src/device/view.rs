@@ -8,6 +8,7 @@
 
 use crate::cwmp::{DeviceIdStruct, EventStruct, Fault, Inform, ParameterValueStruct};
 use crate::device::delta::{Delta, Key};
+use crate::device::limit::AnswerLimit;
 use crate::device::{Device, Env, ACTIVE_CHANGE};
 use crate::model::generate::{GenCtx, Ident};
 use crate::model::path::{self, Inst, MAX_DEPTH};
@@ -18,6 +19,8 @@ pub struct DeviceView<'a> {
     pub(super) t: &'a Template,
     pub(super) d: &'a mut Device,
     pub(super) env: Env<'a>,
+    /// How much one answer may build (9004 beyond).
+    pub(super) limit: AnswerLimit,
 }
 
 /// Which instances exist on this device (template's, minus deleted, plus added).
@@ -54,7 +57,14 @@ impl<'a> DeviceView<'a> {
             t: template,
             d: device,
             env: *env,
+            limit: AnswerLimit::default(),
         }
+    }
+
+    /// The same view with another answer limit (the group's `answer_limit:`).
+    pub fn with_limit(mut self, limit: AnswerLimit) -> Self {
+        self.limit = limit;
+        self
     }
 
     pub fn template(&self) -> &Template {
@@ -97,8 +107,17 @@ impl<'a> DeviceView<'a> {
         }
     }
 
+    /// A value written on this device (by the ACS, or a local change) rather than its
+    /// template's: `None` while the template's value stands.
+    pub fn written(&self, path: &str) -> Option<String> {
+        let (Node::Param(pid), inst) = self.lookup(path)? else {
+            return None;
+        };
+        self.delta()?.value(&(pid, inst)).map(str::to_string)
+    }
+
     /// The Inform for these events: forced-inform parameters, then parameters with a pending
-    /// (passive or active) value change, each once, with current values (digest §2.4).
+    /// (passive or active) value change, each once, with current values (TR-069 A.3.3.1).
     pub fn inform(&self, events: Vec<EventStruct>, retry_count: u32) -> Inform {
         let mut keys: Vec<Key> = Vec::new();
         for &pid in self.t.forced.iter() {
@@ -319,7 +338,7 @@ impl<'a> DeviceView<'a> {
     }
 
     /// The value as GetParameterValues and the Inform report it: hidden parameters read back as
-    /// their type's null value (TR-106; digest R3.7, R6.1).
+    /// their type's null value (TR-106: hidden parameters read back as null).
     pub(super) fn read_value(&self, pid: ParamId, inst: &Inst) -> String {
         match self.t.param(pid) {
             Some(def) if def.has(flag::HIDDEN) => def.kind.null_value().to_string(),
@@ -370,7 +389,7 @@ impl<'a> DeviceView<'a> {
         }
     }
 
-    /// Effective notification: forceEnabled is always active (TR-106; digest R3.18).
+    /// Effective notification: forceEnabled is always active (TR-106 forceEnabled).
     pub(super) fn notification(&self, key: &Key) -> u8 {
         let Some(def) = self.t.param(key.0) else {
             return 0;

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use crate::cwmp::{
     AcsRequest, AcsResponse, CpeMessage, CpeRequest, DateTime, EventCode, Fault, Inform,
 };
-use crate::device::{Device, DeviceView, Effect, Env};
+use crate::device::{AnswerLimit, Device, DeviceView, Effect, Env};
 use crate::model::Template;
 use crate::session::SessionDevice;
 
@@ -22,6 +22,8 @@ pub struct Cpe {
     /// The device's clock at the start of the session (simulated time).
     pub now: DateTime,
     pub cr_url_base: Arc<str>,
+    /// The group's bound on what one answer builds.
+    pub answer_limit: AnswerLimit,
     /// What the ACS asked for during the session, for the scheduler to carry out afterwards.
     pub effects: Vec<Effect>,
     /// ACS requests the device answered with a fault: (RPC name, fault code), for the metrics.
@@ -36,7 +38,8 @@ impl Cpe {
             now: self.now,
             cr_url_base: &self.cr_url_base,
         };
-        let mut view = DeviceView::new(&self.template, &mut self.device, &env);
+        let mut view =
+            DeviceView::new(&self.template, &mut self.device, &env).with_limit(self.answer_limit);
         f(&mut view)
     }
 }

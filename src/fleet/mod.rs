@@ -7,7 +7,7 @@
 //! - `runner`: the seam between the scheduler and the network.
 //!
 //! Devices are split over `S` shards by `index % S`; each shard is one task with its own timer
-//! heap and session cap (design.md §2.1 option B). An idle device is ~80 bytes of plain data
+//! heap and session cap, rather than a task per device. An idle device is ~80 bytes of plain data
 //! and a 16-byte heap entry: no task, future or waker.
 
 pub mod cpe;
@@ -40,28 +40,23 @@ use crate::metrics::RunResult;
 use router::Router;
 use shard::{Shard, ShardMsg};
 
-/// A group at run time.
+/// A group at run time: the scenario's group as validated (read through `Deref`, so its
+/// fields are not copied one by one into a second struct) plus what the run resolves.
 pub struct GroupRt {
-    pub name: String,
+    pub spec: crate::scenario::Group,
     pub template: Arc<Template>,
     pub template_id: u16,
-    /// Global index range of the group.
+    /// Global index range of the group: `first .. first + count`.
     pub first: u32,
-    pub count: u32,
+    /// The group's CWMP version, or its template's.
     pub version: CwmpVersion,
-    pub bootstrapped: bool,
-    pub username: Option<String>,
-    pub password: Option<String>,
-    /// Simulated durations.
-    pub reboot_time: Duration,
-    pub periodic_interval: Option<Duration>,
-    pub jitter: f64,
-    pub apply_delay: Duration,
-    pub download_failure_rate: f64,
-    /// Real-time impairment added before each session.
-    pub latency: Duration,
-    pub reset_rate: f64,
-    pub slow_body_rate: f64,
+}
+
+impl std::ops::Deref for GroupRt {
+    type Target = crate::scenario::Group;
+    fn deref(&self) -> &Self::Target {
+        &self.spec
+    }
 }
 
 /// Everything shards share (immutable during the run).
@@ -73,6 +68,8 @@ pub struct FleetCtx {
     pub started: Instant,
     pub duration: Duration,
     pub grace: Duration,
+    /// Cancelled to cut the grace period short ("quit now": a second Ctrl-C, SIGHUP).
+    pub quit: CancellationToken,
     pub groups: Vec<GroupRt>,
     pub shards: u32,
     /// This process's device range (all of them unless the run is sharded over processes).
@@ -169,6 +166,9 @@ impl FleetCtx {
 pub struct RunOptions {
     pub shards: Option<u32>,
     pub grace: Duration,
+    /// Ends the grace period at once when cancelled: sessions still running are cut off and
+    /// counted as cancelled, and the run returns what it measured.
+    pub quit: Option<CancellationToken>,
     pub trace: Option<TraceSpec>,
     /// This process's slice of the fleet (sharded runs): (I, N).
     pub shard_of: Option<(u32, u32)>,
@@ -189,6 +189,7 @@ impl Default for RunOptions {
         RunOptions {
             shards: None,
             grace: Duration::from_secs(10),
+            quit: None,
             trace: None,
             shard_of: None,
             runner: None,
@@ -262,23 +263,11 @@ pub async fn run(
             .unwrap_or(0);
         let template = templates[tid].1.clone();
         groups.push(GroupRt {
-            name: g.name.clone(),
             version: g.version.unwrap_or_else(|| template.cwmp_version()),
+            spec: g.clone(),
             template,
             template_id: tid as u16,
             first,
-            count: g.count,
-            bootstrapped: g.bootstrapped,
-            username: g.username.clone(),
-            password: g.password.clone(),
-            reboot_time: g.reboot_time,
-            periodic_interval: g.periodic_interval,
-            jitter: g.jitter,
-            apply_delay: g.apply_delay,
-            download_failure_rate: g.download_failure_rate,
-            latency: g.latency,
-            reset_rate: g.reset_rate,
-            slow_body_rate: g.slow_body_rate,
         });
         first = first.saturating_add(g.count);
     }
@@ -408,6 +397,7 @@ pub async fn run(
         started,
         duration: s.duration,
         grace: opts.grace,
+        quit: opts.quit.clone().unwrap_or_default(),
         groups,
         shards,
         first,

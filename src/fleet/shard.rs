@@ -94,7 +94,7 @@ struct Side {
     cr_at: Option<Instant>,
     due_ms: Option<u64>,
     /// Events that arrived while the device was checked out for a session (its Life is in
-    /// the session task): merged when it comes back, then a new session starts (R5.6).
+    /// the session task): merged when it comes back, then a new session starts (TR-069 §3.2.2).
     held: Vec<EventCode>,
 }
 
@@ -331,10 +331,18 @@ impl Shard {
         self.stats
     }
 
-    /// Stop admitting; let running sessions finish within the grace period, then cancel the
-    /// rest. Every session started ends counted: succeeded, failed or cancelled.
+    /// Stop admitting; let running sessions finish within the grace period (or until "quit
+    /// now"), then cancel the rest. Every session started ends counted: succeeded, failed or cancelled.
     async fn drain(&mut self) {
         let deadline = Instant::now() + self.ctx.grace;
+        let quit = self.ctx.quit.clone();
+        let cut_off = async move {
+            tokio::select! {
+                _ = sleep_until(deadline) => {}
+                _ = quit.cancelled() => {}
+            }
+        };
+        tokio::pin!(cut_off);
         while !self.tasks.is_empty() {
             tokio::select! {
                 done = self.tasks.join_next_with_id() => match done {
@@ -342,7 +350,7 @@ impl Shard {
                     Some(Err(e)) => self.task_failed(e),
                     None => break,
                 },
-                _ = sleep_until(deadline) => {
+                _ = &mut cut_off => {
                     self.tasks.abort_all();
                     while let Some(done) = self.tasks.join_next_with_id().await {
                         match done {

@@ -331,7 +331,7 @@ fn on_start(
         st.param = Some(Param {
             name: pname,
             // writeOnceReadOnly exists in <= 2.18 CWMP files; CWMP has no write-once, so the
-            // ACS may write it (cwmp-digest §6.4).
+            // ACS may write it.
             writable: matches!(access.as_deref(), Some("readWrite" | "writeOnceReadOnly")),
             forced_inform: attr_true(e, "forcedInform")?,
             active_notify: attr(e, "activeNotify")?.filter(|a| a != "normal"),

@@ -29,6 +29,9 @@ pub enum ImportError {
     /// The import options do not fit the source (root not in the model, nothing selected).
     #[error("{message}")]
     Options { message: String },
+    /// A recipe file is not valid YAML of the recipe's shape (the message has line and column).
+    #[error("{message}")]
+    Recipe { message: String },
     /// Serialising the result failed.
     #[error("writing YAML: {0}")]
     Yaml(#[from] serde_yaml::Error),
@@ -46,6 +49,7 @@ impl ImportError {
             ImportError::XmlSyntax { .. } => "xml_syntax",
             ImportError::XmlModel { .. } => "xml_model",
             ImportError::Options { .. } => "options",
+            ImportError::Recipe { .. } => "recipe",
             ImportError::Yaml(_) => "yaml",
             ImportError::Internal { .. } => "internal",
         }
@@ -58,9 +62,10 @@ impl ImportError {
             | ImportError::CsvRecord { line, .. }
             | ImportError::XmlSyntax { line, .. }
             | ImportError::XmlModel { line, .. } => Some(*line),
-            ImportError::Options { .. } | ImportError::Yaml(_) | ImportError::Internal { .. } => {
-                None
-            }
+            ImportError::Options { .. }
+            | ImportError::Recipe { .. }
+            | ImportError::Yaml(_)
+            | ImportError::Internal { .. } => None,
         }
     }
 

@@ -1,5 +1,5 @@
 //! What every imported template gets regardless of its source: the forced-inform and forced
-//! active-notification parameters of its root (cwmp-digest §2.4), and generators for the few
+//! active-notification parameters of its root (TR-069 A.3.3.1, TR-106 forcedInform), and generators for the few
 //! parameters that must differ per device or move with time (serial number, connection-request
 //! URL, uptime, clock). Everything else stays as the source gave it.
 
@@ -27,7 +27,7 @@ impl Default for Identity {
     }
 }
 
-/// Forced-inform parameters by root, as schema paths below the root (digest §2.4). Device:1
+/// Forced-inform parameters by root, as schema paths below the root (TR-106 forcedInform). Device:1
 /// and Device:2 share the `Device.` root; each list entry only applies where the parameter
 /// exists, so the union is safe.
 fn forced_list(root: &str) -> &'static [&'static str] {
@@ -67,7 +67,7 @@ pub fn is_forced_inform(root: &str, rel: &str) -> bool {
     forced_list(root).contains(&rel)
 }
 
-/// The TR-106 activeNotify of well-known parameters (digest §2.4), for sources that lack it.
+/// The TR-106 activeNotify of well-known parameters (TR-106 activeNotify), for sources that lack it.
 pub fn active_notify(rel: &str) -> Option<&'static str> {
     match rel {
         "DeviceInfo.SoftwareVersion" | "DeviceInfo.ProvisioningCode" => Some("forceEnabled"),

@@ -1,6 +1,7 @@
 //! Template importers: turn a device dump (genieacs-sim CSV) or an official BBF data-model
 //! definition (cwmp-datamodel XML) into the hand-editable [`TemplateFile`] shape of
-//! `data-models/*.yaml`, and write it as YAML.
+//! `data-models/*.yaml`, and write it as YAML. A [`Recipe`] records how a shipped template is
+//! made (sources, options, hand edits as an overlay) so it can be made again byte for byte.
 //!
 //! Importers only build files; checking a template against the format's rules and compiling it
 //! is the loader's job (`crate::model`). They do no I/O: callers pass text in and get text out.
@@ -14,6 +15,8 @@ mod error;
 mod genieacs_csv;
 mod identity;
 mod merge;
+mod overlay;
+mod recipe;
 mod value;
 mod yaml;
 
@@ -23,4 +26,6 @@ pub use error::ImportError;
 pub use genieacs_csv::import_genieacs_csv;
 pub use identity::Identity;
 pub use merge::merge;
+pub use overlay::{ObjectEdit, Overlay, ParamEdit};
+pub use recipe::{BbfSource, IdentitySpec, Recipe, Source};
 pub use yaml::{write_yaml, write_yaml_with_header};

@@ -121,7 +121,7 @@ fn object(out: &mut String, path: &str, spec: &ObjectSpec) -> Result<(), ImportE
 }
 
 /// A value in flow style: `{ a: 1, b: [x, y] }`.
-fn flow(v: &Value) -> String {
+pub(super) fn flow(v: &Value) -> String {
     match v {
         Value::Sequence(items) => {
             let inner: Vec<String> = items.iter().map(flow).collect();
@@ -157,7 +157,7 @@ fn scalar(v: &Value) -> String {
 }
 
 /// A mapping key or value in block context, where `{i}` path segments may stay plain.
-fn block(s: &str) -> String {
+pub(super) fn block(s: &str) -> String {
     scalar_in(&Value::String(s.to_string()), true)
 }
 

@@ -14,16 +14,15 @@ use std::time::Duration;
 use ::metrics::{counter, gauge};
 use bytes::Bytes;
 use http_body_util::Full;
-use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::{TokioIo, TokioTimer};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::cr::CrResult;
 use crate::metrics::stats::Live;
+use crate::net::ServeOptions;
 
 use super::names;
 
@@ -127,39 +126,18 @@ pub async fn serve(
         live,
         devices,
     });
-    tokio::spawn(async move {
-        loop {
-            let stream = tokio::select! {
-                _ = cancel.cancelled() => return,
-                a = listener.accept() => match a {
-                    Ok((s, _)) => s,
-                    Err(_) => {
-                        // Out of descriptors or similar: back off rather than spin.
-                        tokio::time::sleep(Duration::from_millis(50)).await;
-                        continue;
-                    }
-                },
-            };
+    let opts = ServeOptions {
+        header_timeout: Some(Duration::from_secs(10)),
+        accept_backoff: Duration::from_millis(50),
+        ..ServeOptions::default()
+    };
+    tokio::spawn(crate::net::serve(listener, opts, cancel, move || {
+        let scrape = scrape.clone();
+        service_fn(move |req| {
             let scrape = scrape.clone();
-            let cancel = cancel.clone();
-            tokio::spawn(async move {
-                let svc = service_fn(move |req| {
-                    let scrape = scrape.clone();
-                    async move { Ok::<_, Infallible>(answer(&scrape, &req)) }
-                });
-                let mut builder = http1::Builder::new();
-                builder
-                    .timer(TokioTimer::new())
-                    .header_read_timeout(Duration::from_secs(10));
-                let conn = builder.serve_connection(TokioIo::new(stream), svc);
-                tokio::pin!(conn);
-                tokio::select! {
-                    _ = conn.as_mut() => {}
-                    _ = cancel.cancelled() => conn.as_mut().graceful_shutdown(),
-                }
-            });
-        }
-    });
+            async move { Ok::<_, Infallible>(answer(&scrape, &req)) }
+        })
+    }));
     Ok(bound)
 }
 

@@ -1,6 +1,7 @@
 //! Network plumbing shared by every I/O edge, and nothing CWMP-specific:
 //!
 //! - `listen`: server-side listening sockets with a load target's backlog;
+//! - `serve`: the one accept loop every HTTP server of the crate runs;
 //! - `client`: one bounded HTTP/1.1 client connection (TCP, optional TLS, hyper's
 //!   connection-level client);
 //! - `body`: request bodies, whole or trickled;
@@ -8,6 +9,8 @@
 pub mod body;
 pub mod client;
 pub mod listen;
+pub mod serve;
 pub mod tls;
 
 pub use listen::{listen, BACKLOG};
+pub use serve::{serve, ServeOptions};

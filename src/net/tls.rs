@@ -1,4 +1,4 @@
-//! TLS client configuration for HTTPS ACSs (TR-069 §3.4.4; digest R1.37).
+//! TLS client configuration for HTTPS ACSs (TR-069 §3.3: an `https` ACS URL means TLS, the certificate checked against the URL's host).
 //!
 //! Roots are the bundled webpki roots plus an optional CA file; `insecure` accepts any server
 //! certificate and exists only for lab ACSs with self-signed certificates — it is an explicit

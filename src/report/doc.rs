@@ -19,6 +19,17 @@ pub const ENCODING: &str = "hdrhistogram-v2+base64";
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Doc {
     pub format: u32,
+    /// This report's id (128 random bits, hex): a run's, or a merge's.
+    #[serde(default)]
+    pub run_id: String,
+    /// The ids of the runs whose figures this report holds (one for a run, every shard's for
+    /// a merge): `report merge` refuses a run counted twice.
+    #[serde(default)]
+    pub run_ids: Vec<String>,
+    /// The run was cut short (a second Ctrl-C, SIGHUP): the figures cover what was measured
+    /// until then.
+    #[serde(default)]
+    pub partial: bool,
     pub scenario: String,
     pub acs_url: String,
     pub devices: u64,
@@ -34,6 +45,9 @@ pub struct Doc {
     pub connection_requests: BTreeMap<String, u64>,
     pub latency_ms: BTreeMap<String, Summary>,
     pub thresholds: Vec<Verdict>,
+    /// One line on why the run failed (the dominant error label and the ACS), when it did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub diagnosis: Option<String>,
     pub histograms: Histograms,
     pub timeline: TimelineDoc,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -108,6 +108,9 @@ pub fn render(r: &Report) -> String {
             r.thresholds.len()
         );
     }
+    if let Some(d) = &r.diagnosis {
+        let _ = write!(o, "<p id=\"diagnosis\">{}</p>", escape(d));
+    }
     let s = &r.sessions;
     o.push_str("<h2>Summary</h2><table id=\"summary\">");
     for (k, v) in [

@@ -31,6 +31,7 @@ pub fn render(r: &Report) -> String {
         ("sessions_started", r.sessions.started.to_string()),
         ("sessions_failed", r.sessions.failed.to_string()),
         ("runs", r.runs.to_string()),
+        ("partial", r.partial.to_string()),
     ] {
         let _ = writeln!(
             o,
@@ -51,7 +52,7 @@ pub fn render(r: &Report) -> String {
                 let _ = writeln!(o, "/>");
             }
             Some(msg) => {
-                let detail = format!(
+                let mut detail = format!(
                     "{} {} of {}: {} (limit {})",
                     v.metric,
                     v.stat,
@@ -60,6 +61,9 @@ pub fn render(r: &Report) -> String {
                         .map_or("no samples".into(), |x| fmt_value(x, &v.unit)),
                     fmt_value(v.limit, &v.unit)
                 );
+                if let (Some(d), "error_rate") = (&r.diagnosis, v.metric.as_str()) {
+                    detail = format!("{detail}\n{d}");
+                }
                 let _ = writeln!(o, ">");
                 let _ = writeln!(
                     o,

@@ -67,6 +67,11 @@ impl ReportError {
 /// A run's figures with their histograms (µs).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Report {
+    /// This report's id; `run_ids`: the runs it holds (see [`Doc::run_ids`]).
+    pub run_id: String,
+    pub run_ids: Vec<String>,
+    /// Cut short: what was measured until a second Ctrl-C or SIGHUP.
+    pub partial: bool,
     pub scenario: String,
     pub acs_url: String,
     pub devices: u64,
@@ -82,6 +87,8 @@ pub struct Report {
     pub latencies: BTreeMap<String, Histogram<u64>>,
     pub timeline: Timeline,
     pub thresholds: Vec<Verdict>,
+    /// Why the run failed, in one line (set by [`Report::judge`]).
+    pub diagnosis: Option<String>,
     pub embedded_acs: Option<serde_json::Value>,
     /// Protocol checks on the ACS's messages, by check label (only checks that ran).
     pub protocol_checks: BTreeMap<String, doc::CheckTally>,
@@ -101,7 +108,11 @@ impl Report {
         for (k, h) in s.latencies() {
             latencies.insert(k, h.clone());
         }
+        let run_id = new_run_id();
         Report {
+            run_ids: vec![run_id.clone()],
+            run_id,
+            partial: false,
             scenario: scenario.to_string(),
             acs_url: r.acs_url.clone(),
             devices: r.devices,
@@ -138,6 +149,7 @@ impl Report {
             latencies,
             timeline: s.timeline.clone(),
             thresholds: Vec::new(),
+            diagnosis: None,
             embedded_acs: None,
             protocol_checks: crate::session::checks::Check::ALL
                 .iter()
@@ -158,7 +170,45 @@ impl Report {
     /// Judges the report; returns whether every threshold passed.
     pub fn judge(&mut self, thresholds: &[Threshold]) -> bool {
         self.thresholds = thresholds.iter().map(|t| t.evaluate(&*self)).collect();
+        self.diagnosis = self.diagnose();
         self.passed()
+    }
+
+    /// One line on why a failed run failed: "all 116 sessions failed: connect_refused — is
+    /// the ACS at http://127.0.0.1:1/ reachable?". `None` when the verdict passed, or failed
+    /// on latency alone.
+    fn diagnose(&self) -> Option<String> {
+        let s = &self.sessions;
+        let rate_failed = self
+            .thresholds
+            .iter()
+            .any(|v| v.metric == "error_rate" && !v.ok);
+        if s.succeeded + s.failed == 0 {
+            return rate_failed.then(|| {
+                format!(
+                    "no session ended: nothing was measured against the ACS at {}",
+                    self.acs_url
+                )
+            });
+        }
+        if s.failed == 0 || !(rate_failed || s.succeeded == 0) {
+            return None;
+        }
+        let (label, n) = self
+            .errors
+            .iter()
+            .max_by_key(|(k, v)| (**v, std::cmp::Reverse(k.as_str())))
+            .map_or(("unknown", 0), |(k, v)| (k.as_str(), *v));
+        let hint = diagnosis_hint(label, &self.acs_url);
+        Some(if s.succeeded == 0 {
+            format!("all {} sessions failed: {label} — {hint}", s.failed)
+        } else {
+            format!(
+                "{} of {} sessions failed, {n} of them {label} — {hint}",
+                s.failed,
+                s.succeeded + s.failed
+            )
+        })
     }
 
     pub fn passed(&self) -> bool {
@@ -215,6 +265,9 @@ impl Report {
     /// runs are taken to have run at the same time, so durations do not add). Thresholds of
     /// both are judged again on the merged figures.
     pub fn merge(&mut self, o: &Report) {
+        self.run_id = new_run_id();
+        self.run_ids.extend(o.run_ids.iter().cloned());
+        self.partial |= o.partial;
         if self.scenario != o.scenario {
             self.scenario = format!("{} + {}", self.scenario, o.scenario);
         }
@@ -271,6 +324,9 @@ impl Report {
         let width = self.timeline.width_ms() as f64 / 1000.0;
         Doc {
             format: doc::FORMAT,
+            run_id: self.run_id.clone(),
+            run_ids: self.run_ids.clone(),
+            partial: self.partial,
             scenario: self.scenario.clone(),
             acs_url: self.acs_url.clone(),
             devices: self.devices,
@@ -289,6 +345,7 @@ impl Report {
                 .map(|(k, h)| (k.clone(), Summary::of(h)))
                 .collect(),
             thresholds: self.thresholds.clone(),
+            diagnosis: self.diagnosis.clone(),
             histograms: doc::Histograms {
                 unit: "us".into(),
                 encoding: doc::ENCODING.into(),
@@ -397,6 +454,9 @@ impl Report {
         }
         let width_ms = (d.timeline.interval_s * 1000.0).round().max(1.0) as u64;
         Ok(Report {
+            run_id: d.run_id,
+            run_ids: d.run_ids,
+            partial: d.partial,
             scenario: d.scenario,
             acs_url: d.acs_url,
             devices: d.devices,
@@ -411,9 +471,33 @@ impl Report {
             latencies,
             timeline: Timeline::from_parts(width_ms, intervals),
             thresholds: d.thresholds,
+            diagnosis: d.diagnosis,
             embedded_acs: d.embedded_acs,
             protocol_checks: d.protocol_checks,
         })
+    }
+}
+
+/// A fresh report id: 128 random bits in hex.
+fn new_run_id() -> String {
+    format!(
+        "{:016x}{:016x}",
+        rand::random::<u64>(),
+        rand::random::<u64>()
+    )
+}
+
+/// What to look at for a session error label: the network path, the credentials, or the ACS.
+fn diagnosis_hint(label: &str, acs_url: &str) -> String {
+    match label {
+        "connect_refused" | "connect" | "connect_timeout" | "dns" | "url_invalid" | "tls"
+        | "tls_not_configured" | "exchange_timeout" | "connection_closed" | "http_incomplete" => {
+            format!("is the ACS at {acs_url} reachable?")
+        }
+        "auth_failed" | "http_401" | "http_403" | "tls_client_cert" => format!(
+            "do the devices' credentials match what the ACS at {acs_url} expects (`cpefleet check` shows where they come from)?"
+        ),
+        _ => format!("what did the ACS at {acs_url} answer (`--trace` records it)?"),
     }
 }
 

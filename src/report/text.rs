@@ -26,6 +26,12 @@ pub fn render(r: &Report) -> String {
         "\n== cpefleet: {} — {} devices, {:.1} s against {}{runs}",
         r.scenario, r.devices, r.duration_s, r.acs_url
     );
+    if r.partial {
+        let _ = writeln!(
+            o,
+            "PARTIAL: the run was cut short (second Ctrl-C or SIGHUP); these are the figures until then"
+        );
+    }
     let _ = writeln!(
         o,
         "sessions  started {}  succeeded {}  failed {}  cancelled {}  ({:.1}/s)",
@@ -123,6 +129,9 @@ pub fn render(r: &Report) -> String {
                 v.name
             );
         }
+    }
+    if let Some(d) = &r.diagnosis {
+        let _ = writeln!(o, "\n{d}");
     }
     o
 }

@@ -6,7 +6,7 @@
 
 use serde::Deserialize;
 
-use crate::units::{Count, Dur, Rate, Share};
+use crate::units::{Count, Dur, Rate, Share, Size};
 
 /// A whole scenario file.
 #[derive(Debug, Clone, Deserialize)]
@@ -100,7 +100,7 @@ pub struct CrSpec {
     /// digest (default), basic, digest-or-basic, none.
     #[serde(default)]
     pub auth: Option<String>,
-    /// Per device: at most one accepted request per this interval (TR-069 R5.5).
+    /// Per device: at most one accepted request per this interval (TR-069 §3.2.2 lets a CPE rate-limit connection requests).
     #[serde(default)]
     pub min_interval: Option<Dur>,
 }
@@ -137,6 +137,21 @@ pub struct GroupSpec {
     pub downloads: DownloadSpec,
     #[serde(default)]
     pub impairments: ImpairmentSpec,
+    /// What one device builds in answer to one ACS request; beyond it the device answers
+    /// fault 9004 (Resources exceeded), as a real CPE with finite memory does.
+    #[serde(default)]
+    pub answer_limit: AnswerLimitSpec,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AnswerLimitSpec {
+    /// Most parameters named in a request or listed in an answer (default 32768).
+    #[serde(default)]
+    pub parameters: Option<Count>,
+    /// Most bytes of an answer's parameter list (default 4MiB).
+    #[serde(default)]
+    pub bytes: Option<Size>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use crate::cr::CrAuth;
 use crate::cwmp::{CwmpVersion, EventCode};
+use crate::device::AnswerLimit;
 use crate::net::tls::TlsOptions;
 use crate::units::line_column;
 
@@ -37,6 +38,9 @@ pub enum ScenarioError {
         column: usize,
         message: String,
     },
+    /// A command-line value (an override), named by its flag.
+    #[error("{flag}: {message}")]
+    Flag { flag: &'static str, message: String },
 }
 
 impl ScenarioError {
@@ -44,6 +48,7 @@ impl ScenarioError {
         match self {
             ScenarioError::Read { .. } => "scenario_read",
             ScenarioError::Invalid { .. } => "scenario_invalid",
+            ScenarioError::Flag { .. } => "scenario_flag",
         }
     }
 }
@@ -58,6 +63,9 @@ pub struct Overrides {
     pub max_sessions: Option<u64>,
     pub time_scale: Option<f64>,
     pub cr_listen: Option<SocketAddr>,
+    /// Device credentials for every group (beat the groups' own and `acs.*`).
+    pub username: Option<String>,
+    pub password: Option<String>,
 }
 
 /// The ACS side of a validated scenario.
@@ -67,8 +75,11 @@ pub struct Acs {
     pub url: Option<String>,
     /// Embedded ACS policy file; `None` = the built-in null policy.
     pub policy: Option<PathBuf>,
+    /// Default device credentials (below a group's, above the template's).
     pub username: Option<String>,
     pub password: Option<String>,
+    /// The credentials came from `--username` / `--password` (shown by `check`).
+    pub flag_credentials: (bool, bool),
     pub tls: TlsOptions,
     pub client_cert: Option<String>,
     pub client_key: Option<String>,
@@ -103,6 +114,8 @@ pub struct Group {
     pub latency: Duration,
     pub reset_rate: f64,
     pub slow_body_rate: f64,
+    /// What one device builds in answer to one ACS request (9004 beyond).
+    pub answer_limit: AnswerLimit,
 }
 
 /// A validated scenario.
@@ -120,8 +133,43 @@ pub struct Scenario {
     pub cr: Cr,
     pub groups: Vec<Group>,
     pub phases: Vec<Phase>,
-    /// Pass/fail limits, judged on the end-of-run report (exit 3 when one fails).
+    /// Pass/fail limits, judged on the end-of-run report (exit 3 when one fails); the default
+    /// verdict ([`crate::threshold::default_thresholds`]) when the file sets none.
     pub thresholds: Vec<crate::threshold::Threshold>,
+}
+
+impl Scenario {
+    /// Where a group's device username and password are configured, by the one precedence:
+    /// flag > group > scenario `acs.*` > template (`None`: the template's value, if any).
+    pub fn credential_sources(&self, g: &Group) -> [Option<String>; 2] {
+        let source = |flag: bool, flag_name: &str, group: bool, acs: bool, key: &str| {
+            if flag {
+                Some(flag_name.to_string())
+            } else if group {
+                Some(format!("group {}", g.name))
+            } else if acs {
+                Some(format!("acs.{key}"))
+            } else {
+                None
+            }
+        };
+        [
+            source(
+                self.acs.flag_credentials.0,
+                "--username",
+                g.username.is_some(),
+                self.acs.username.is_some(),
+                "username",
+            ),
+            source(
+                self.acs.flag_credentials.1,
+                "--password",
+                g.password.is_some(),
+                self.acs.password.is_some(),
+                "password",
+            ),
+        ]
+    }
 }
 
 impl Scenario {
@@ -189,6 +237,34 @@ impl Validator<'_> {
         }
     }
 
+    /// A group's `answer_limit:` over the defaults; a zero would fault every request.
+    fn answer_limit(&self, g: &file::GroupSpec) -> Result<AnswerLimit, ScenarioError> {
+        let mut limit = AnswerLimit::default();
+        if let Some(n) = g.answer_limit.parameters {
+            if n.0 == 0 || n.0 > u64::from(u32::MAX) {
+                return Err(self.err(
+                    "parameters",
+                    format!("answer_limit.parameters {}: use 1 to 4294967295", n.0),
+                ));
+            }
+            limit.parameters = n.0 as u32;
+        }
+        if let Some(b) = g.answer_limit.bytes {
+            if b.0 < crate::device::ENTRY_OVERHEAD {
+                return Err(self.err(
+                    "bytes",
+                    format!(
+                        "answer_limit.bytes {}: at least {} (one list entry)",
+                        b.0,
+                        crate::device::ENTRY_OVERHEAD
+                    ),
+                ));
+            }
+            limit.bytes = b.0;
+        }
+        Ok(limit)
+    }
+
     fn resolve(&self, p: &str) -> PathBuf {
         let p = Path::new(p);
         if p.is_absolute() {
@@ -201,7 +277,11 @@ impl Validator<'_> {
     fn validate(&self, raw: ScenarioFile, ov: &Overrides) -> Result<Scenario, ScenarioError> {
         let time_scale = ov.time_scale.or(raw.time_scale).unwrap_or(1.0);
         if !(time_scale.is_finite() && time_scale > 0.0 && time_scale <= 1e6) {
-            return Err(self.err("time_scale", "time_scale must be a number above 0"));
+            let msg = "time_scale must be a number above 0 (at most 1000000)";
+            return Err(match ov.time_scale {
+                Some(_) => flag_err("--time-scale", msg),
+                None => self.err("time_scale", msg),
+            });
         }
 
         // --- ACS ---
@@ -209,7 +289,11 @@ impl Validator<'_> {
         let url = ov.acs_url.clone().or(a.url.clone());
         if let Some(u) = &url {
             if crate::net::client::Endpoint::parse(u).is_err() {
-                return Err(self.err(u, format!("ACS URL {u:?} is not an http(s) URL")));
+                let msg = format!("ACS URL {u:?} is not an http(s) URL");
+                return Err(match ov.acs_url {
+                    Some(_) => flag_err("--acs", msg),
+                    None => self.err(u, msg),
+                });
             }
         }
         let policy = match a.policy.as_deref() {
@@ -231,8 +315,9 @@ impl Validator<'_> {
         let acs = Acs {
             url,
             policy,
-            username: a.username.clone(),
-            password: a.password.clone(),
+            username: ov.username.clone().or(a.username.clone()),
+            password: ov.password.clone().or(a.password.clone()),
+            flag_credentials: (ov.username.is_some(), ov.password.is_some()),
             tls: TlsOptions {
                 ca_file: a.tls.ca_file.as_deref().map(|p| self.resolve(p)),
                 insecure: a.tls.insecure,
@@ -310,6 +395,27 @@ impl Validator<'_> {
             if g.count.0 > u64::from(u32::MAX) {
                 return Err(self.err(&g.name, "a group holds at most 4294967295 devices"));
             }
+            if let Some(d) = g.periodic_interval {
+                // TR-069 PeriodicInformInterval is unsignedInt[1:] seconds: 0 made every device
+                // inform back to back (20 devices, 1,651 sessions/s).
+                if d.0 < Duration::from_secs(1) || d.0.as_secs() > u64::from(u32::MAX) {
+                    let at = self.src.find(&format!("name: {}", g.name)).unwrap_or(0);
+                    let off = self.src[at..]
+                        .find("periodic_interval")
+                        .map_or(at, |o| at + o);
+                    let (line, column) = crate::units::line_column(self.src, off);
+                    return Err(ScenarioError::Invalid {
+                        path: self.origin.to_string(),
+                        line,
+                        column,
+                        message: format!(
+                            "periodic_interval {}: must be at least 1s (at most {}s)",
+                            crate::units::fmt_duration(d.0),
+                            u32::MAX
+                        ),
+                    });
+                }
+            }
             let version = match g.cwmp_version.as_deref() {
                 None => None,
                 Some(v) => Some(CwmpVersion::parse(v).ok_or_else(|| {
@@ -325,8 +431,9 @@ impl Validator<'_> {
                 count: g.count.0 as u32,
                 version,
                 bootstrapped: g.bootstrapped,
-                username: g.username.clone(),
-                password: g.password.clone(),
+                // A flag beats the group's pattern.
+                username: g.username.clone().filter(|_| ov.username.is_none()),
+                password: g.password.clone().filter(|_| ov.password.is_none()),
                 reboot_time: g.reboot_time.map_or(Duration::from_secs(30), |d| d.0),
                 periodic_interval: g.periodic_interval.map(|d| d.0),
                 jitter: g.jitter.map_or(0.0, |s| s.0),
@@ -338,20 +445,32 @@ impl Validator<'_> {
                 latency: g.impairments.latency.map_or(Duration::ZERO, |d| d.0),
                 reset_rate: g.impairments.reset_rate.map_or(0.0, |s| s.0),
                 slow_body_rate: g.impairments.slow_body_rate.map_or(0.0, |s| s.0),
+                answer_limit: self.answer_limit(g)?,
             });
         }
         if let Some(total) = ov.devices {
+            if total == 0 || total > u64::from(u32::MAX) {
+                return Err(flag_err(
+                    "--devices",
+                    format!("{total} devices: use 1 to {}", u32::MAX),
+                ));
+            }
             rescale(&mut groups, total);
         }
         let devices: u64 = groups.iter().map(|g| u64::from(g.count)).sum();
         if devices == 0 {
             return Err(self.err("count", "the fleet has no devices"));
         }
-        let max_sessions = ov
-            .max_sessions
-            .or(f.max_sessions.map(|c| c.0))
-            .unwrap_or(1000)
-            .max(1) as usize;
+        // Zero sessions at once would run nothing; it used to be coerced to 1 silently.
+        const SESSIONS_RANGE: &str = "sessions at once: at least 1";
+        let max_sessions = match (ov.max_sessions, f.max_sessions.map(|c| c.0)) {
+            (Some(0), _) => return Err(flag_err("--max-sessions", format!("0 {SESSIONS_RANGE}"))),
+            (None, Some(0)) => {
+                return Err(self.err("max_sessions", format!("max_sessions: 0 {SESSIONS_RANGE}")))
+            }
+            (flag, file) => flag.or(file).unwrap_or(1000),
+        };
+        let max_sessions = usize::try_from(max_sessions).unwrap_or(usize::MAX);
 
         // --- phases ---
         let group_names: Vec<&str> = groups.iter().map(|g| g.name.as_str()).collect();
@@ -457,7 +576,10 @@ impl Validator<'_> {
                 t
             });
         if duration.is_zero() {
-            return Err(self.err("duration", "duration must be above zero"));
+            return Err(match ov.duration {
+                Some(_) => flag_err("--duration", "the run's duration must be above zero"),
+                None => self.err("duration", "duration must be above zero"),
+            });
         }
 
         // --- thresholds ---
@@ -477,6 +599,9 @@ impl Validator<'_> {
             })?;
             thresholds.push(v);
         }
+        if thresholds.is_empty() {
+            thresholds = crate::threshold::default_thresholds();
+        }
 
         Ok(Scenario {
             name: raw.name,
@@ -493,6 +618,14 @@ impl Validator<'_> {
             phases,
             thresholds,
         })
+    }
+}
+
+/// An error in a command-line value, named by its flag (never at a line of the file).
+fn flag_err(flag: &'static str, message: impl Into<String>) -> ScenarioError {
+    ScenarioError::Flag {
+        flag,
+        message: message.into(),
     }
 }
 

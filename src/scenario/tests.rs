@@ -64,6 +64,7 @@ fn overrides_win_over_the_file() {
         max_sessions: Some(3),
         time_scale: Some(2.0),
         cr_listen: None,
+        ..Overrides::default()
     };
     let s = Scenario::parse(&src, &path, &ov).unwrap();
     assert_eq!(s.acs.url.as_deref(), Some("http://127.0.0.1:7547/"));

@@ -3,7 +3,7 @@
 //! A CPE starts every session with an empty jar, stores every cookie the ACS sets, and returns
 //! them on every later POST of the same session — also after reconnecting. GenieACS answers
 //! `400 Invalid session` to a POST without its `session` cookie even on the same socket
-//! (../shared/genieacs README, dialect point 1), so this is not optional. Attributes (Path,
+//! (tests/data/genieacs/README.md, dialect point 1), so this is not optional. Attributes (Path,
 //! Domain, Expires, HttpOnly) are ignored: the jar lives for one session with one ACS.
 
 /// Bounded so a hostile ACS cannot grow a device's memory without limit.

@@ -1,4 +1,4 @@
-//! The TR-069 session retry wait (§3.2.1.1; digest §4.1), pure.
+//! The TR-069 session retry wait (TR-069 §3.2.1.1), pure.
 //!
 //! After the n-th consecutive failed session the CPE waits a uniformly random time in
 //! `[m·c^(n−1), m·c^n]` seconds, where m = CWMPRetryMinimumWaitInterval (default 5) and

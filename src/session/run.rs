@@ -1,4 +1,4 @@
-//! The session itself: linear code that reads like TR-069 §3.7 (digest §1.1).
+//! The session itself: linear code that reads like TR-069 §3.7.
 //!
 //! Inform first; then the CPE's own requests (unless the ACS holds them); then the empty POST;
 //! then the ACS's requests, each answered through the device, until the ACS sends an empty
@@ -68,6 +68,24 @@ pub enum Answering {
     After(Duration),
     /// Never: the CPE closes the connection and the session ends (label `injected_reset`).
     Never,
+}
+
+/// ACS bodies larger than this are decoded on tokio's blocking pool. Decoding is linear, but a
+/// 4 MiB envelope (the largest accepted) still takes tens of milliseconds; on a runtime thread
+/// that time is stolen from every other session it serves and from `/metrics`, which shares
+/// the runtime. Small bodies (nearly all) stay inline: a hop to the pool costs more than them.
+const DECODE_INLINE_MAX: usize = 64 * 1024;
+
+async fn decode_off_thread(body: &Bytes) -> Result<Envelope<AcsMessage>, crate::cwmp::DecodeError> {
+    if body.len() <= DECODE_INLINE_MAX {
+        return decode_acs(body);
+    }
+    let owned = body.clone();
+    match tokio::task::spawn_blocking(move || decode_acs(&owned)).await {
+        Ok(decoded) => decoded,
+        // The pool is shutting down with the runtime: decode here rather than lose the answer.
+        Err(_) => decode_acs(body),
+    }
 }
 
 /// Per-session settings (shared by a group's devices; credentials are the device's own).
@@ -418,10 +436,16 @@ impl Session<'_> {
         let t0 = Instant::now();
         let resp = self.http.post(body, is_request, &mut self.timings).await?;
         self.timings.exchanges.push((kind, t0.elapsed()));
+        let has_body = !resp.body.iter().all(u8::is_ascii_whitespace);
         let decoded = match resp.status {
-            StatusCode::OK if !resp.body.iter().all(u8::is_ascii_whitespace) => {
-                Some(decode_acs(&resp.body))
-            }
+            StatusCode::OK if has_body => Some(decode_off_thread(&resp.body).await),
+            // SOAP 1.1 §6.2: a SOAP Fault travels with HTTP 500 (many ACSs send CWMP faults
+            // so). Only a body that decodes to a Fault is one; any other 500 stays http_5xx.
+            StatusCode::INTERNAL_SERVER_ERROR if has_body => decode_off_thread(&resp.body)
+                .await
+                .ok()
+                .filter(|e| matches!(e.body, AcsMessage::Fault(_)))
+                .map(Ok),
             _ => None,
         };
         self.score(
@@ -524,7 +548,7 @@ struct Http<'a> {
     target: Option<(Uri, HeaderValue, HeaderValue)>,
 }
 
-/// R1.21's SOAPAction header, named once rather than parsed from a string per POST.
+/// The SOAPAction header of TR-069 §3.4.1, named once rather than parsed from a string per POST.
 const SOAP_ACTION: http::HeaderName = http::HeaderName::from_static("soapaction");
 
 impl Http<'_> {
@@ -591,7 +615,7 @@ impl Http<'_> {
             );
         }
         if is_request {
-            // Deployed CPEs send an empty SOAPAction on POSTs that carry a request (R1.21).
+            // Deployed CPEs send an empty SOAPAction on POSTs that carry a request (TR-069 §3.4.1).
             b = b.header(SOAP_ACTION, HeaderValue::from_static("\"\""));
         }
         b = b.header(CONTENT_LENGTH, HeaderValue::from(body.len()));
@@ -698,7 +722,7 @@ impl Http<'_> {
                         .get(http::header::LOCATION)
                         .and_then(|v| v.to_str().ok())
                         .ok_or(SessionError::Status(status))?;
-                    // Same POST to the new URL, for the rest of this session only (R1.38).
+                    // Same POST to the new URL, for the rest of this session only (TR-069 §3.4.5).
                     self.endpoint = self.endpoint.join(loc)?;
                     self.target = None;
                     self.conn = None;

@@ -1,7 +1,7 @@
 //! Wire trace: the full HTTP exchanges of chosen devices, written as text for interop debugging
 //! (`--trace SELECTOR DIR`). One file per device session, request and response in order, with
 //! times relative to the session start — the same shape as the GenieACS transcripts in
-//! ../shared/genieacs, so the two can be read side by side.
+//! tests/data/genieacs, so the two can be read side by side.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};

@@ -1,4 +1,4 @@
-//! File transfers a Download or Upload RPC asked for (TR-069 A.3.2.8 / A.4.1.5; digest §3.6):
+//! File transfers a Download or Upload RPC asked for (TR-069 A.3.2.8 / A.4.1.5):
 //! a real HTTP(S) GET of the file, or a real PUT of a generated one, with the RPC's
 //! Username/Password answered to a 401 (Basic or Digest). The outcome is a TransferComplete
 //! FaultStruct: 0 on success, else the spec's code for what went wrong. Runs outside the CWMP

@@ -1,4 +1,4 @@
-//! The codec against the byte-exact GenieACS 1.2.16 recordings in ../shared/genieacs/transcripts:
+//! The codec against the byte-exact GenieACS 1.2.16 recordings in tests/data/genieacs/transcripts:
 //! every XML body GenieACS sent decodes with `decode_acs` (and re-encodes to the same bytes:
 //! the embedded ACS speaks GenieACS's dialect), every XML body the test CPE sent decodes with
 //! `decode_cpe` (except the deliberately broken inputs of errors/01 and errors/02).
@@ -12,13 +12,14 @@ use cpefleet::cwmp::{
 };
 
 fn transcripts() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/genieacs/transcripts")
+    crate::support::data("genieacs/transcripts")
 }
 
 /// `NN-acs.http` or `NN-cpe.http` files (not the -fs/-cr side channels), sorted.
 fn message_files(side: &str) -> Vec<PathBuf> {
     let mut out = Vec::new();
-    let groups = std::fs::read_dir(transcripts()).expect("transcripts folder (../shared/genieacs)");
+    let groups =
+        std::fs::read_dir(transcripts()).expect("transcripts folder (tests/data/genieacs)");
     for g in groups.flatten() {
         for scenario in std::fs::read_dir(g.path()).expect("group").flatten() {
             for f in std::fs::read_dir(scenario.path())

@@ -71,6 +71,7 @@ const BUGS: &[(&str, &[&str])] = &[
     ("cwmp-versions", &["wrong_namespace"]),
     ("add-delete-object", &["object_name_without_dot"]),
     ("get-rpc-methods", &["rpc_methods_incomplete"]),
+    ("get-rpc-methods", &["rpc_before_empty_post"]),
     ("schedule-inform", &["schedule_inform_zero_delay"]),
     ("spv-parameter-key-and-types", &["no_parameter_key"]),
     ("spv-parameter-key-and-types", &["wrong_xsi_type"]),
@@ -102,6 +103,37 @@ async fn every_case_fails_against_its_acs_bug() {
         // The failure names what went wrong.
         assert!(!r.cases[0].failures.is_empty());
     }
+}
+
+/// The one check a correct ACS never gives a chance to fail: an ACS that answers the CPE's own
+/// request (GetRPCMethods, in a bootstrap session with provisioning queued) with its next
+/// request instead of the response must fail it, by name.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_acs_request_before_the_empty_post_fails_its_check() {
+    let (cases, _, _) = case::load_suite(&suite_dir()).unwrap();
+    let case = cases
+        .iter()
+        .find(|c| c.spec.name == "get-rpc-methods")
+        .unwrap();
+    let good = with_acs(&[], std::slice::from_ref(case)).await;
+    assert!(good.passed(), "{}", good.text());
+    assert_eq!(good.checks.failed(Check::NoRpcBeforeEmptyPost), 0);
+    let r = with_acs(&["rpc_before_empty_post"], std::slice::from_ref(case)).await;
+    assert!(!r.passed(), "{}", r.text());
+    assert_eq!(
+        r.checks.failed(Check::NoRpcBeforeEmptyPost),
+        1,
+        "{}",
+        r.text()
+    );
+    assert!(
+        r.check_failures
+            .iter()
+            .any(|(c, d)| *c == Check::NoRpcBeforeEmptyPost
+                && d.contains("an ACS request in answer to a CPE request")),
+        "{:?}",
+        r.check_failures
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -175,3 +175,39 @@ async fn wrong_password_unknown_path_and_busy() {
     assert_eq!(stats.get(CrResult::Busy), 1);
     cancel.cancel();
 }
+
+/// A captured Authorization sent again (same nonce, nc, cnonce; within the nonce's life) wakes
+/// nothing, and one computed for another device's path is refused at this one.
+#[tokio::test]
+async fn replayed_or_misdirected_digest_is_refused() {
+    let (base, router, stats, cancel) = start(false).await;
+    let ep = Endpoint::parse(&base).unwrap();
+    let t = Duration::from_secs(2);
+    let mut conn = connector().connect(&ep, None).await.unwrap();
+    let r = conn.send(get("/cr/42", None), t, 1024).await.unwrap();
+    let ch = r.headers["www-authenticate"].to_str().unwrap().to_string();
+    let Ok(Some(Challenge::Digest(c))) = Challenge::parse(&ch) else {
+        panic!("{ch}")
+    };
+    let user = "00D09E-HGW181-CPF00000042";
+    let misdirected = c.authorization(user, "pw42", "GET", "/cr/other", 1, "ab");
+    let r = conn
+        .send(get("/cr/42", Some(&misdirected)), t, 1024)
+        .await
+        .unwrap();
+    assert_eq!(r.status, 401, "a uri other than the request path");
+    let authz = c.authorization(user, "pw42", "GET", "/cr/42", 1, "ab");
+    for attempt in 0..3 {
+        let mut conn = connector().connect(&ep, None).await.unwrap();
+        let r = conn
+            .send(get("/cr/42", Some(&authz)), t, 1024)
+            .await
+            .unwrap();
+        let want = if attempt == 0 { 200 } else { 401 };
+        assert_eq!(r.status, want, "attempt {attempt}");
+    }
+    assert_eq!(*router.woken.lock().unwrap(), vec![42], "woken once only");
+    assert_eq!(stats.get(CrResult::Accepted), 1);
+    assert_eq!(stats.get(CrResult::AuthFailed), 1);
+    cancel.cancel();
+}

@@ -6,6 +6,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::support::skip;
+
 fn dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/kubernetes")
 }
@@ -16,7 +18,7 @@ fn yaml(name: &str) -> serde_yaml::Value {
 
 #[test]
 fn manifests_validate_against_the_kubernetes_schemas() {
-    if std::env::var("CPEFLEET_SKIP_K8S").is_ok_and(|v| v == "1") {
+    if skip::requested("CPEFLEET_SKIP_K8S", "Kubernetes schema validation") {
         return;
     }
     let files = [
@@ -30,7 +32,7 @@ fn manifests_validate_against_the_kubernetes_schemas() {
         .arg("--strict")
         .args(files.iter().map(|f| dir().join(f)))
         .output()
-        .expect("kubernetes-validate not found: pip install kubernetes-validate (or CPEFLEET_SKIP_K8S=1)");
+        .expect("kubernetes-validate not found: pip install kubernetes-validate (or CPEFLEET_SKIP_K8S=1 to skip, outside CI)");
     let text =
         String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{text}");

@@ -36,12 +36,12 @@ tasks:
       - Reboot: { command_key: "rb-{serial}" }
   - name: reset-half-after-reboot
     events: ["M Reboot"]
-    share: 50
+    share: 50%
     rpcs:
       - FactoryReset
 connection_requests:
   rate: 100
-  share: 100
+  share: 100%
   start_after: 8
   interval: 0
   timeout: 2

@@ -11,11 +11,11 @@ use serde_yaml::Value;
 
 const TR181: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../shared/bbf/data-models/tr-181-2-17-0-cwmp-full.xml"
+    "/tests/data/bbf/data-models/tr-181-2-17-0-cwmp-full.xml"
 );
 const TR104: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../shared/bbf/data-models/tr-104-2-0-2-cwmp-full.xml"
+    "/tests/data/bbf/data-models/tr-104-2-0-2-cwmp-full.xml"
 );
 
 const SNIPPET: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
@@ -442,7 +442,7 @@ fn real_tr181_with_an_include_list() {
             "Device.ManagementServer.ParameterKey",
             "Device.RootDataModelVersion",
         ],
-        "digest §2.4, Device:2.17 row"
+        "TR-106 forcedInform, Device:2.17 row"
     );
 
     let ssid = &t.objects["Device.WiFi.SSID.{i}."];

@@ -6,12 +6,12 @@ use serde_yaml::Value;
 
 const DUMP: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../shared/genieacs-sim/data_model_202BC1-BM632w-8KA8WA1151100043.csv"
+    "/tests/data/genieacs-sim/data_model_202BC1-BM632w-8KA8WA1151100043.csv"
 );
 const IGD: &str = "InternetGatewayDevice.";
 
 fn dump() -> String {
-    std::fs::read_to_string(DUMP).expect("the genieacs-sim dump is part of the shared data")
+    std::fs::read_to_string(DUMP).expect("the genieacs-sim dump is in tests/data/genieacs-sim")
 }
 
 fn import_dump() -> TemplateFile {

@@ -1,334 +1,133 @@
-//! The generator step behind the shipped `data-models/*.yaml`: each test imports its source
-//! with the options recorded here and writes the raw result to `target/import-raw/NAME.yaml`.
-//! The shipped files were made this way and then edited by hand (realistic values, per-device
-//! generators); their header comments list those edits. Run with
-//! `cargo test --test import_generate -- --ignored`, then diff against `data-models/`.
+//! The shipped `data-models/*.yaml` are made by `cpefleet template import --recipe
+//! data-models/recipes/NAME.yaml`: each source imported with the recipe's options, the hand
+//! edits laid over as its overlay. Here every recipe is run through the binary into a temporary
+//! directory and must give its shipped file byte for byte, so a file edited without its recipe
+//! (or an importer change that moves the output) fails with the command that brings them back
+//! in line.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
-use cpefleet::import::{
-    import_bbf_xml, import_genieacs_csv, merge, write_yaml_with_header, BbfImportOptions, Identity,
-};
-use cpefleet::model::file::TemplateFile;
-
-const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared");
-
-fn read(rel: &str) -> String {
-    let p = Path::new(SHARED).join(rel);
-    std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn write(t: &TemplateFile, how: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/import-raw");
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(format!("{}.yaml", t.name));
-    let text = write_yaml_with_header(t, how).unwrap();
-    std::fs::write(&path, text).unwrap();
-    eprintln!(
-        "{}: {} concrete parameters",
-        path.display(),
-        cpefleet::import::concrete_parameter_count(t)
+fn recipes() -> Vec<PathBuf> {
+    let dir = root().join("data-models/recipes");
+    let mut v: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+        .collect();
+    v.sort();
+    v
+}
+
+fn import(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_cpefleet"))
+        .current_dir(root())
+        .args(["template", "import"])
+        .args(args)
+        .output()
+        .expect("run cpefleet")
+}
+
+/// The first line where `a` and `b` differ (1-based), with both sides.
+fn first_difference(a: &str, b: &str) -> String {
+    let (mut la, mut lb) = (a.lines(), b.lines());
+    for n in 1.. {
+        match (la.next(), lb.next()) {
+            (Some(x), Some(y)) if x == y => continue,
+            (None, None) => return "same lines, different line ends".into(),
+            (x, y) => return format!("line {n}:\n  shipped:   {x:?}\n  generated: {y:?}"),
+        }
+    }
+    unreachable!()
+}
+
+#[test]
+fn every_shipped_data_model_is_what_its_recipe_generates() {
+    let recipes = recipes();
+    let names: Vec<String> = recipes
+        .iter()
+        .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(
+        names,
+        ["tr098-igd", "tr104-voip", "tr135-stb", "tr181-gateway"],
+        "one recipe per shipped template"
     );
-    path
-}
-
-fn identity(product_class: &str) -> Identity {
-    Identity {
-        manufacturer: "cpefleet".into(),
-        oui: "00D09E".into(),
-        product_class: product_class.into(),
-        serial_pattern: "CPF{index:08}".into(),
+    let dir = tempfile::tempdir().unwrap();
+    for (recipe, name) in recipes.iter().zip(&names) {
+        let out = dir.path().join(format!("{name}.yaml"));
+        let run = import(&[
+            "--recipe",
+            recipe.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+        ]);
+        assert!(
+            run.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        let generated = std::fs::read_to_string(&out).unwrap();
+        let shipped =
+            std::fs::read_to_string(root().join(format!("data-models/{name}.yaml"))).unwrap();
+        assert!(
+            generated == shipped,
+            "data-models/{name}.yaml is not what its recipe generates; first difference at {}\n\
+             Regenerate it: cargo run -- template import --recipe data-models/recipes/{name}.yaml \
+             -o data-models/{name}.yaml\n(or, to keep a hand edit, record it into the recipe: \
+             cargo run -- template import --recipe data-models/recipes/{name}.yaml \
+             --record-edits data-models/{name}.yaml)",
+            first_difference(&shipped, &generated)
+        );
     }
 }
 
-/// The DeviceInfo/ManagementServer part every service-model template shares: those two
-/// objects with all their parameters but no sub-objects except the firmware image table.
-fn minimal_device(name: &str, description: &str, product_class: &str) -> TemplateFile {
-    let s = |v: &[&str]| v.iter().map(|p| p.to_string()).collect::<Vec<_>>();
-    let opts = BbfImportOptions {
-        name: name.into(),
-        description: Some(description.into()),
-        include: s(&["Device.DeviceInfo.", "Device.ManagementServer."]),
-        exclude: s(&[
-            "Device.DeviceInfo.VendorConfigFile.",
-            "Device.DeviceInfo.MemoryStatus.",
-            "Device.DeviceInfo.ProcessStatus.",
-            "Device.DeviceInfo.TemperatureStatus.",
-            "Device.DeviceInfo.NetworkProperties.",
-            "Device.DeviceInfo.Processor.",
-            "Device.DeviceInfo.LogRotate.",
-            "Device.DeviceInfo.VendorLogFile.",
-            "Device.DeviceInfo.Location.",
-            "Device.DeviceInfo.DeviceImageFile.",
-            "Device.DeviceInfo.KernelFaults.",
-            "Device.DeviceInfo.ProcessFaults.",
-            "Device.DeviceInfo.ProxierInfo.",
-            "Device.DeviceInfo.SupportedDataModel.",
-            "Device.ManagementServer.ManageableDevice.",
-            "Device.ManagementServer.EmbeddedDevice.",
-            "Device.ManagementServer.VirtualDevice.",
-            "Device.ManagementServer.AutonomousTransferCompletePolicy.",
-            "Device.ManagementServer.DUStateChangeComplPolicy.",
-            "Device.ManagementServer.DownloadAvailability.",
-            "Device.ManagementServer.StandbyPolicy.",
-            "Device.ManagementServer.HeartbeatPolicy.",
-        ]),
-        table_instances: BTreeMap::from([
-            ("Device.DeviceInfo.FirmwareImage.{i}.".into(), 2),
-            ("Device.ManagementServer.InformParameter.{i}.".into(), 0),
-        ]),
-        cwmp_version: Some("1.4".into()),
-        identity: identity(product_class),
-        ..BbfImportOptions::default()
-    };
-    import_bbf_xml(&read("bbf/data-models/tr-181-2-17-0-cwmp-full.xml"), &opts).unwrap()
-}
-
-/// A service model mounted under Device.Services., laid over the minimal device.
-fn service(
-    mut base: TemplateFile,
-    file: &str,
-    include: &[&str],
-    tables: &[(&str, u32)],
-) -> TemplateFile {
-    let opts = BbfImportOptions {
-        name: base.name.clone(),
-        include: include.iter().map(|p| p.to_string()).collect(),
-        instances: 0,
-        table_instances: tables.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
-        ..BbfImportOptions::default()
-    };
-    let svc = import_bbf_xml(&read(file), &opts).unwrap();
-    merge(&mut base, svc).unwrap();
-    base
-}
-
+/// The overlay is what makes the shipped file: the recipe's import alone differs from it,
+/// and `--record-edits` of the shipped file gives back exactly the recipe's overlay.
 #[test]
-#[ignore = "writes target/import-raw; run by hand when regenerating data-models"]
-fn tr098_igd() {
-    let src = read("genieacs-sim/data_model_202BC1-BM632w-8KA8WA1151100043.csv");
-    let t = import_genieacs_csv(&src, "tr098-igd").unwrap();
-    write(
-        &t,
-        "Generated by: cargo test --test import_generate -- --ignored tr098_igd\n\
-         (genieacs-sim data_model_202BC1-BM632w-8KA8WA1151100043.csv)",
+fn the_recorded_edits_of_a_shipped_file_are_its_recipes_overlay() {
+    let recipe = "data-models/recipes/tr135-stb.yaml";
+    let out = import(&[
+        "--recipe",
+        recipe,
+        "--record-edits",
+        "data-models/tr135-stb.yaml",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
     );
-}
-
-/// The include list and instance counts behind `data-models/tr181-gateway.yaml`.
-fn gateway_options() -> BbfImportOptions {
-    let s = |v: &[&str]| v.iter().map(|p| p.to_string()).collect::<Vec<_>>();
-    BbfImportOptions {
-        name: "tr181-gateway".into(),
-        description: Some(
-            "TR-181 Device:2.17 home gateway (WAN over Ethernet, 4 LAN ports, dual-band Wi-Fi)"
-                .into(),
-        ),
-        include: s(&[
-            "Device.DeviceInfo.",
-            "Device.ManagementServer.",
-            "Device.Time.",
-            "Device.Ethernet.Interface.",
-            "Device.Ethernet.Link.",
-            "Device.IP.Interface.",
-            "Device.IP.Diagnostics.IPPing.",
-            "Device.IP.Diagnostics.TraceRoute.",
-            "Device.IP.Diagnostics.DownloadDiagnostics.",
-            "Device.IP.Diagnostics.UploadDiagnostics.",
-            "Device.PPP.Interface.",
-            "Device.DHCPv4.Client.",
-            "Device.DHCPv4.Server.",
-            "Device.DNS.Client.",
-            "Device.DNS.Relay.",
-            "Device.NAT.",
-            "Device.WiFi.Radio.",
-            "Device.WiFi.SSID.",
-            "Device.WiFi.AccessPoint.",
-            "Device.Hosts.",
-            "Device.Users.User.",
-        ]),
-        exclude: s(&[
-            "Device.DeviceInfo.VendorLogFile.",
-            "Device.DeviceInfo.Location.",
-            "Device.DeviceInfo.DeviceImageFile.",
-            "Device.DeviceInfo.ProxierInfo.",
-            "Device.DeviceInfo.LogRotate.",
-            "Device.ManagementServer.ManageableDevice.",
-            "Device.ManagementServer.EmbeddedDevice.",
-            "Device.ManagementServer.VirtualDevice.",
-            "Device.ManagementServer.StandbyPolicy.",
-            "Device.Time.Client.",
-            "Device.Time.Server.",
-            "Device.IP.Interface.{i}.TWAMPReflector.",
-            "Device.WiFi.Radio.{i}.ScanResult",
-            "Device.WiFi.AccessPoint.{i}.AC.",
-            "Device.WiFi.AccessPoint.{i}.Accounting.",
-        ]),
-        table_instances: BTreeMap::from(
-            [
-                ("Device.DeviceInfo.FirmwareImage.{i}.", 2),
-                ("Device.DeviceInfo.VendorConfigFile.{i}.", 1),
-                ("Device.DeviceInfo.Processor.{i}.", 2),
-                ("Device.DeviceInfo.SupportedDataModel.{i}.", 1),
-                ("Device.DeviceInfo.ProcessStatus.Process.{i}.", 0),
-                ("Device.ManagementServer.InformParameter.{i}.", 0),
-                ("Device.Ethernet.Interface.{i}.", 5),
-                ("Device.Ethernet.Link.{i}.", 2),
-                ("Device.IP.Interface.{i}.", 2),
-                ("Device.IP.Interface.{i}.IPv6Address.{i}.", 1),
-                ("Device.IP.Interface.{i}.IPv6Prefix.{i}.", 1),
-                ("Device.IP.Diagnostics.TraceRoute.RouteHops.{i}.", 0),
-                ("Device.PPP.Interface.{i}.", 1),
-                ("Device.DHCPv4.Server.Pool.{i}.StaticAddress.{i}.", 0),
-                ("Device.DHCPv4.Server.Pool.{i}.Option.{i}.", 0),
-                ("Device.DHCPv4.Server.Pool.{i}.Client.{i}.", 3),
-                ("Device.DHCPv4.Server.Pool.{i}.Client.{i}.Option.{i}.", 0),
-                ("Device.DeviceInfo.KernelFaults.KernelFault.{i}.", 0),
-                ("Device.DeviceInfo.ProcessFaults.ProcessFault.{i}.", 0),
-                (
-                    "Device.IP.Diagnostics.DownloadDiagnostics.IncrementalResult.{i}.",
-                    0,
-                ),
-                (
-                    "Device.IP.Diagnostics.DownloadDiagnostics.PerConnectionResult.{i}.",
-                    0,
-                ),
-                (
-                    "Device.IP.Diagnostics.UploadDiagnostics.IncrementalResult.{i}.",
-                    0,
-                ),
-                (
-                    "Device.IP.Diagnostics.UploadDiagnostics.PerConnectionResult.{i}.",
-                    0,
-                ),
-                ("Device.DNS.Relay.Config.{i}.", 0),
-                (
-                    "Device.ManagementServer.DownloadAvailability.Announcement.Group.{i}.",
-                    0,
-                ),
-                ("Device.DHCPv4.Client.{i}.SentOption.{i}.", 0),
-                ("Device.DHCPv4.Client.{i}.ReqOption.{i}.", 0),
-                ("Device.DNS.Client.Server.{i}.", 2),
-                ("Device.DNS.Relay.Forwarding.{i}.", 2),
-                ("Device.NAT.PortMapping.{i}.", 0),
-                ("Device.NAT.PortTrigger.{i}.", 0),
-                ("Device.WiFi.Radio.{i}.", 2),
-                ("Device.WiFi.SSID.{i}.", 2),
-                ("Device.WiFi.AccessPoint.{i}.", 2),
-                ("Device.WiFi.AccessPoint.{i}.AssociatedDevice.{i}.", 1),
-                ("Device.Hosts.Host.{i}.", 3),
-                ("Device.Hosts.AccessControl.{i}.", 0),
-                ("Device.Users.User.{i}.", 1),
-            ]
-            .map(|(k, v)| (k.to_string(), v)),
-        ),
-        cwmp_version: Some("1.4".into()),
-        identity: identity("HGW181"),
-        ..BbfImportOptions::default()
-    }
-}
-
-#[test]
-#[ignore = "writes target/import-raw; run by hand when regenerating data-models"]
-fn tr181_gateway() {
-    let src = read("bbf/data-models/tr-181-2-17-0-cwmp-full.xml");
-    let t = import_bbf_xml(&src, &gateway_options()).unwrap();
-    write(
-        &t,
-        "Generated by: cargo test --test import_generate -- --ignored tr181_gateway\n\
-         (BBF tr-181-2-17-0-cwmp-full.xml, include list and instance counts in that test)",
+    let printed = String::from_utf8(out.stdout).unwrap();
+    let text = std::fs::read_to_string(root().join(recipe)).unwrap();
+    let in_recipe = &text[text.find("\noverlay:\n").expect("an overlay section") + 1..];
+    assert_eq!(printed, in_recipe);
+    assert!(
+        printed.contains("HardwareVersion: { value: STB135-HW1 }"),
+        "{printed}"
     );
 }
 
 #[test]
-#[ignore = "writes target/import-raw; run by hand when regenerating data-models"]
-fn tr135_stb() {
-    let base = minimal_device(
-        "tr135-stb",
-        "TR-135 IPTV set-top box (Device:2.17 with STBService:1.4)",
-        "STB135",
-    );
-    let p = "Device.Services.STBService.{i}.";
-    let t = service(
-        base,
-        "bbf/data-models/tr-135-1-4-0-full.xml",
-        &[
-            &format!("{p}Capabilities.FrontEnd.IP."),
-            &format!("{p}Capabilities.AudioDecoder."),
-            &format!("{p}Capabilities.VideoDecoder.MPEG4Part10."),
-            &format!("{p}Capabilities.VideoOutput."),
-            &format!("{p}Capabilities.HDMI."),
-            &format!("{p}Components.FrontEnd.{{i}}.IP.IGMP."),
-            &format!("{p}Components.AudioDecoder."),
-            &format!("{p}Components.VideoDecoder."),
-            &format!("{p}Components.VideoOutput."),
-            &format!("{p}Components.HDMI."),
-            &format!("{p}AVStreams."),
-        ],
-        &[
-            (p, 1),
-            ("Device.Services.STBService.{i}.Capabilities.VideoDecoder.MPEG4Part10.ProfileLevel.{i}.", 2),
-            ("Device.Services.STBService.{i}.Components.FrontEnd.{i}.", 1),
-            ("Device.Services.STBService.{i}.Components.AudioDecoder.{i}.", 1),
-            ("Device.Services.STBService.{i}.Components.VideoDecoder.{i}.", 1),
-            ("Device.Services.STBService.{i}.Components.VideoOutput.{i}.", 1),
-            ("Device.Services.STBService.{i}.Components.HDMI.{i}.", 1),
-            ("Device.Services.STBService.{i}.AVStreams.AVStream.{i}.", 1),
-        ],
-    );
-    write(
-        &t,
-        "Generated by: cargo test --test import_generate -- --ignored tr135_stb\n\
-         (BBF tr-181-2-17-0-cwmp-full.xml DeviceInfo/ManagementServer + tr-135-1-4-0-full.xml)",
-    );
-}
-
-#[test]
-#[ignore = "writes target/import-raw; run by hand when regenerating data-models"]
-fn tr104_voip() {
-    let base = minimal_device(
-        "tr104-voip",
-        "TR-104 SIP VoIP adapter with two FXS lines (Device:2.17 with VoiceService:2.0)",
-        "VOIP104",
-    );
-    let p = "Device.Services.VoiceService.{i}.";
-    let t = service(
-        base,
-        "bbf/data-models/tr-104-2-0-2-cwmp-full.xml",
-        &[
-            &format!("{p}Capabilities.SIP.Client."),
-            &format!("{p}Capabilities.POTS."),
-            &format!("{p}Capabilities.Codec."),
-            &format!("{p}POTS.FXS."),
-            &format!("{p}SIP.Client."),
-            &format!("{p}SIP.Network."),
-            &format!("{p}CallControl.Line."),
-            &format!("{p}CallControl.Extension."),
-            &format!("{p}VoIPProfile."),
-            &format!("{p}CodecProfile."),
-        ],
-        &[
-            (p, 1),
-            (
-                "Device.Services.VoiceService.{i}.Capabilities.Codec.{i}.",
-                3,
-            ),
-            ("Device.Services.VoiceService.{i}.POTS.FXS.{i}.", 2),
-            ("Device.Services.VoiceService.{i}.SIP.Client.{i}.", 2),
-            ("Device.Services.VoiceService.{i}.SIP.Network.{i}.", 1),
-            ("Device.Services.VoiceService.{i}.CallControl.Line.{i}.", 2),
-            (
-                "Device.Services.VoiceService.{i}.CallControl.Extension.{i}.",
-                2,
-            ),
-            ("Device.Services.VoiceService.{i}.VoIPProfile.{i}.", 1),
-            ("Device.Services.VoiceService.{i}.CodecProfile.{i}.", 3),
-        ],
-    );
-    write(
-        &t,
-        "Generated by: cargo test --test import_generate -- --ignored tr104_voip\n\
-         (BBF tr-181-2-17-0-cwmp-full.xml DeviceInfo/ManagementServer + tr-104-2-0-2-cwmp-full.xml)",
-    );
+fn bad_recipes_exit_2_with_the_file_and_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.yaml");
+    std::fs::write(&bad, "header: x\nname: r\nsources: []\nbogus: 1\n").unwrap();
+    let out = import(&["--recipe", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("bad.yaml") && err.contains("line 4"), "{err}");
+    let missing = dir.path().join("missing.yaml");
+    std::fs::write(
+        &missing,
+        "header: x\nname: r\nsources: [{ genieacs_csv: { file: nope.csv } }]\n",
+    )
+    .unwrap();
+    let out = import(&["--recipe", missing.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nope.csv"));
 }

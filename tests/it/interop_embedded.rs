@@ -25,14 +25,14 @@ firmware_wave:
   file: fw-2.0.bin
   size: 64KiB
   file_type: "1 Firmware Upgrade Image"
-  share: 100
+  share: 100%
   rate: 50
   start_after: 2
   events: ["6 CONNECTION REQUEST"]
   skip_version: "2.0"
 connection_requests:
   rate: 50
-  share: 100
+  share: 100%
   start_after: 2
   interval: 0
   timeout: 2

@@ -4,14 +4,18 @@
 mod support;
 
 mod acs_server;
+mod answer_limits;
 mod codec_genieacs;
 mod codec_schema;
 mod conformance_suite;
 mod cr_listener;
+mod credentials;
 mod deploy;
 mod device_life;
+mod device_rpc;
 mod fleet_schedule;
 mod genieacs_replay;
+mod hostile_acs;
 mod import_bbf;
 mod import_csv;
 mod import_data_models;
@@ -30,6 +34,7 @@ mod scenarios_cli;
 mod session;
 mod session_rpcs;
 mod shards;
+mod signals;
 mod template_cli;
 mod tls;
 mod transfer;

@@ -6,20 +6,21 @@
 //! Grafana dashboard may only use metrics cpefleet exports.
 //!
 //! Needs `prometheus` and `promtool` (apt-get install prometheus; scripts/test.sh does it).
-//! Set CPEFLEET_SKIP_PROMETHEUS=1 to skip the tests that need them (the dashboard check
-//! still runs).
+//! Set CPEFLEET_SKIP_PROMETHEUS=1 to skip the tests that need them, loudly and never in CI (the
+//! dashboard check still runs).
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use cpefleet::metrics::names;
 
 fn skip() -> bool {
-    if std::env::var("CPEFLEET_SKIP_PROMETHEUS").is_ok_and(|v| v == "1") {
-        eprintln!("CPEFLEET_SKIP_PROMETHEUS=1: not testing against a real Prometheus");
+    if crate::support::skip::requested("CPEFLEET_SKIP_PROMETHEUS", "the real-Prometheus checks") {
         return true;
     }
     for tool in ["prometheus", "promtool"] {

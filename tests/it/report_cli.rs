@@ -241,3 +241,128 @@ fn merge_and_compare_through_the_command_line() {
     ]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
 }
+
+/// A scenario without thresholds against `acs_url` (none: the embedded ACS).
+fn no_thresholds(dir: &Path, name: &str, acs_url: Option<&str>) -> PathBuf {
+    let path = dir.join(format!("{name}.yaml"));
+    let acs = acs_url.map_or(String::new(), |u| format!("acs:\n  url: {u}\n"));
+    std::fs::write(
+        &path,
+        format!(
+            "name: {name}
+time_scale: 60
+duration: 2s
+{acs}fleet:
+  groups:
+    - {{ name: gw, template: {}, count: 4, bootstrapped: true, periodic_interval: 60s }}
+phases:
+  - boot: {{ over: 300ms }}
+",
+            template()
+        ),
+    )
+    .unwrap();
+    path
+}
+
+/// No thresholds and no session succeeded: the default verdict fails (exit 3) with a one-line
+/// diagnosis naming the dominant error and the ACS, in the terminal and in every report.
+#[test]
+fn a_run_without_thresholds_where_every_session_failed_exits_3() {
+    let dir = tempfile::tempdir().unwrap();
+    // Port 1 on loopback: nothing listens, every connect is refused.
+    let s = no_thresholds(dir.path(), "down", Some("http://127.0.0.1:1/"));
+    let o = run(&s, dir.path());
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(3), "{err}");
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("r.json")).unwrap()).unwrap();
+    let failed = doc["sessions"]["failed"].as_u64().unwrap();
+    assert!(failed >= 4, "{doc}");
+    let line = format!(
+        "all {failed} sessions failed: connect_refused — is the ACS at http://127.0.0.1:1/ reachable?"
+    );
+    assert!(err.contains(&line), "{err}");
+    assert_eq!(doc["diagnosis"], line.as_str());
+    let th = doc["thresholds"].as_array().unwrap();
+    assert_eq!(th.len(), 1, "{th:?}");
+    assert_eq!(th[0]["metric"], "error_rate");
+    assert_eq!(th[0]["ok"], false);
+    assert!(
+        th[0]["name"].as_str().unwrap().starts_with("default"),
+        "{th:?}"
+    );
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(stdout.contains(&line), "{stdout}");
+    let xml = std::fs::read_to_string(dir.path().join("r.xml")).unwrap();
+    assert!(xml.contains("tests=\"1\" failures=\"1\""), "{xml}");
+    assert!(xml.contains("connect_refused"), "{xml}");
+}
+
+/// The same default verdict passes a healthy run (exit 0) and says so.
+#[test]
+fn a_healthy_run_without_thresholds_passes_the_default_verdict() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = no_thresholds(dir.path(), "fine", None);
+    let o = run(&s, dir.path());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(stdout.contains("thresholds: 1 of 1 passed"), "{stdout}");
+    assert!(stdout.contains("default"), "{stdout}");
+}
+
+fn merge(inputs: &[&Path], out: &Path) -> Output {
+    let mut args = vec!["report".to_string(), "merge".into()];
+    args.extend(inputs.iter().map(|p| p.display().to_string()));
+    args.extend(["-o".into(), out.display().to_string()]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    cpefleet(&args)
+}
+
+/// A report given twice would count its sessions twice: refused (exit 2) by its run id. Reports
+/// of different scenarios merge with a warning that names both.
+#[test]
+fn merge_refuses_a_report_given_twice_and_warns_on_different_scenarios() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    std::fs::create_dir_all(&a).unwrap();
+    std::fs::create_dir_all(&b).unwrap();
+    let sa = scenario(dir.path(), "alpha", "  - { error_rate: 100% }\n");
+    let sb = scenario(dir.path(), "beta", "  - { error_rate: 100% }\n");
+    let (oa, ob) = std::thread::scope(|t| {
+        let ha = t.spawn(|| run(&sa, &a));
+        let hb = t.spawn(|| run(&sb, &b));
+        (ha.join().unwrap(), hb.join().unwrap())
+    });
+    assert_eq!(oa.status.code(), Some(0), "{}", stderr(&oa));
+    assert_eq!(ob.status.code(), Some(0), "{}", stderr(&ob));
+    let (ja, jb) = (a.join("r.json"), b.join("r.json"));
+    let read = |p: &Path| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+    };
+    let id = read(&ja)["run_id"].as_str().unwrap().to_string();
+    assert_eq!(id.len(), 32, "{id}");
+    assert_ne!(read(&jb)["run_id"].as_str().unwrap(), id);
+
+    let merged = dir.path().join("merged.json");
+    let o = merge(&[&ja, &ja], &merged);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("given twice"), "{}", stderr(&o));
+    assert!(stderr(&o).contains(&id), "{}", stderr(&o));
+    assert!(!merged.exists());
+
+    let o = merge(&[&ja, &jb], &merged);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("warning") && err.contains("\"alpha\"") && err.contains("\"beta\""),
+        "{err}"
+    );
+    // A merged report carries every run it holds, so merging it again with one of them is
+    // refused too.
+    let dm = read(&merged);
+    assert_eq!(dm["run_ids"].as_array().unwrap().len(), 2, "{dm}");
+    let again = dir.path().join("again.json");
+    let o = merge(&[&merged, &jb], &again);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+}

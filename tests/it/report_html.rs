@@ -5,15 +5,19 @@
 //! docs/report-screenshot.png (the one the docs show).
 //!
 //! Needs `chromium` (apt-get install chromium; scripts/test.sh does it). Set
-//! CPEFLEET_SKIP_CHROMIUM=1 to skip.
+//! CPEFLEET_SKIP_CHROMIUM=1 to skip (loudly; never in CI).
 
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 fn chromium() -> Option<&'static str> {
-    if std::env::var("CPEFLEET_SKIP_CHROMIUM").is_ok_and(|v| v == "1") {
-        eprintln!("CPEFLEET_SKIP_CHROMIUM=1: not opening the HTML report in a browser");
+    if crate::support::skip::requested(
+        "CPEFLEET_SKIP_CHROMIUM",
+        "opening the HTML report in Chromium",
+    ) {
         return None;
     }
     for name in ["chromium", "chromium-browser"] {

@@ -171,3 +171,168 @@ fn trace_writes_the_full_exchanges_of_chosen_devices() {
     assert!(text.contains("InformResponse"), "the ACS's answer");
     assert!(text.contains("HTTP/1.1 204"), "the end of the session");
 }
+
+fn good_scenario(dir: &Path, group_extra: &str, fleet_extra: &str) -> PathBuf {
+    let template = Path::new(env!("CARGO_MANIFEST_DIR")).join("data-models/tr181-gateway.yaml");
+    let p = dir.join("good.yaml");
+    std::fs::write(
+        &p,
+        format!(
+            "name: good
+time_scale: 60
+duration: 1s
+fleet:
+{fleet_extra}  groups:
+    - name: gw
+      template: {}
+      count: 2
+{group_extra}",
+            template.display()
+        ),
+    )
+    .unwrap();
+    p
+}
+
+/// A zero that used to be accepted (`periodic_interval: 0s` made a session storm) or silently
+/// coerced (`max_sessions: 0`, `--shards 0`) is refused with the valid range: at its line and
+/// column in the file, by its name on the command line.
+#[test]
+fn zero_intervals_caps_and_shards_are_refused_with_the_valid_range() {
+    let dir = tempfile::tempdir().unwrap();
+    let check = |p: &Path, flags: &[&str]| {
+        let out = Command::new(bin())
+            .arg("check")
+            .arg(p)
+            .args(flags)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    let p = good_scenario(dir.path(), "      periodic_interval: 0s\n", "");
+    let (code, err) = check(&p, &[]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("good.yaml:9:7:"), "{err}");
+    assert!(
+        err.contains("periodic_interval") && err.contains("at least 1s"),
+        "{err}"
+    );
+
+    let p = good_scenario(dir.path(), "", "  max_sessions: 0\n");
+    let (code, err) = check(&p, &[]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("good.yaml:5:3:"), "{err}");
+    assert!(
+        err.contains("max_sessions") && err.contains("at least 1"),
+        "{err}"
+    );
+
+    let p = good_scenario(dir.path(), "", "");
+    let (code, err) = check(&p, &["--max-sessions", "0"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("--max-sessions") && err.contains("at least 1"),
+        "{err}"
+    );
+
+    for flag in ["--shards", "--scheduler-shards"] {
+        let out = Command::new(bin())
+            .arg("run")
+            .arg(&p)
+            .args([flag, "0", "--quiet"])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{flag}: {err}");
+        assert!(err.contains("1..=1024"), "{flag}: {err}");
+    }
+}
+
+/// A bad command-line value is reported by the flag's name, not at a line of the scenario
+/// (`--devices 0` was `good.yaml:10:7`).
+#[test]
+fn bad_flags_are_reported_by_their_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = good_scenario(dir.path(), "", "");
+    for (flags, name) in [
+        (&["--devices", "0"][..], "--devices"),
+        (&["--time-scale", "0"][..], "--time-scale"),
+        (&["--duration", "0s"][..], "--duration"),
+        (&["--acs", "ftp://acs/"][..], "--acs"),
+    ] {
+        let out = Command::new(bin())
+            .arg("check")
+            .arg(&p)
+            .args(flags)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{flags:?}: {err}");
+        assert!(
+            err.contains(&format!("cpefleet: {name}: ")),
+            "{flags:?}: {err}"
+        );
+        assert!(!err.contains("good.yaml:"), "{flags:?}: {err}");
+    }
+}
+
+/// A listener that cannot bind is a failure of the run (exit 1, as the README says), named by
+/// its flag, with the OS's reason once.
+#[test]
+fn a_listener_that_cannot_bind_exits_1_with_the_reason_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = good_scenario(dir.path(), "", "");
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    for (cmd, flag) in [
+        ("run", "--metrics-listen"),
+        ("run", "--cr-listen"),
+        ("acs", "--listen"),
+    ] {
+        let mut c = Command::new(bin());
+        c.arg(cmd);
+        if cmd == "run" {
+            c.arg(&p).arg("--quiet");
+        }
+        let out = c.args([flag, &addr]).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{flag}: {err}");
+        assert!(err.contains(flag), "{flag}: {err}");
+        assert_eq!(err.matches("in use").count(), 1, "{flag}: {err}");
+    }
+}
+
+/// `--shard I/N` (this process's slice of a distributed run) and `--scheduler-shards N`
+/// (scheduler tasks in this process) are both in the README's table, with every other flag of
+/// `run`, so nobody takes one for the other.
+#[test]
+fn the_readme_lists_every_flag_of_run() {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let row = readme
+        .lines()
+        .find(|l| l.starts_with("| `cpefleet run SCENARIO"))
+        .expect("the run row");
+    let help = Command::new(bin())
+        .args(["run", "--help"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&help.stdout);
+    let flags: Vec<&str> = help
+        .split_whitespace()
+        .filter(|w| w.starts_with("--"))
+        .map(|w| w.trim_end_matches([',', '.', ')']))
+        .filter(|w| !matches!(*w, "--help" | "--version"))
+        .collect();
+    assert!(flags.contains(&"--scheduler-shards"), "{help}");
+    assert!(flags.contains(&"--shard"), "{help}");
+    for f in flags {
+        assert!(
+            row.contains(&format!("[{f} ")) || row.contains(&format!("[{f}]")),
+            "README's run row lacks {f}"
+        );
+    }
+}

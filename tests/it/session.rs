@@ -304,7 +304,11 @@ async fn broken_acs_cases_are_classified() {
     for (script, label) in cases {
         let acs = ScriptedAcs::start(script).await;
         let mut cfg = config(&acs.url);
-        cfg.exchange_timeout = Duration::from_millis(300);
+        // Only the stalled ACS needs the timeout to fire; the others keep the default 5 s, so
+        // a loaded machine cannot turn a slow read into a timeout instead of their own label.
+        if label == "exchange_timeout" {
+            cfg.exchange_timeout = Duration::from_millis(300);
+        }
         let report = run(&cfg, &mut TestDevice::default(), None).await;
         assert_eq!(report.label(), label, "{:?}", report.outcome);
     }
@@ -390,4 +394,65 @@ async fn sessions_bind_their_source_address() {
     let report = run(&cfg, &mut TestDevice::default(), None).await;
     assert!(report.is_ok(), "{:?}", report.outcome);
     assert_eq!(acs.recorded()[0].peer.ip().to_string(), "127.0.0.7");
+}
+
+/// A SOAP fault as SOAP 1.1 §6.2 sends it: HTTP 500 with the Fault in the body.
+fn fault_500(code: u32) -> Reply {
+    let Reply::Http { headers, body, .. } = Reply::ok(envelope(
+        NS10,
+        &format!("<soap-env:Fault><faultcode>Server</faultcode><faultstring>CWMP fault</faultstring><detail><cwmp:Fault><FaultCode>{code}</FaultCode><FaultString>Retry request</FaultString></cwmp:Fault></detail></soap-env:Fault>"),
+    )) else {
+        unreachable!()
+    };
+    Reply::Http {
+        status: 500,
+        headers,
+        body,
+    }
+}
+
+/// 8005 sent with HTTP 500 (SOAP 1.1 §6.2, what many ACSs do) is the same retry request as
+/// with 200: the Inform is re-sent (TR-069 §3.4.5), not counted as http_5xx.
+#[tokio::test]
+async fn fault_8005_with_http_500_on_inform_is_retried() {
+    let acs = ScriptedAcs::start(vec![fault_500(8005), inform_response(NS10), Reply::end()]).await;
+    let report = run(&config(&acs.url), &mut TestDevice::default(), None).await;
+    assert!(report.is_ok(), "{:?}", report.outcome);
+    let r = acs.recorded();
+    assert!(r[1].body.contains("Inform>"), "the Inform is re-sent");
+}
+
+/// Any other fault with HTTP 500 keeps its code (inform_fault), and a 500 without a SOAP
+/// Fault body, or with an envelope that is not a Fault, stays http_5xx.
+#[tokio::test]
+async fn http_500_is_a_soap_fault_only_with_a_fault_body() {
+    let acs = ScriptedAcs::start(vec![fault_500(8002)]).await;
+    let report = run(&config(&acs.url), &mut TestDevice::default(), None).await;
+    assert_eq!(report.label(), "inform_fault", "{:?}", report.outcome);
+    assert!(
+        matches!(
+            report.outcome,
+            Err(cpefleet::session::SessionError::InformFault(8002))
+        ),
+        "{:?}",
+        report.outcome
+    );
+    let html = Reply::Http {
+        status: 500,
+        headers: vec![("Content-Type".into(), "text/html".into())],
+        body: "<html><body>Internal Server Error</body></html>".into(),
+    };
+    let Reply::Http { body, .. } = inform_response(NS10) else {
+        unreachable!()
+    };
+    let not_a_fault = Reply::Http {
+        status: 500,
+        headers: vec![],
+        body,
+    };
+    for script in [vec![Reply::status(500)], vec![html], vec![not_a_fault]] {
+        let acs = ScriptedAcs::start(script).await;
+        let report = run(&config(&acs.url), &mut TestDevice::default(), None).await;
+        assert_eq!(report.label(), "http_5xx", "{:?}", report.outcome);
+    }
 }

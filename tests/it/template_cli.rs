@@ -1,19 +1,14 @@
 //! `cpefleet template import` and `template check` from the outside: a device dump and an
 //! official data model become templates that load, and bad inputs exit 2.
 
-use std::path::Path;
 use std::process::Command;
 
 fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_cpefleet")
 }
 
-fn shared(p: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared")
-        .join(p)
-        .display()
-        .to_string()
+fn data(p: &str) -> String {
+    crate::support::data(p).display().to_string()
 }
 
 #[test]
@@ -22,7 +17,7 @@ fn import_then_check_a_genieacs_dump_and_a_bbf_model() {
     let csv_out = dir.path().join("igd.yaml");
     let out = Command::new(bin())
         .args(["template", "import", "--from", "genieacs-csv"])
-        .arg(shared(
+        .arg(data(
             "genieacs-sim/data_model_202BC1-BM632w-8KA8WA1151100043.csv",
         ))
         .arg("-o")
@@ -50,7 +45,7 @@ fn import_then_check_a_genieacs_dump_and_a_bbf_model() {
     let xml_out = dir.path().join("wifi.yaml");
     let out = Command::new(bin())
         .args(["template", "import", "--from", "bbf-xml"])
-        .arg(shared("bbf/data-models/tr-181-2-17-0-cwmp-full.xml"))
+        .arg(data("bbf/data-models/tr-181-2-17-0-cwmp-full.xml"))
         .args([
             "--root",
             "Device.",

@@ -43,7 +43,7 @@ impl Shard {
     pub(super) fn power_on(&mut self, slot: u32) {
         let sim = self.ctx.sim_now();
         let s = &mut self.slots[slot as usize];
-        // Persisted state survives (TR-069 R2.2): owed TransferCompletes and keyed events
+        // Persisted state survives (TR-069 §3.7.1.5): owed TransferCompletes and keyed events
         // stay; BOOT is new, BOOTSTRAP only until the ACS first acknowledged one.
         s.life.rebooted(None);
         if s.flags & BOOTSTRAPPED == 0 {
@@ -110,7 +110,7 @@ impl Shard {
                         s.life.add(EventCode::ConnectionRequest);
                         self.side.entry(slot).or_default().cr_at = Some(at);
                         // Idle: start now. Queued or in a session: the event rides along or
-                        // starts a new session right after (R5.6).
+                        // starts a new session right after (TR-069 §3.2.2).
                         let now = self.now_ms();
                         self.make_due(slot, now);
                     }
@@ -160,9 +160,17 @@ impl Shard {
             retry |= matches!(p, Pending::Retry);
             self.pending_fired(slot, p);
         }
+        // A device waiting to retry a failed session holds new events (a periodic inform)
+        // for that retry: its wait is the TR-069 back-off or the ACS's Retry-After, whichever
+        // is longer (TR-069 §3.2.1.1), never cut short by another timer.
+        let retry_pending = self
+            .side
+            .get(&slot)
+            .is_some_and(|side| side.timers.iter().any(|t| matches!(t.1, Pending::Retry)));
         let s = &self.slots[slot as usize];
         if s.state == State::Idle
-            && (retry || s.life.has_events() || s.life.has_transfer_complete())
+            && (retry
+                || (!retry_pending && (s.life.has_events() || s.life.has_transfer_complete())))
         {
             self.make_due(slot, due);
         } else if s.state == State::Idle {
@@ -245,7 +253,7 @@ impl Shard {
         }
     }
 
-    /// The next periodic inform in real ms, from PeriodicInformEnable/Interval/Time (R5.17).
+    /// The next periodic inform in real ms, from PeriodicInformEnable/Interval/Time (TR-181 ManagementServer).
     pub(super) fn next_periodic(&mut self, slot: u32) -> u64 {
         let root = self.template(slot).root().to_string();
         let (enable, interval, time, boot) = self.with_view(slot, |v| {

@@ -27,13 +27,17 @@ impl Shard {
         let (user_pat, pass_pat) = (g.username.clone(), g.password.clone());
         let root = self.template(slot).root().to_string();
         let index = self.index_of(slot);
-        let (user, pass, id) = self.with_view(slot, |v| {
-            let get = |p: &str| {
-                v.get(&format!("{root}ManagementServer.{p}"))
-                    .map(|x| x.value)
-                    .filter(|x| !x.is_empty())
-            };
-            (get("Username"), get("Password"), v.device_id())
+        // ManagementServer.Username/Password: a value the ACS wrote wins (as on a real CPE);
+        // then the one configured precedence, flag > group > scenario acs.* > template (the
+        // flags were folded into the group and acs.* values when the scenario was loaded).
+        let (written, template, id) = self.with_view(slot, |v| {
+            let path = |p: &str| format!("{root}ManagementServer.{p}");
+            let tpl = |p: &str| v.get(&path(p)).map(|x| x.value).filter(|x| !x.is_empty());
+            (
+                (v.written(&path("Username")), v.written(&path("Password"))),
+                (tpl("Username"), tpl("Password")),
+                v.device_id(),
+            )
         });
         let expand = |pat: &str| {
             pat.replace("{index}", &index.to_string())
@@ -41,16 +45,16 @@ impl Shard {
                 .replace("{oui}", &id.oui)
                 .replace("{product_class}", &id.product_class)
         };
-        let username = user_pat
-            .as_deref()
-            .map(expand)
-            .or(user)
-            .or(self.ctx.acs_username.clone());
-        let password = pass_pat
-            .as_deref()
-            .map(expand)
-            .or(pass)
-            .or(self.ctx.acs_password.clone());
+        let username = written
+            .0
+            .or_else(|| user_pat.as_deref().map(expand))
+            .or_else(|| self.ctx.acs_username.clone())
+            .or(template.0);
+        let password = written
+            .1
+            .or_else(|| pass_pat.as_deref().map(expand))
+            .or_else(|| self.ctx.acs_password.clone())
+            .or(template.1);
         let mut cfg = self.ctx.session.clone();
         cfg.version = version;
         cfg.impairments = crate::session::Impairments {
@@ -121,6 +125,7 @@ impl Shard {
             seed: self.ctx.seed,
             now: self.ctx.sim_now(),
             cr_url_base: self.ctx.cr_url_base.clone(),
+            answer_limit: g.answer_limit,
             effects: Vec::new(),
             faults: Vec::new(),
         });
@@ -340,8 +345,8 @@ impl Shard {
         }
         let s = &self.slots[slot as usize];
         if !ok {
-            // TR-069 retry: a randomised wait growing with the consecutive failures, at least
-            // what a 503's Retry-After asked for.
+            // TR-069 retry (§3.2.1.1): a randomised wait growing with the consecutive failures
+            // (simulated time, scaled), at least what a 503's Retry-After asked for.
             let root = self.template(slot).root().to_string();
             let (m, k) = self.with_view(slot, |v| {
                 let get = |p: &str| {
@@ -361,8 +366,10 @@ impl Shard {
             ));
             let sim_wait = Duration::from_millis(policy.wait_ms(retries, &mut rng));
             let mut wait = self.ctx.real(sim_wait);
+            // Retry-After is the ACS's wall-clock instruction (RFC 9110 §10.2.3), not a device
+            // timer: it is never divided by the time scale.
             if let Some(ra) = report.outcome.as_ref().err().and_then(|e| e.retry_after()) {
-                wait = wait.max(self.ctx.real(ra));
+                wait = wait.max(ra);
             }
             let at = self.now_ms() + wait.as_millis() as u64;
             self.add_timer(slot, at, Pending::Retry);

@@ -7,13 +7,23 @@
 #![allow(dead_code)]
 
 pub mod device;
+pub mod hostile;
 pub mod schema;
+pub mod skip;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpListener;
+
+/// A file or folder of the test data that travels with the repository (`tests/data/…`, each
+/// source with its PROVENANCE.md).
+pub fn data(rel: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(rel)
+}
 
 /// What the scripted ACS does with one request.
 #[derive(Debug, Clone)]
@@ -139,7 +149,7 @@ impl ScriptedAcs {
     }
 }
 
-async fn read_request<S: AsyncRead + Unpin>(
+pub async fn read_request<S: AsyncRead + Unpin>(
     stream: &mut S,
     buf: &mut Vec<u8>,
 ) -> Option<(String, Vec<(String, String)>, String)> {

@@ -1,25 +1,23 @@
-//! The official-schema check shared by the tests: `../shared/bbf/validate-cwmp` (xmllint).
-//! Set CPEFLEET_SKIP_SCHEMA=1 to skip where the validator or xmllint is not installed.
+//! The official-schema check shared by the tests: `tests/data/bbf/validate-cwmp` (xmllint) with
+//! the BBF schemas beside it. The validator travels with the repository, so the only thing that
+//! can be missing is xmllint, which `scripts/test.sh` installs: no skip, a missing tool fails.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-pub fn validator() -> Option<PathBuf> {
-    if std::env::var("CPEFLEET_SKIP_SCHEMA").is_ok_and(|v| v == "1") {
-        return None;
-    }
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/bbf/validate-cwmp");
+pub fn validator() -> PathBuf {
+    let script = super::data("bbf/validate-cwmp");
     assert!(
         script.is_file(),
-        "schema validator not found at {} (set CPEFLEET_SKIP_SCHEMA=1 to skip the schema check)",
+        "schema validator not found at {}",
         script.display()
     );
     let xmllint = Command::new("xmllint").arg("--version").output();
     assert!(
         xmllint.is_ok_and(|o| o.status.success()),
-        "xmllint is not installed (apt-get install libxml2-utils, or set CPEFLEET_SKIP_SCHEMA=1)"
+        "xmllint is not installed (apt-get install libxml2-utils; scripts/test.sh does it)"
     );
-    Some(script)
+    script
 }
 
 /// Writes each envelope to `dir` and validates them all in one validator run.

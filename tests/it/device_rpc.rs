@@ -1,11 +1,12 @@
-//! Unit tests of the device's RPC semantics against the test template
-//! (tests/it/fixtures/gateway.yaml).
+//! The device's RPC semantics against the test template (tests/it/fixtures/gateway.yaml),
+//! through the public device API only (`Device`, `DeviceView::apply`, the CWMP types), as the
+//! session and the embedded tools use it.
 
-use crate::cwmp::*;
-use crate::device::{Applied, Device, DeviceView, Effect, Env};
-use crate::model::Template;
+use cpefleet::cwmp::*;
+use cpefleet::device::{Applied, Device, DeviceView, Effect, Env};
+use cpefleet::model::Template;
 
-const GATEWAY: &str = include_str!("../../tests/it/fixtures/gateway.yaml");
+const GATEWAY: &str = include_str!("fixtures/gateway.yaml");
 const NOW_MS: i64 = 1_800_000_000_000;
 const BOOT_MS: i64 = NOW_MS - 3_600_000;
 
@@ -500,7 +501,7 @@ fn spv_applies_canonical_values_and_sets_parameter_key() {
         value(&t, &mut d, "Device.ManagementServer.ParameterKey"),
         "key-1"
     );
-    // ACS-made changes never notify (R3.5), even on an active parameter.
+    // ACS-made changes never notify (TR-069 A.3.2.4), even on an active parameter.
     assert!(!d.change_pending());
     assert!(!d.active_change_pending());
 }
@@ -708,7 +709,7 @@ fn spa_applies_to_subtrees_and_back_to_default_frees_the_delta() {
         gpa(&t, &mut d, "Device.WiFi.SSID.1.Enable").unwrap()[0].notification,
         0
     );
-    // NotificationChange false leaves the notification alone (R3.13).
+    // NotificationChange false leaves the notification alone (TR-069 A.3.2.4).
     response(apply(
         &t,
         &mut d,
@@ -999,7 +1000,7 @@ fn delete_object_removes_the_subtree() {
     assert!(names.contains(&"Device.IP.Interface.1.IPv4Address.1.IPAddress".to_string()));
     let d_ref = d.delta().unwrap();
     assert!(
-        d_ref.values.is_empty(),
+        d_ref.value_count() == 0,
         "values under the deleted instance are dropped"
     );
     // Faults: unknown instance, table path, a non-writable table's instance.
@@ -1044,7 +1045,7 @@ fn walked_tree_matches_the_sorted_table() {
     let names: Vec<&str> = after.iter().map(|p| p.0.as_str()).collect();
     assert!(names
         .windows(2)
-        .all(|w| crate::model::path::cmp_paths(w[0], w[1]).is_lt()));
+        .all(|w| cpefleet::model::path::cmp_paths(w[0], w[1]).is_lt()));
     // Same for GPV of a subtree.
     assert_eq!(
         gpv(&t, &mut d, &["Device.IP."]).unwrap(),

@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# The soak: a fleet lives a time-scaled day against the embedded ACS (scenarios/soak-day.yaml:
+# 100,000 devices, periodic Informs, value changes, reboots, a firmware wave, an outage) while
+# this script samples the process's RSS from /proc and polls /metrics. Then it checks:
+#   1. RSS drift under SOAK_MAX_DRIFT (2 %) after the warm-up: the median of the minute after
+#      SOAK_WARMUP_S (240 s: the boot and the first periodic round) against that of the last;
+#   2. BOOTSTRAP exactly once per device: the ACS recorded N devices, each with one 0 BOOTSTRAP
+#      and none with a second, and both sides count N BOOTSTRAP events;
+#   3. no event lost or duplicated: every event code's count is the same in the fleet's JSON
+#      report and in the embedded ACS's record (its /status, embedded in the report);
+#   4. /metrics answered every poll;
+#   5. the run itself exited 0 (its thresholds held).
+# Exits 1 when a check fails, 2 on bad usage. Figures and samples go to SOAK_OUT (default: a
+# new temporary directory, printed).
+#
+#   scripts/soak.sh [SCENARIO] [cpefleet run flags...]
+#   SOAK_WARMUP_S=240 SOAK_MAX_DRIFT=2 scripts/soak.sh scenarios/soak-day.yaml --devices 20000
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scenario=${1:-scenarios/soak-day.yaml}
+[ $# -gt 0 ] && shift
+[ -f "$scenario" ] || { echo "soak.sh: no scenario $scenario" >&2; exit 2; }
+warmup=${SOAK_WARMUP_S:-240}
+max_drift=${SOAK_MAX_DRIFT:-2}
+out=${SOAK_OUT:-$(mktemp -d /tmp/cpefleet-soak.XXXXXX)}
+mkdir -p "$out"
+target=${CARGO_TARGET_DIR:-target}
+bin=${CPEFLEET:-$target/release/cpefleet}
+if [ -z "${CPEFLEET:-}" ]; then
+  cargo build --release --locked --quiet
+fi
+
+"$bin" check "$scenario" "$@" >"$out/check.txt"
+echo "soak.sh: $scenario, output in $out" >&2
+
+start=$(date +%s)
+"$bin" run "$scenario" "$@" --metrics-listen 127.0.0.1:0 --report-json "$out/report.json" \
+  --quiet >"$out/run.stdout" 2>"$out/run.stderr" &
+pid=$!
+# The run ends by itself (its duration plus grace); this is only a backstop.
+limit=${SOAK_TIMEOUT_S:-7200}
+
+metrics=""
+polls=0
+fails=0
+echo "t_s rss_kib" >"$out/rss.tsv"
+while kill -0 "$pid" 2>/dev/null; do
+  now=$(( $(date +%s) - start ))
+  if [ "$now" -gt "$limit" ]; then
+    echo "soak.sh: run exceeded ${limit}s, stopping it" >&2
+    kill -INT "$pid" 2>/dev/null || true
+    limit=$((limit + 60))
+  fi
+  rss=$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status" 2>/dev/null || true)
+  [ -n "$rss" ] && echo "$now $rss" >>"$out/rss.tsv"
+  if [ -z "$metrics" ]; then
+    metrics=$(sed -n 's#^metrics at \(http://[^ ]*/metrics\)$#\1#p' "$out/run.stderr" | head -1)
+  fi
+  if [ -n "$metrics" ]; then
+    polls=$((polls + 1))
+    if ! curl -fsS -m 2 -o /dev/null "$metrics"; then
+      fails=$((fails + 1))
+      echo "$now" >>"$out/metrics-failures.txt"
+    fi
+  fi
+  sleep 2
+done
+rc=0
+wait "$pid" || rc=$?
+end=$(date +%s)
+echo "polls=$polls fails=$fails run_rc=$rc wall_s=$((end - start))" >"$out/poll.txt"
+
+python3 - "$out" "$warmup" "$max_drift" "$polls" "$fails" "$rc" "$((end - start))" <<'PY'
+import json, statistics, sys
+out, warmup, max_drift, polls, fails, rc, wall = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6]), int(sys.argv[7])
+failed = []
+def check(ok, what):
+    print(("PASS " if ok else "FAIL ") + what)
+    if not ok:
+        failed.append(what)
+
+rep = json.load(open(f"{out}/report.json"))
+acs = rep.get("embedded_acs") or {}
+n = rep["devices"]
+s = rep["sessions"]
+print(f"devices {n}, wall {wall} s, sessions started {s['started']} succeeded {s['succeeded']} "
+      f"failed {s['failed']} cancelled {s['cancelled']}, errors {rep['errors']}")
+print(f"ACS: sessions {acs.get('sessions')}, devices {acs.get('devices')}, "
+      f"firmware wave {acs.get('firmware_wave')}, transfers {acs.get('transfers')}")
+
+rows = [tuple(map(int, l.split())) for l in open(f"{out}/rss.tsv").read().split("\n")[1:] if l.strip()]
+after = [r for t, r in rows if t >= warmup]
+if len(after) >= 60:
+    first = statistics.median([r for t, r in rows if warmup <= t < warmup + 60])
+    last_t = rows[-1][0]
+    last = statistics.median([r for t, r in rows if t >= last_t - 60])
+    drift = 100.0 * (last - first) / first
+    print(f"RSS: peak {max(r for _, r in rows)/1024:.1f} MiB; after warm-up ({warmup:.0f} s) "
+          f"{first/1024:.1f} MiB, at the end {last/1024:.1f} MiB, max {max(after)/1024:.1f} MiB")
+    check(abs(drift) < max_drift, f"RSS drift after warm-up {drift:+.2f} % (limit {max_drift} %)")
+else:
+    check(False, f"RSS: too few samples after the {warmup:.0f} s warm-up ({len(after)})")
+
+dev = acs.get("devices", {})
+fe, ae = rep["events"], acs.get("events", {})
+check(dev.get("known") == n, f"ACS knows {dev.get('known')} devices of {n}")
+check(dev.get("bootstrapped") == n and dev.get("bootstrapped_again") == 0,
+      f"BOOTSTRAP once per device: {dev.get('bootstrapped')} devices once, "
+      f"{dev.get('bootstrapped_again')} more than once")
+check(fe.get("0 BOOTSTRAP") == n and ae.get("0 BOOTSTRAP") == n,
+      f"BOOTSTRAP events: fleet {fe.get('0 BOOTSTRAP')}, ACS {ae.get('0 BOOTSTRAP')}, devices {n}")
+for code in sorted(set(fe) | set(ae)):
+    check(fe.get(code, 0) == ae.get(code, 0),
+          f"event {code!r}: fleet sent {fe.get(code, 0)}, ACS answered {ae.get(code, 0)}")
+check(polls > 0 and fails == 0, f"/metrics answered {polls - fails} of {polls} polls")
+check(rc == 0, f"cpefleet run exited {rc}")
+print(f"soak: {'FAILED: ' + '; '.join(failed) if failed else 'all checks passed'}")
+sys.exit(1 if failed else 0)
+PY
