@@ -85,18 +85,31 @@ fn nines_label(x: f64) -> String {
     format!("{}%", s.trim_end_matches('0').trim_end_matches('.'))
 }
 
+/// The plot area and the scales mapping data to it.
+struct Frame {
+    x0: f64,
+    x1: f64,
+    ytop: f64,
+    ystep: f64,
+    /// Plot width and height.
+    pw: f64,
+    ph: f64,
+}
+
+impl Frame {
+    fn sx(&self, x: f64) -> f64 {
+        ML + (x - self.x0) / (self.x1 - self.x0) * self.pw
+    }
+
+    fn sy(&self, y: f64) -> f64 {
+        MT + self.ph - (y / self.ytop) * self.ph
+    }
+}
+
 impl Chart<'_> {
     /// The `<svg>` element.
     pub fn render(&self) -> String {
-        let pts = self.series.iter().flat_map(|s| s.points.iter());
-        let (mut x0, mut x1, mut y1) = (f64::INFINITY, f64::NEG_INFINITY, 0f64);
-        for (x, y) in pts {
-            if x.is_finite() && y.is_finite() {
-                x0 = x0.min(*x);
-                x1 = x1.max(*x);
-                y1 = y1.max(*y);
-            }
-        }
+        let (x0, x1, y1) = self.extent();
         let mut o = String::new();
         let _ = write!(
             o,
@@ -119,6 +132,32 @@ impl Chart<'_> {
             );
             return o;
         }
+        let f = self.frame(x0, x1, y1);
+        y_grid(&mut o, &f);
+        self.x_ticks(&mut o, &f);
+        self.axes(&mut o, &f);
+        self.lines(&mut o, &f);
+        self.legend(&mut o);
+        o.push_str("</svg>");
+        o
+    }
+
+    /// The smallest and largest finite x and the largest finite y (x0 infinite: no data).
+    fn extent(&self) -> (f64, f64, f64) {
+        let pts = self.series.iter().flat_map(|s| s.points.iter());
+        let (mut x0, mut x1, mut y1) = (f64::INFINITY, f64::NEG_INFINITY, 0f64);
+        for (x, y) in pts {
+            if x.is_finite() && y.is_finite() {
+                x0 = x0.min(*x);
+                x1 = x1.max(*x);
+                y1 = y1.max(*y);
+            }
+        }
+        (x0, x1, y1)
+    }
+
+    /// Seconds start at 0; y starts at 0 and ends on a nice step.
+    fn frame(&self, mut x0: f64, mut x1: f64, y1: f64) -> Frame {
         if self.x == XAxis::Seconds {
             x0 = x0.min(0.0);
         }
@@ -126,27 +165,18 @@ impl Chart<'_> {
             x1 = x0 + 1.0;
         }
         let ystep = nice_step(y1.max(1e-9), 5.0);
-        let ytop = ((y1 / ystep).ceil() * ystep).max(ystep);
-        let pw = W - ML - MR;
-        let ph = H - MT - MB;
-        let sx = |x: f64| ML + (x - x0) / (x1 - x0) * pw;
-        let sy = |y: f64| MT + ph - (y / ytop) * ph;
-
-        // Grid and y ticks.
-        let mut y = 0.0;
-        while y <= ytop + ystep * 0.01 {
-            let py = sy(y);
-            let _ = write!(
-                o,
-                "<line x1=\"{ML}\" y1=\"{py:.1}\" x2=\"{:.1}\" y2=\"{py:.1}\" class=\"grid\"/><text x=\"{:.1}\" y=\"{:.1}\" class=\"tick\" text-anchor=\"end\">{}</text>",
-                ML + pw,
-                ML - 6.0,
-                py + 4.0,
-                fmt_tick(y)
-            );
-            y += ystep;
+        Frame {
+            x0,
+            x1,
+            ytop: ((y1 / ystep).ceil() * ystep).max(ystep),
+            ystep,
+            pw: W - ML - MR,
+            ph: H - MT - MB,
         }
-        // X ticks.
+    }
+
+    fn x_ticks(&self, o: &mut String, f: &Frame) {
+        let (x0, x1) = (f.x0, f.x1);
         let ticks: Vec<(f64, String)> = match self.x {
             XAxis::Seconds => {
                 let step = nice_step(x1 - x0, 8.0);
@@ -166,15 +196,20 @@ impl Chart<'_> {
                 .collect(),
         };
         for (t, label) in &ticks {
-            let px = sx(*t);
+            let px = f.sx(*t);
             let _ = write!(
                 o,
                 "<line x1=\"{px:.1}\" y1=\"{MT}\" x2=\"{px:.1}\" y2=\"{:.1}\" class=\"grid\"/><text x=\"{px:.1}\" y=\"{:.1}\" class=\"tick\" text-anchor=\"middle\">{}</text>",
-                MT + ph,
-                MT + ph + 16.0,
+                MT + f.ph,
+                MT + f.ph + 16.0,
                 escape(label)
             );
         }
+    }
+
+    /// The frame and both axis labels.
+    fn axes(&self, o: &mut String, f: &Frame) {
+        let (pw, ph) = (f.pw, f.ph);
         let _ = write!(
             o,
             "<rect x=\"{ML}\" y=\"{MT}\" width=\"{pw:.1}\" height=\"{ph:.1}\" class=\"frame\"/>"
@@ -196,7 +231,10 @@ impl Chart<'_> {
             MT + ph / 2.0,
             escape(self.y_label)
         );
-        // Lines.
+    }
+
+    /// One polyline per series, its name as the hover title.
+    fn lines(&self, o: &mut String, f: &Frame) {
         for s in &self.series {
             if s.points.is_empty() {
                 continue;
@@ -205,7 +243,7 @@ impl Chart<'_> {
                 .points
                 .iter()
                 .filter(|(x, y)| x.is_finite() && y.is_finite())
-                .map(|(x, y)| format!("{:.1},{:.1}", sx(*x), sy(*y)))
+                .map(|(x, y)| format!("{:.1},{:.1}", f.sx(*x), f.sy(*y)))
                 .collect();
             let _ = write!(
                 o,
@@ -220,7 +258,10 @@ impl Chart<'_> {
                 escape(&s.name)
             );
         }
-        // Legend, under the axis label.
+    }
+
+    /// Legend, under the axis label.
+    fn legend(&self, o: &mut String) {
         let mut lx = ML;
         let ly = H - 10.0;
         for s in &self.series {
@@ -241,8 +282,23 @@ impl Chart<'_> {
             );
             lx += 30.0 + 6.5 * s.name.chars().count() as f64;
         }
-        o.push_str("</svg>");
-        o
+    }
+}
+
+/// Grid lines and y ticks, one per step from 0 to the top.
+fn y_grid(o: &mut String, f: &Frame) {
+    let mut y = 0.0;
+    while y <= f.ytop + f.ystep * 0.01 {
+        let py = f.sy(y);
+        let _ = write!(
+            o,
+            "<line x1=\"{ML}\" y1=\"{py:.1}\" x2=\"{:.1}\" y2=\"{py:.1}\" class=\"grid\"/><text x=\"{:.1}\" y=\"{:.1}\" class=\"tick\" text-anchor=\"end\">{}</text>",
+            ML + f.pw,
+            ML - 6.0,
+            py + 4.0,
+            fmt_tick(y)
+        );
+        y += f.ystep;
     }
 }
 
