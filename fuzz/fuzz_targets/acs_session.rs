@@ -5,12 +5,12 @@
 //! it ends and its log is applied to the store. Every envelope the ACS sends must encode to a
 //! message a CPE decodes, and any fault it sends must carry a valid ACS FaultCode.
 #![no_main]
-use cpefleet::acs::policy::{self, PlanContext};
+use cpefleet::acs::policy::PlanContext;
 use cpefleet::acs::session::{self, AcsSession, Reply, SessionPlan};
 use cpefleet::acs::store::{InformRecord, SessionOutcome};
 use cpefleet::acs::{Store, StoreLimits};
 use cpefleet::cwmp::{
-    decode_cpe, AcsMessage, CpeMessage, CpeRequest, CwmpVersion, DecodeError, Envelope,
+    decode_cpe, AcsMessage, CpeMessage, CpeRequest, DecodeError, Envelope,
 };
 use libfuzzer_sys::fuzz_target;
 
@@ -46,29 +46,9 @@ fn start(store: &Store, policy: &cpefleet::acs::Policy, first: &[u8]) -> Option<
         }
     };
     let version = use_version.unwrap_or(env.version);
-    let device_id = policy::device_id(&inform.device_id);
-    let root = match policy::root_of(&inform.parameter_list) {
-        "" if version >= CwmpVersion::V1_2 => "Device.".to_string(),
-        "" => "InternetGatewayDevice.".to_string(),
-        r => r.to_string(),
-    };
-    store.record_inform(InformRecord {
-        device_id: device_id.clone(),
-        manufacturer: inform.device_id.manufacturer.clone(),
-        oui: inform.device_id.oui.clone(),
-        product_class: inform.device_id.product_class.clone(),
-        serial_number: inform.device_id.serial_number.clone(),
-        cwmp_version: version.as_str(),
-        root: root.clone(),
-        at_ms: NOW_MS,
-        events: inform.events.iter().map(|e| e.code.as_str().to_string()).collect(),
-        connection_request_url: None,
-        values: inform
-            .parameter_list
-            .iter()
-            .map(|p| (p.name.clone(), p.value.clone(), p.kind))
-            .collect(),
-    });
+    let record = InformRecord::of(&inform, version, NOW_MS, true);
+    let (device_id, root) = (record.device_id.clone(), record.root.clone());
+    store.record_inform(record);
     let ctx = PlanContext {
         device_id: &device_id,
         device: &inform.device_id,

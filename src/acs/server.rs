@@ -1160,49 +1160,15 @@ fn record_inform(
     version: CwmpVersion,
     now_ms: i64,
 ) -> (String, String) {
-    let device_id = policy::device_id(&inform.device_id);
-    let root = match policy::root_of(&inform.parameter_list) {
-        "" if version >= CwmpVersion::V1_2 => "Device.".to_string(),
-        "" => "InternetGatewayDevice.".to_string(),
-        r => r.to_string(),
-    };
-    let cr_url = inform
-        .parameter_list
-        .iter()
-        .find(|p| p.name.ends_with("ManagementServer.ConnectionRequestURL"))
-        .map(|p| p.value.clone())
-        .filter(|u| !u.is_empty());
-    shared.store.record_inform(InformRecord {
-        device_id: device_id.clone(),
-        manufacturer: inform.device_id.manufacturer.clone(),
-        oui: inform.device_id.oui.clone(),
-        product_class: inform.device_id.product_class.clone(),
-        serial_number: inform.device_id.serial_number.clone(),
-        cwmp_version: version.as_str(),
-        root: root.clone(),
-        at_ms: now_ms,
-        events: inform
+    let ignore_values = shared.bad.has(Misbehave::IgnoreValueChange)
+        && inform
             .events
             .iter()
-            .map(|e| e.code.as_str().to_string())
-            .collect(),
-        connection_request_url: cr_url,
-        values: if shared.bad.has(Misbehave::IgnoreValueChange)
-            && inform
-                .events
-                .iter()
-                .any(|e| e.code.as_str() == "4 VALUE CHANGE")
-        {
-            Vec::new()
-        } else {
-            inform
-                .parameter_list
-                .iter()
-                .map(|p| (p.name.clone(), p.value.clone(), p.kind))
-                .collect()
-        },
-    });
-    (device_id, root)
+            .any(|e| e.code.as_str() == "4 VALUE CHANGE");
+    let record = InformRecord::of(inform, version, now_ms, !ignore_values);
+    let ids = (record.device_id.clone(), record.root.clone());
+    shared.store.record_inform(record);
+    ids
 }
 
 /// Asks the policy for this session's steps (after recording the Inform).

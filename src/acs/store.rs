@@ -15,7 +15,7 @@ use tokio::time::Instant;
 
 use serde::Serialize;
 
-use crate::cwmp::XsdType;
+use crate::cwmp::{CwmpVersion, Inform, XsdType};
 
 /// Bounds on what the store keeps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -417,6 +417,51 @@ pub struct InformRecord {
     pub events: Vec<String>,
     pub connection_request_url: Option<String>,
     pub values: Vec<(String, String, Option<XsdType>)>,
+}
+
+impl InformRecord {
+    /// What the store keeps of an Inform: the device's identity, its data-model root (the
+    /// Inform's own, or the version's default), events, ConnectionRequestURL and values.
+    /// `keep_values: false` drops the values (the `IgnoreValueChange` misbehaviour).
+    pub fn of(inform: &Inform, version: CwmpVersion, at_ms: i64, keep_values: bool) -> Self {
+        let root = match super::policy::root_of(&inform.parameter_list) {
+            "" if version >= CwmpVersion::V1_2 => "Device.".to_string(),
+            "" => "InternetGatewayDevice.".to_string(),
+            r => r.to_string(),
+        };
+        let connection_request_url = inform
+            .parameter_list
+            .iter()
+            .find(|p| p.name.ends_with("ManagementServer.ConnectionRequestURL"))
+            .map(|p| p.value.clone())
+            .filter(|u| !u.is_empty());
+        let values = if keep_values {
+            inform
+                .parameter_list
+                .iter()
+                .map(|p| (p.name.clone(), p.value.clone(), p.kind))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        InformRecord {
+            device_id: super::policy::device_id(&inform.device_id),
+            manufacturer: inform.device_id.manufacturer.clone(),
+            oui: inform.device_id.oui.clone(),
+            product_class: inform.device_id.product_class.clone(),
+            serial_number: inform.device_id.serial_number.clone(),
+            cwmp_version: version.as_str(),
+            root,
+            at_ms,
+            events: inform
+                .events
+                .iter()
+                .map(|e| e.code.as_str().to_string())
+                .collect(),
+            connection_request_url,
+            values,
+        }
+    }
 }
 
 /// What one session learnt, applied at its end.
