@@ -9,9 +9,7 @@ use cpefleet::acs::policy::PlanContext;
 use cpefleet::acs::session::{self, AcsSession, Reply, SessionPlan};
 use cpefleet::acs::store::{InformRecord, SessionOutcome};
 use cpefleet::acs::{Store, StoreLimits};
-use cpefleet::cwmp::{
-    decode_cpe, AcsMessage, CpeMessage, CpeRequest, DecodeError, Envelope,
-};
+use cpefleet::cwmp::{decode_cpe, AcsMessage, CpeMessage, CpeRequest, DecodeError, Envelope};
 use libfuzzer_sys::fuzz_target;
 
 const NOW_MS: i64 = 1_764_000_000_000;
@@ -30,8 +28,7 @@ fn start(store: &Store, policy: &cpefleet::acs::Policy, first: &[u8]) -> Option<
     let CpeMessage::Request(CpeRequest::Inform(inform)) = env.body else {
         return None;
     };
-    if inform.device_id.oui.trim().is_empty() || inform.device_id.serial_number.trim().is_empty()
-    {
+    if inform.device_id.oui.trim().is_empty() || inform.device_id.serial_number.trim().is_empty() {
         return None;
     }
     let use_version = match session::negotiate(&env.header) {
@@ -59,7 +56,9 @@ fn start(store: &Store, policy: &cpefleet::acs::Policy, first: &[u8]) -> Option<
         file_base_url: "http://127.0.0.1:7557",
     };
     let steps = store.with_device(&device_id, |rec| {
-        policy.plan(&ctx, rec, &mut |allowance| store.try_claim_wave_slot(allowance))
+        policy.plan(&ctx, rec, &mut |allowance| {
+            store.try_claim_wave_slot(allowance)
+        })
     });
     let plan = SessionPlan {
         device_id,
@@ -81,7 +80,9 @@ fuzz_target!(|data: &[u8]| {
     let store = Store::new(StoreLimits::default());
     let mut msgs = cpefleet_fuzz::messages(data).take(64);
     let Some(first) = msgs.next() else { return };
-    let Some(mut s) = start(&store, policy, first) else { return };
+    let Some(mut s) = start(&store, policy, first) else {
+        return;
+    };
     let mut now = NOW_MS;
     for body in msgs {
         now += 10;

@@ -20,7 +20,9 @@ fuzz_target!(|data: &[u8]| {
     };
     for msg in cpefleet_fuzz::messages(data).take(16) {
         let Ok(req) = decode_acs(msg) else { continue };
-        let AcsMessage::Request(rpc) = req.body else { continue };
+        let AcsMessage::Request(rpc) = req.body else {
+            continue;
+        };
         let applied = DeviceView::new(t, &mut device, &env).apply(&rpc);
         if let CpeMessage::Fault(f) = &applied.message {
             cpefleet_fuzz::assert_cpe_fault(f);

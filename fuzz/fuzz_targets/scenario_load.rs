@@ -9,7 +9,9 @@ use cpefleet::scenario::{Overrides, Scenario, ScenarioError};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(src) = std::str::from_utf8(data) else { return };
+    let Ok(src) = std::str::from_utf8(data) else {
+        return;
+    };
     match Scenario::parse(src, Path::new("scenarios/fuzz.yaml"), &Overrides::default()) {
         Ok(_) => {}
         Err(ScenarioError::Invalid { line, column, .. }) => assert!(line >= 1 && column >= 1),

@@ -5,7 +5,9 @@ use cpefleet::model::Template;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(src) = std::str::from_utf8(data) else { return };
+    let Ok(src) = std::str::from_utf8(data) else {
+        return;
+    };
     if let Err(e) = Template::from_yaml_str(src, "fuzz.yaml") {
         let (line, column) = e.location().expect("a template error has a place");
         assert!(line >= 1 && column >= 1, "{e}");

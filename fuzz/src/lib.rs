@@ -64,7 +64,12 @@ pub fn assert_cpe_fault(f: &Fault) {
     let ok = |c: u32| matches!(c, 9000..=9032 | 9800..=9899);
     assert!(ok(f.code), "invalid CPE fault code {}", f.code);
     for e in &f.set_parameter_values_faults {
-        assert!(ok(e.code), "invalid SPV fault code {} ({})", e.code, e.parameter_name);
+        assert!(
+            ok(e.code),
+            "invalid SPV fault code {} ({})",
+            e.code,
+            e.parameter_name
+        );
     }
 }
 
@@ -82,10 +87,22 @@ pub fn templates() -> &'static [Template] {
     static T: OnceLock<Vec<Template>> = OnceLock::new();
     T.get_or_init(|| {
         [
-            ("tr181-gateway.yaml", include_str!("../../data-models/tr181-gateway.yaml")),
-            ("tr098-igd.yaml", include_str!("../../data-models/tr098-igd.yaml")),
-            ("tr104-voip.yaml", include_str!("../../data-models/tr104-voip.yaml")),
-            ("tr135-stb.yaml", include_str!("../../data-models/tr135-stb.yaml")),
+            (
+                "tr181-gateway.yaml",
+                include_str!("../../data-models/tr181-gateway.yaml"),
+            ),
+            (
+                "tr098-igd.yaml",
+                include_str!("../../data-models/tr098-igd.yaml"),
+            ),
+            (
+                "tr104-voip.yaml",
+                include_str!("../../data-models/tr104-voip.yaml"),
+            ),
+            (
+                "tr135-stb.yaml",
+                include_str!("../../data-models/tr135-stb.yaml"),
+            ),
         ]
         .iter()
         .map(|(name, src)| Template::from_yaml_str(src, name).expect("shipped template loads"))
@@ -110,5 +127,7 @@ pub fn policies() -> &'static [Policy] {
 
 /// A cheap selector from the input (so the fuzzer can steer which template/policy is used).
 pub fn pick(data: &[u8], n: usize) -> usize {
-    data.iter().fold(0usize, |a, b| a.wrapping_add(usize::from(*b))) % n
+    data.iter()
+        .fold(0usize, |a, b| a.wrapping_add(usize::from(*b)))
+        % n
 }
