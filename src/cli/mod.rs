@@ -523,6 +523,21 @@ fn import_cmd(a: ImportArgs) -> anyhow::Result<i32> {
     }
     .map_err(|e| InputError(format!("{origin}: {e}")))?;
     let yaml = import::write_yaml(&t).map_err(|e| InputError(format!("{origin}: {e}")))?;
+    // Only what loads is written: a template that `template check` would refuse is an import
+    // error here, with the loader's reason, not a file that fails later.
+    if let Err(e) = Template::from_yaml_str(&yaml, "the imported template") {
+        let service = src.contains("isService=\"true\"");
+        let hint = if matches!(format, ImportFormat::BbfXml) && service {
+            "; a service model (TR-104, TR-135) has no root object of its own: give --root \
+             Device. and combine it with a root model's DeviceInfo and ManagementServer"
+        } else {
+            ""
+        };
+        return Err(InputError(format!(
+            "{origin}: the imported template does not load, nothing written: {e}{hint}"
+        ))
+        .into());
+    }
     write_output(a.output.as_deref(), &yaml)?;
     Ok(0)
 }

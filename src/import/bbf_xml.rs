@@ -196,6 +196,11 @@ fn attr(e: &BytesStart<'_>, key: &str) -> Result<Option<String>, String> {
         let a = a.map_err(|err| err.to_string())?;
         if a.key.as_ref() == key.as_bytes() {
             let v = a.unescape_value().map_err(|err| err.to_string())?;
+            // A name never holds white space (TR-106 §3.1), yet TR-098 1.8's XML names an
+            // object "Queueing " with a trailing space: names are read trimmed.
+            if key == "name" {
+                return Ok(Some(v.trim().to_string()));
+            }
             return Ok(Some(v.into_owned()));
         }
     }
@@ -427,7 +432,9 @@ fn finish_param(types: &Types, p: &Param) -> Result<Option<ParamSpec>, String> {
         ("string", Vec::new(), None, syn.list_max_length)
     } else {
         let max_length = match primitive {
-            "string" | "base64" | "hexBinary" => facets.max_length,
+            "string" | "base64" => facets.max_length,
+            // TR-106: a hexBinary size counts octets, two hex characters each.
+            "hexBinary" => facets.max_length.map(|n| n.saturating_mul(2)),
             _ => None,
         };
         (
