@@ -49,31 +49,61 @@ pub fn import_genieacs_csv(src: &str, name: &str) -> Result<TemplateFile, Import
         message: "empty file (expected the header Parameter,Object,Writable,Value,Value type)"
             .into(),
     })?;
+    check_header(&header)?;
+
+    let mut rows = Rows::default();
+    for rec in records {
+        rows.add(rec)?;
+    }
+
+    let root = rows.root.ok_or(ImportError::CsvSyntax {
+        line: 1,
+        message: "no data-model rows".into(),
+    })?;
+    check_no_param_is_object(&rows.params, &rows.object_rows)?;
+
+    let mut t = build(&root, name, &rows.object_rows, &rows.params)?;
+    identity::mark_inform_flags(&mut t);
+    apply_identity(&mut t, &rows.device_id);
+    Ok(t)
+}
+
+/// The first record must be exactly the genieacs-sim header (case and spaces aside).
+fn check_header(header: &csv::Record) -> Result<(), ImportError> {
     let header_ok = header.fields.len() == HEADER.len()
         && header
             .fields
             .iter()
             .zip(HEADER)
             .all(|(f, h)| f.trim().eq_ignore_ascii_case(h));
-    if !header_ok {
-        return Err(ImportError::CsvSyntax {
-            line: header.line,
-            message: format!(
-                "expected the header {:?}, found {:?}",
-                HEADER.join(","),
-                header.fields.join(",")
-            ),
-        });
+    if header_ok {
+        return Ok(());
     }
+    Err(ImportError::CsvSyntax {
+        line: header.line,
+        message: format!(
+            "expected the header {:?}, found {:?}",
+            HEADER.join(","),
+            header.fields.join(",")
+        ),
+    })
+}
 
-    let mut root: Option<String> = None;
-    let mut device_id = DeviceId::default();
-    // Concrete object path (trailing dot) -> (writable flag, line).
-    let mut object_rows: BTreeMap<String, (bool, usize)> = BTreeMap::new();
-    let mut params: Vec<ParamRow> = Vec::new();
-    let mut seen_params: BTreeMap<String, usize> = BTreeMap::new();
+/// The data rows of a dump, sorted into objects, parameters and the `DeviceID.` record.
+#[derive(Default)]
+struct Rows {
+    root: Option<String>,
+    device_id: DeviceId,
+    /// Concrete object path (trailing dot) -> (writable flag, line).
+    object_rows: BTreeMap<String, (bool, usize)>,
+    params: Vec<ParamRow>,
+    /// Parameter path -> the line it first appeared on.
+    seen_params: BTreeMap<String, usize>,
+}
 
-    for rec in records {
+impl Rows {
+    /// Sort one data record into its place, checking its fields.
+    fn add(&mut self, rec: csv::Record) -> Result<(), ImportError> {
         let line = rec.line;
         let bad = |message: String| ImportError::CsvRecord { line, message };
         let [path, is_object, writable, text, kind] =
@@ -96,20 +126,20 @@ pub fn import_genieacs_csv(src: &str, name: &str) -> Result<TemplateFile, Import
 
         if let Some(field) = path.strip_prefix("DeviceID.") {
             match field {
-                "OUI" => device_id.oui = Some(text),
-                "ProductClass" => device_id.product_class = Some(text),
-                "SerialNumber" => device_id.serial = Some(text),
+                "OUI" => self.device_id.oui = Some(text),
+                "ProductClass" => self.device_id.product_class = Some(text),
+                "SerialNumber" => self.device_id.serial = Some(text),
                 _ => {}
             }
-            continue;
+            return Ok(());
         }
         if path == "DeviceID" {
-            continue;
+            return Ok(());
         }
 
         let first = path.split('.').next().unwrap_or(path);
-        match &root {
-            None => root = Some(format!("{first}.")),
+        match &self.root {
+            None => self.root = Some(format!("{first}.")),
             Some(r) if r.strip_suffix('.') == Some(first) => {}
             Some(r) => {
                 return Err(bad(format!(
@@ -122,10 +152,23 @@ pub fn import_genieacs_csv(src: &str, name: &str) -> Result<TemplateFile, Import
             if is_instance_number(first) {
                 return Err(bad(format!("invalid object path {path:?}")));
             }
-            object_rows.insert(format!("{path}."), (writable, line));
-            continue;
+            self.object_rows
+                .insert(format!("{path}."), (writable, line));
+            return Ok(());
         }
+        self.add_param(line, path, &text, &kind, writable)
+    }
 
+    /// A parameter row: `path` split into object and name, `text` parsed as the `kind` it names.
+    fn add_param(
+        &mut self,
+        line: usize,
+        path: &str,
+        text: &str,
+        kind: &str,
+        writable: bool,
+    ) -> Result<(), ImportError> {
+        let bad = |message: String| ImportError::CsvRecord { line, message };
         let Some(dot) = path.rfind('.') else {
             return Err(bad(format!(
                 "parameter {path:?} has no object (expected Root.Name)"
@@ -142,14 +185,14 @@ pub fn import_genieacs_csv(src: &str, name: &str) -> Result<TemplateFile, Import
                 "unknown value type {kind:?} for {path:?} (expected xsd:string, xsd:int, ...)"
             ))
         })?;
-        let value = value::literal(kind, &text)
+        let value = value::literal(kind, text)
             .ok_or_else(|| bad(format!("{text:?} is not a valid {kind} for {path:?}")))?;
-        if let Some(first_line) = seen_params.insert(path.to_string(), line) {
+        if let Some(first_line) = self.seen_params.insert(path.to_string(), line) {
             return Err(bad(format!(
                 "parameter {path:?} already appeared on line {first_line}"
             )));
         }
-        params.push(ParamRow {
+        self.params.push(ParamRow {
             line,
             object: object.to_string(),
             name: pname.to_string(),
@@ -157,13 +200,16 @@ pub fn import_genieacs_csv(src: &str, name: &str) -> Result<TemplateFile, Import
             value,
             writable,
         });
+        Ok(())
     }
+}
 
-    let root = root.ok_or(ImportError::CsvSyntax {
-        line: 1,
-        message: "no data-model rows".into(),
-    })?;
-    for p in &params {
+/// No path may be listed both as a parameter and as an object.
+fn check_no_param_is_object(
+    params: &[ParamRow],
+    object_rows: &BTreeMap<String, (bool, usize)>,
+) -> Result<(), ImportError> {
+    for p in params {
         let full = format!("{}{}", p.object, p.name);
         if let Some((_, line)) = object_rows.get(&format!("{full}.")) {
             return Err(ImportError::CsvRecord {
@@ -175,11 +221,7 @@ pub fn import_genieacs_csv(src: &str, name: &str) -> Result<TemplateFile, Import
             });
         }
     }
-
-    let mut t = build(&root, name, &object_rows, &params)?;
-    identity::mark_inform_flags(&mut t);
-    apply_identity(&mut t, &device_id);
-    Ok(t)
+    Ok(())
 }
 
 fn flag(s: &str) -> Option<bool> {
@@ -215,13 +257,43 @@ struct Acc {
     values: Vec<Value>,
 }
 
+/// Concrete table path (`...Host.`) -> its concrete instance paths.
+type Tables = BTreeMap<String, Vec<String>>;
+/// Schema object path -> parameter name -> what its instances said.
+type Schema = BTreeMap<String, BTreeMap<String, Acc>>;
+/// (schema object path, parameter name) -> the default its schema object carries.
+type Defaults = BTreeMap<(String, String), Value>;
+
 fn build(
     root: &str,
     name: &str,
     object_rows: &BTreeMap<String, (bool, usize)>,
     params: &[ParamRow],
 ) -> Result<TemplateFile, ImportError> {
-    // Every concrete object: the listed ones, their ancestors and the parents of parameters.
+    let objects = concrete_objects(object_rows, params);
+    let tables = find_tables(&objects, object_rows, params);
+    let schema = accumulate_schema(&objects, &tables, params)?;
+    let (mut out, defaults) = schema_objects(schema);
+    add_tables(&mut out, &tables, object_rows);
+    add_instance_values(&mut out, &defaults, params);
+
+    Ok(TemplateFile {
+        name: name.to_string(),
+        description: Some(format!(
+            "Imported from a genieacs-sim CSV dump ({} parameters)",
+            params.len()
+        )),
+        root: root.to_string(),
+        cwmp_version: None,
+        objects: out,
+    })
+}
+
+/// Every concrete object: the listed ones, their ancestors and the parents of parameters.
+fn concrete_objects(
+    object_rows: &BTreeMap<String, (bool, usize)>,
+    params: &[ParamRow],
+) -> BTreeSet<String> {
     let mut objects: BTreeSet<String> = BTreeSet::new();
     for obj in object_rows
         .keys()
@@ -233,10 +305,17 @@ fn build(
             objects.insert(a.to_string());
         }
     }
+    objects
+}
 
-    // Tables: the concrete table path (`...Host.`) -> its instance paths.
-    let mut tables: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for obj in &objects {
+/// The tables among `objects`: those with numbered instances, plus the empty ones.
+fn find_tables(
+    objects: &BTreeSet<String>,
+    object_rows: &BTreeMap<String, (bool, usize)>,
+    params: &[ParamRow],
+) -> Tables {
+    let mut tables = Tables::new();
+    for obj in objects {
         let trimmed = obj.strip_suffix('.').unwrap_or(obj);
         if let Some(dot) = trimmed.rfind('.') {
             if is_instance_number(&trimmed[dot + 1..]) {
@@ -270,15 +349,23 @@ fn build(
     // The same table can be empty under one parent instance and populated under another
     // (`FilterMode.1.ACL` vs `FilterMode.2.ACL.1`): it is a table everywhere.
     let table_schemas: BTreeSet<String> = tables.keys().map(|t| schema_of(t)).collect();
-    for obj in &objects {
+    for obj in objects {
         if !tables.contains_key(obj) && table_schemas.contains(&schema_of(obj)) {
             tables.entry(obj.clone()).or_default();
         }
     }
+    tables
+}
 
-    // Schema parameters, accumulated over all instances.
-    let mut schema: BTreeMap<String, BTreeMap<String, Acc>> = BTreeMap::new();
-    for obj in &objects {
+/// Schema parameters, accumulated over all instances; a parameter whose type differs between
+/// instances is an error.
+fn accumulate_schema(
+    objects: &BTreeSet<String>,
+    tables: &Tables,
+    params: &[ParamRow],
+) -> Result<Schema, ImportError> {
+    let mut schema = Schema::new();
+    for obj in objects {
         if !tables.contains_key(obj) {
             schema.entry(schema_of(obj)).or_default();
         }
@@ -312,9 +399,14 @@ fn build(
             }
         }
     }
+    Ok(schema)
+}
 
+/// The schema objects, each parameter defaulting to the value all its instances agree on (else
+/// the type's neutral value), and those defaults by (object, parameter).
+fn schema_objects(schema: Schema) -> (BTreeMap<String, ObjectSpec>, Defaults) {
     let mut out: BTreeMap<String, ObjectSpec> = BTreeMap::new();
-    let mut defaults: BTreeMap<(String, String), Value> = BTreeMap::new();
+    let mut defaults = Defaults::new();
     for (path, accs) in schema {
         let mut spec = ObjectSpec::default();
         for (pname, acc) in accs {
@@ -335,9 +427,16 @@ fn build(
         }
         out.insert(path, spec);
     }
+    (out, defaults)
+}
 
-    // Table schemas get the table's writability; instances come from the concrete objects.
-    for (table, instances) in &tables {
+/// Table schemas get the table's writability; instances come from the concrete objects.
+fn add_tables(
+    out: &mut BTreeMap<String, ObjectSpec>,
+    tables: &Tables,
+    object_rows: &BTreeMap<String, (bool, usize)>,
+) {
+    for (table, instances) in tables {
         let schema_path = format!("{}{{i}}.", schema_of(table));
         let writable = match object_rows.get(table) {
             Some((w, _)) => *w,
@@ -352,8 +451,14 @@ fn build(
             out.entry(inst.clone()).or_default();
         }
     }
+}
 
-    // Values that differ from the schema default go into the concrete objects.
+/// Values that differ from the schema default go into the concrete objects.
+fn add_instance_values(
+    out: &mut BTreeMap<String, ObjectSpec>,
+    defaults: &Defaults,
+    params: &[ParamRow],
+) {
     for p in params {
         if !identity::is_concrete(&p.object) {
             continue;
@@ -370,17 +475,6 @@ fn build(
             },
         );
     }
-
-    Ok(TemplateFile {
-        name: name.to_string(),
-        description: Some(format!(
-            "Imported from a genieacs-sim CSV dump ({} parameters)",
-            params.len()
-        )),
-        root: root.to_string(),
-        cwmp_version: None,
-        objects: out,
-    })
 }
 
 /// Per-device identity: the serial number and management usernames become patterns, and the
