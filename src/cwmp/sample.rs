@@ -22,6 +22,37 @@ pub fn inform_header(version: CwmpVersion, id: &str) -> Header {
     }
 }
 
+/// The forced Inform parameters of a TR-181 device (sent in every Inform), with sample values.
+const FORCED: [(&str, &str, XsdType); 7] = [
+    ("Device.RootDataModelVersion", "2.17", XsdType::String),
+    (
+        "Device.DeviceInfo.HardwareVersion",
+        "HW-1.0",
+        XsdType::String,
+    ),
+    (
+        "Device.DeviceInfo.SoftwareVersion",
+        "V100R001 <beta> & co",
+        XsdType::String,
+    ),
+    ("Device.DeviceInfo.ProvisioningCode", "", XsdType::String),
+    (
+        "Device.ManagementServer.ParameterKey",
+        "key-1",
+        XsdType::String,
+    ),
+    (
+        "Device.ManagementServer.ConnectionRequestURL",
+        "http://10.0.0.42:7547/cr/0042",
+        XsdType::String,
+    ),
+    (
+        "Device.ManagementServer.AliasBasedAddressing",
+        "0",
+        XsdType::Boolean,
+    ),
+];
+
 /// A TR-181 Inform with the given events and `n_params` parameters (the 7 forced ones first,
 /// then counters), like a real Device:2 gateway sends.
 pub fn inform(
@@ -29,64 +60,12 @@ pub fn inform(
     events: Vec<EventStruct>,
     n_params: usize,
 ) -> Envelope<CpeMessage> {
-    let forced = [
-        ("Device.RootDataModelVersion", "2.17", XsdType::String),
-        (
-            "Device.DeviceInfo.HardwareVersion",
-            "HW-1.0",
-            XsdType::String,
-        ),
-        (
-            "Device.DeviceInfo.SoftwareVersion",
-            "V100R001 <beta> & co",
-            XsdType::String,
-        ),
-        ("Device.DeviceInfo.ProvisioningCode", "", XsdType::String),
-        (
-            "Device.ManagementServer.ParameterKey",
-            "key-1",
-            XsdType::String,
-        ),
-        (
-            "Device.ManagementServer.ConnectionRequestURL",
-            "http://10.0.0.42:7547/cr/0042",
-            XsdType::String,
-        ),
-        (
-            "Device.ManagementServer.AliasBasedAddressing",
-            "0",
-            XsdType::Boolean,
-        ),
-    ];
-    let mut params: Vec<ParameterValueStruct> = forced
+    let mut params: Vec<ParameterValueStruct> = FORCED
         .iter()
         .take(n_params)
         .map(|&(n, v, k)| ParameterValueStruct::new(n, v, k))
         .collect();
-    for i in params.len()..n_params {
-        params.push(match i % 4 {
-            0 => ParameterValueStruct::new(
-                format!("Device.Ethernet.Interface.{}.Stats.BytesSent", i),
-                (i as u64 * 7_919_993).to_string(),
-                XsdType::UnsignedLong,
-            ),
-            1 => ParameterValueStruct::new(
-                format!("Device.WiFi.Radio.{}.Channel", i),
-                "11",
-                XsdType::UnsignedInt,
-            ),
-            2 => ParameterValueStruct::new(
-                format!("Device.WiFi.SSID.{}.Enable", i),
-                "1",
-                XsdType::Boolean,
-            ),
-            _ => ParameterValueStruct::new(
-                format!("Device.Time.{}.CurrentLocalTime", i),
-                "2026-11-25T16:17:12Z",
-                XsdType::DateTime,
-            ),
-        });
-    }
+    params.extend((params.len()..n_params).map(counter_param));
     Envelope {
         version,
         header: inform_header(version, "cpe-1"),
@@ -103,6 +82,32 @@ pub fn inform(
             retry_count: 0,
             parameter_list: params,
         })),
+    }
+}
+
+/// The `i`th counter-like parameter that fills an Inform past its forced ones.
+fn counter_param(i: usize) -> ParameterValueStruct {
+    match i % 4 {
+        0 => ParameterValueStruct::new(
+            format!("Device.Ethernet.Interface.{}.Stats.BytesSent", i),
+            (i as u64 * 7_919_993).to_string(),
+            XsdType::UnsignedLong,
+        ),
+        1 => ParameterValueStruct::new(
+            format!("Device.WiFi.Radio.{}.Channel", i),
+            "11",
+            XsdType::UnsignedInt,
+        ),
+        2 => ParameterValueStruct::new(
+            format!("Device.WiFi.SSID.{}.Enable", i),
+            "1",
+            XsdType::Boolean,
+        ),
+        _ => ParameterValueStruct::new(
+            format!("Device.Time.{}.CurrentLocalTime", i),
+            "2026-11-25T16:17:12Z",
+            XsdType::DateTime,
+        ),
     }
 }
 
@@ -259,58 +264,11 @@ pub fn cpe_responses(version: CwmpVersion) -> Vec<CpeResponse> {
             .map(String::from)
             .to_vec(),
         }),
-        CpeResponse::GetParameterNamesResponse(GetParameterNamesResponse {
-            parameter_list: vec![
-                ParameterInfoStruct {
-                    name: "Device.".into(),
-                    writable: false,
-                },
-                ParameterInfoStruct {
-                    name: "Device.NAT.PortMapping.".into(),
-                    writable: true,
-                },
-                ParameterInfoStruct {
-                    name: "Device.DeviceInfo.UpTime".into(),
-                    writable: false,
-                },
-            ],
-        }),
-        CpeResponse::GetParameterValuesResponse(GetParameterValuesResponse {
-            parameter_list: vec![
-                ParameterValueStruct::new("Device.DeviceInfo.UpTime", "3600", XsdType::UnsignedInt),
-                ParameterValueStruct::new(
-                    "Device.Time.NTPServer1",
-                    "pool.ntp.org",
-                    XsdType::String,
-                ),
-                ParameterValueStruct::new("Device.X_Vendor.Blob", "aGVsbG8=", XsdType::Base64),
-                ParameterValueStruct::new("Device.X_Vendor.Hex", "00ff", XsdType::HexBinary),
-                ParameterValueStruct::new("Device.X_Vendor.Offset", "-5", XsdType::Int),
-                ParameterValueStruct::new("Device.X_Vendor.Big", "-9000000000", XsdType::Long),
-                ParameterValueStruct::new("Device.X_Vendor.Ratio", "0.75", XsdType::Decimal),
-                ParameterValueStruct::new(
-                    "Device.Time.CurrentLocalTime",
-                    "2026-11-25T16:17:12.473Z",
-                    XsdType::DateTime,
-                ),
-            ],
-        }),
+        sample_gpn_response(),
+        sample_gpv_response(),
         CpeResponse::SetParameterValuesResponse(SetParameterValuesResponse { status: 0 }),
         CpeResponse::SetParameterValuesResponse(SetParameterValuesResponse { status: 1 }),
-        CpeResponse::GetParameterAttributesResponse(GetParameterAttributesResponse {
-            parameter_list: vec![
-                ParameterAttributeStruct {
-                    name: "Device.DeviceInfo.SoftwareVersion".into(),
-                    notification: 2,
-                    access_list: vec![],
-                },
-                ParameterAttributeStruct {
-                    name: "Device.WiFi.SSID.1.SSID".into(),
-                    notification: 1,
-                    access_list: vec!["Subscriber".into()],
-                },
-            ],
-        }),
+        sample_gpa_response(),
         CpeResponse::SetParameterAttributesResponse,
         CpeResponse::AddObjectResponse(AddObjectResponse {
             instance_number: 3,
@@ -330,18 +288,7 @@ pub fn cpe_responses(version: CwmpVersion) -> Vec<CpeResponse> {
             complete_time: t(1_795_969_000_250),
         }),
         CpeResponse::ScheduleInformResponse,
-        CpeResponse::GetQueuedTransfersResponse(GetQueuedTransfersResponse {
-            transfer_list: vec![
-                QueuedTransferStruct {
-                    command_key: "dl-1".into(),
-                    state: 1,
-                },
-                QueuedTransferStruct {
-                    command_key: "dl-2".into(),
-                    state: 2,
-                },
-            ],
-        }),
+        sample_queued_transfers_response(),
     ];
     if version >= CwmpVersion::V1_1 {
         v.push(CpeResponse::GetAllQueuedTransfersResponse(
@@ -363,6 +310,80 @@ pub fn cpe_responses(version: CwmpVersion) -> Vec<CpeResponse> {
         v.push(CpeResponse::ChangeDUStateResponse);
     }
     v
+}
+
+/// A GetParameterNamesResponse listing an object, a writable table and a parameter.
+fn sample_gpn_response() -> CpeResponse {
+    CpeResponse::GetParameterNamesResponse(GetParameterNamesResponse {
+        parameter_list: vec![
+            ParameterInfoStruct {
+                name: "Device.".into(),
+                writable: false,
+            },
+            ParameterInfoStruct {
+                name: "Device.NAT.PortMapping.".into(),
+                writable: true,
+            },
+            ParameterInfoStruct {
+                name: "Device.DeviceInfo.UpTime".into(),
+                writable: false,
+            },
+        ],
+    })
+}
+
+/// A GetParameterValuesResponse with one value of each XSD type.
+fn sample_gpv_response() -> CpeResponse {
+    CpeResponse::GetParameterValuesResponse(GetParameterValuesResponse {
+        parameter_list: vec![
+            ParameterValueStruct::new("Device.DeviceInfo.UpTime", "3600", XsdType::UnsignedInt),
+            ParameterValueStruct::new("Device.Time.NTPServer1", "pool.ntp.org", XsdType::String),
+            ParameterValueStruct::new("Device.X_Vendor.Blob", "aGVsbG8=", XsdType::Base64),
+            ParameterValueStruct::new("Device.X_Vendor.Hex", "00ff", XsdType::HexBinary),
+            ParameterValueStruct::new("Device.X_Vendor.Offset", "-5", XsdType::Int),
+            ParameterValueStruct::new("Device.X_Vendor.Big", "-9000000000", XsdType::Long),
+            ParameterValueStruct::new("Device.X_Vendor.Ratio", "0.75", XsdType::Decimal),
+            ParameterValueStruct::new(
+                "Device.Time.CurrentLocalTime",
+                "2026-11-25T16:17:12.473Z",
+                XsdType::DateTime,
+            ),
+        ],
+    })
+}
+
+/// A GetParameterAttributesResponse with and without an access list.
+fn sample_gpa_response() -> CpeResponse {
+    CpeResponse::GetParameterAttributesResponse(GetParameterAttributesResponse {
+        parameter_list: vec![
+            ParameterAttributeStruct {
+                name: "Device.DeviceInfo.SoftwareVersion".into(),
+                notification: 2,
+                access_list: vec![],
+            },
+            ParameterAttributeStruct {
+                name: "Device.WiFi.SSID.1.SSID".into(),
+                notification: 1,
+                access_list: vec!["Subscriber".into()],
+            },
+        ],
+    })
+}
+
+/// A GetQueuedTransfersResponse with two transfers.
+fn sample_queued_transfers_response() -> CpeResponse {
+    CpeResponse::GetQueuedTransfersResponse(GetQueuedTransfersResponse {
+        transfer_list: vec![
+            QueuedTransferStruct {
+                command_key: "dl-1".into(),
+                state: 1,
+            },
+            QueuedTransferStruct {
+                command_key: "dl-2".into(),
+                state: 2,
+            },
+        ],
+    })
 }
 
 /// CPE faults: every standard code the schema of `version` allows, the vendor range, and a
@@ -402,37 +423,11 @@ pub fn acs_requests(version: CwmpVersion) -> Vec<AcsRequest> {
             next_level: false,
         }),
         AcsRequest::GetParameterValues(GetParameterValues { parameter_names: gpv_names(32) }),
-        AcsRequest::SetParameterValues(SetParameterValues {
-            parameter_list: vec![
-                ParameterValueStruct::new("InternetGatewayDevice.ManagementServer.PeriodicInformInterval", "300", XsdType::UnsignedInt),
-                ParameterValueStruct::new("InternetGatewayDevice.ManagementServer.PeriodicInformEnable", "true", XsdType::Boolean),
-                ParameterValueStruct::new("InternetGatewayDevice.ManagementServer.PeriodicInformTime", "1970-01-01T17:38:06.555Z", XsdType::DateTime),
-                ParameterValueStruct::new("InternetGatewayDevice.LANDevice.1.WLANConfiguration.1.SSID", "lab <5GHz> & \"guests\"", XsdType::String),
-                ParameterValueStruct::new("InternetGatewayDevice.LANDevice.1.WLANConfiguration.1.Channel", "-1", XsdType::Int),
-            ],
-            parameter_key: String::new(),
-        }),
+        sample_set_parameter_values(),
         AcsRequest::GetParameterAttributes(GetParameterAttributes {
             parameter_names: vec!["InternetGatewayDevice.DeviceInfo.".into()],
         }),
-        AcsRequest::SetParameterAttributes(SetParameterAttributes {
-            parameter_list: vec![
-                SetParameterAttributesStruct {
-                    name: "InternetGatewayDevice.DeviceInfo.SoftwareVersion".into(),
-                    notification_change: true,
-                    notification: Some(2),
-                    access_list_change: false,
-                    access_list: vec![],
-                },
-                SetParameterAttributesStruct {
-                    name: "InternetGatewayDevice.LANDevice.1.WLANConfiguration.1.SSID".into(),
-                    notification_change: true,
-                    notification: Some(0),
-                    access_list_change: true,
-                    access_list: vec!["Subscriber".into()],
-                },
-            ],
-        }),
+        sample_set_parameter_attributes(),
         AcsRequest::AddObject(AddObject {
             object_name: "InternetGatewayDevice.WANDevice.1.WANConnectionDevice.1.WANIPConnection.1.PortMapping.".into(),
             parameter_key: String::new(),
@@ -465,60 +460,126 @@ pub fn acs_requests(version: CwmpVersion) -> Vec<AcsRequest> {
         v.push(AcsRequest::GetAllQueuedTransfers);
     }
     if version >= CwmpVersion::V1_2 {
-        v.push(AcsRequest::ScheduleDownload(ScheduleDownload {
-            command_key: "sd-1".into(),
-            file_type: "1 Firmware Upgrade Image".into(),
-            url: "http://files.example/fw.bin".into(),
-            username: String::new(),
-            password: String::new(),
-            file_size: 0,
-            target_file_name: String::new(),
-            time_window_list: vec![
-                TimeWindowStruct {
-                    window_start: 0,
-                    window_end: 3600,
-                    window_mode: "1 At Any Time".into(),
-                    user_message: String::new(),
-                    max_retries: -1,
-                },
-                TimeWindowStruct {
-                    window_start: 7200,
-                    window_end: 10800,
-                    window_mode: "4 Confirmation Needed".into(),
-                    user_message: "Update now?".into(),
-                    max_retries: 3,
-                },
-            ],
-        }));
+        v.push(sample_schedule_download());
         v.push(AcsRequest::CancelTransfer(CancelTransfer {
             command_key: "sd-1".into(),
         }));
-        v.push(AcsRequest::ChangeDUState(ChangeDUState {
-            operations: vec![
-                DuOperation::Install {
-                    url: "http://files.example/app.ipk".into(),
-                    uuid: "3f1e2d4c-5b6a-4798-8a9b-0c1d2e3f4a5b".into(),
-                    username: String::new(),
-                    password: String::new(),
-                    execution_env_ref: "Device.SoftwareModules.ExecEnv.1".into(),
-                },
-                DuOperation::Update {
-                    uuid: "3f1e2d4c-5b6a-4798-8a9b-0c1d2e3f4a5b".into(),
-                    version: "1.2.4".into(),
-                    url: String::new(),
-                    username: String::new(),
-                    password: String::new(),
-                },
-                DuOperation::Uninstall {
-                    uuid: "3f1e2d4c-5b6a-4798-8a9b-0c1d2e3f4a5b".into(),
-                    version: String::new(),
-                    execution_env_ref: String::new(),
-                },
-            ],
-            command_key: "du-1".into(),
-        }));
+        v.push(sample_change_du_state());
     }
     v
+}
+
+/// A SetParameterValues with several value types and a string that needs escaping.
+fn sample_set_parameter_values() -> AcsRequest {
+    AcsRequest::SetParameterValues(SetParameterValues {
+        parameter_list: vec![
+            ParameterValueStruct::new(
+                "InternetGatewayDevice.ManagementServer.PeriodicInformInterval",
+                "300",
+                XsdType::UnsignedInt,
+            ),
+            ParameterValueStruct::new(
+                "InternetGatewayDevice.ManagementServer.PeriodicInformEnable",
+                "true",
+                XsdType::Boolean,
+            ),
+            ParameterValueStruct::new(
+                "InternetGatewayDevice.ManagementServer.PeriodicInformTime",
+                "1970-01-01T17:38:06.555Z",
+                XsdType::DateTime,
+            ),
+            ParameterValueStruct::new(
+                "InternetGatewayDevice.LANDevice.1.WLANConfiguration.1.SSID",
+                "lab <5GHz> & \"guests\"",
+                XsdType::String,
+            ),
+            ParameterValueStruct::new(
+                "InternetGatewayDevice.LANDevice.1.WLANConfiguration.1.Channel",
+                "-1",
+                XsdType::Int,
+            ),
+        ],
+        parameter_key: String::new(),
+    })
+}
+
+/// A SetParameterAttributes changing the notification alone, then both it and the access list.
+fn sample_set_parameter_attributes() -> AcsRequest {
+    AcsRequest::SetParameterAttributes(SetParameterAttributes {
+        parameter_list: vec![
+            SetParameterAttributesStruct {
+                name: "InternetGatewayDevice.DeviceInfo.SoftwareVersion".into(),
+                notification_change: true,
+                notification: Some(2),
+                access_list_change: false,
+                access_list: vec![],
+            },
+            SetParameterAttributesStruct {
+                name: "InternetGatewayDevice.LANDevice.1.WLANConfiguration.1.SSID".into(),
+                notification_change: true,
+                notification: Some(0),
+                access_list_change: true,
+                access_list: vec!["Subscriber".into()],
+            },
+        ],
+    })
+}
+
+/// A ScheduleDownload with two time windows (cwmp-1-2 on).
+fn sample_schedule_download() -> AcsRequest {
+    AcsRequest::ScheduleDownload(ScheduleDownload {
+        command_key: "sd-1".into(),
+        file_type: "1 Firmware Upgrade Image".into(),
+        url: "http://files.example/fw.bin".into(),
+        username: String::new(),
+        password: String::new(),
+        file_size: 0,
+        target_file_name: String::new(),
+        time_window_list: vec![
+            TimeWindowStruct {
+                window_start: 0,
+                window_end: 3600,
+                window_mode: "1 At Any Time".into(),
+                user_message: String::new(),
+                max_retries: -1,
+            },
+            TimeWindowStruct {
+                window_start: 7200,
+                window_end: 10800,
+                window_mode: "4 Confirmation Needed".into(),
+                user_message: "Update now?".into(),
+                max_retries: 3,
+            },
+        ],
+    })
+}
+
+/// A ChangeDUState with one operation of each kind (cwmp-1-2 on).
+fn sample_change_du_state() -> AcsRequest {
+    AcsRequest::ChangeDUState(ChangeDUState {
+        operations: vec![
+            DuOperation::Install {
+                url: "http://files.example/app.ipk".into(),
+                uuid: "3f1e2d4c-5b6a-4798-8a9b-0c1d2e3f4a5b".into(),
+                username: String::new(),
+                password: String::new(),
+                execution_env_ref: "Device.SoftwareModules.ExecEnv.1".into(),
+            },
+            DuOperation::Update {
+                uuid: "3f1e2d4c-5b6a-4798-8a9b-0c1d2e3f4a5b".into(),
+                version: "1.2.4".into(),
+                url: String::new(),
+                username: String::new(),
+                password: String::new(),
+            },
+            DuOperation::Uninstall {
+                uuid: "3f1e2d4c-5b6a-4798-8a9b-0c1d2e3f4a5b".into(),
+                version: String::new(),
+                execution_env_ref: String::new(),
+            },
+        ],
+        command_key: "du-1".into(),
+    })
 }
 
 /// Every ACS -> CPE response kind the schema of `version` has.
