@@ -217,64 +217,7 @@ impl<'a> Tree<'a> {
             match event {
                 Event::Start(ref e) | Event::Empty(ref e) => {
                     let empty = matches!(event, Event::Empty(_));
-                    let parent = stack.last().copied().unwrap_or(NONE);
-                    if parent == NONE && !tree.nodes.is_empty() {
-                        return Err(DecodeError::Envelope {
-                            path: tree.path(0),
-                            reason: "a second element follows the root element",
-                        });
-                    }
-                    if stack.len() >= MAX_DEPTH {
-                        return Err(DecodeError::Limit {
-                            path: tree.path(parent),
-                            what: "element nesting too deep",
-                        });
-                    }
-                    if tree.nodes.len() >= MAX_ELEMENTS {
-                        return Err(DecodeError::Limit {
-                            path: tree.path(parent),
-                            what: "too many elements",
-                        });
-                    }
-                    let depth = stack.len() as u32;
-                    let (prefix, local) = split_qname(e.name().into_inner());
-                    let id = tree.push(parent, Ns::Other, local);
-                    let xsi_type = tree
-                        .attributes(e, &mut scope, depth)
-                        .map_err(|err| xml_error(tree.path(id), reader.buffer_position(), err))?;
-                    if scope.decls.len() > MAX_NS_DECLS {
-                        return Err(DecodeError::Limit {
-                            path: tree.path(id),
-                            what: "too many namespace declarations",
-                        });
-                    }
-                    // The element's own declarations are in scope for its name.
-                    let (ns, unknown_uri) = scope.element_ns(prefix);
-                    if let (Some(uri), None) = (unknown_uri, &tree.unknown_cwmp_ns) {
-                        tree.unknown_cwmp_ns = Some(uri.to_string());
-                    }
-                    if let Some(node) = tree.nodes.last_mut() {
-                        node.ns = ns;
-                    }
-                    if let Some(v) = xsi_type {
-                        let v = v.trim_ascii();
-                        let (_, local) = split_qname(v);
-                        let start = tree.names.len();
-                        let len = local.len().min(usize::from(u16::MAX));
-                        tree.names
-                            .extend_from_slice(local.get(..len).unwrap_or_default());
-                        if let Some(node) = tree.nodes.last_mut() {
-                            node.xsi = XsiType::Named {
-                                start: start as u32,
-                                len: len as u16,
-                            };
-                        }
-                    }
-                    if empty {
-                        scope.leave(depth);
-                    } else {
-                        stack.push(id);
-                    }
+                    tree.start_element(e, empty, &mut scope, &mut stack, &reader)?;
                 }
                 Event::End(_) => {
                     stack.pop();
@@ -319,6 +262,89 @@ impl<'a> Tree<'a> {
             });
         }
         Ok(tree)
+    }
+
+    /// A start (or empty, `empty`) tag: appends its node under the top of `stack`, with its
+    /// namespace and `xsi:type`, and opens it unless it is empty.
+    fn start_element(
+        &mut self,
+        e: &BytesStart<'_>,
+        empty: bool,
+        scope: &mut Scope,
+        stack: &mut Vec<NodeId>,
+        reader: &Reader<&[u8]>,
+    ) -> Result<(), DecodeError> {
+        let parent = stack.last().copied().unwrap_or(NONE);
+        self.check_room(parent, stack.len())?;
+        let depth = stack.len() as u32;
+        let (prefix, local) = split_qname(e.name().into_inner());
+        let id = self.push(parent, Ns::Other, local);
+        let xsi_type = self
+            .attributes(e, scope, depth)
+            .map_err(|err| xml_error(self.path(id), reader.buffer_position(), err))?;
+        if scope.decls.len() > MAX_NS_DECLS {
+            return Err(DecodeError::Limit {
+                path: self.path(id),
+                what: "too many namespace declarations",
+            });
+        }
+        // The element's own declarations are in scope for its name.
+        let (ns, unknown_uri) = scope.element_ns(prefix);
+        if let (Some(uri), None) = (unknown_uri, &self.unknown_cwmp_ns) {
+            self.unknown_cwmp_ns = Some(uri.to_string());
+        }
+        if let Some(node) = self.nodes.last_mut() {
+            node.ns = ns;
+        }
+        if let Some(v) = xsi_type {
+            self.set_last_xsi_type(&v);
+        }
+        if empty {
+            scope.leave(depth);
+        } else {
+            stack.push(id);
+        }
+        Ok(())
+    }
+
+    /// A new element under `parent` (with `open` elements open) must be the only root and stay
+    /// within the depth and element limits.
+    fn check_room(&self, parent: NodeId, open: usize) -> Result<(), DecodeError> {
+        if parent == NONE && !self.nodes.is_empty() {
+            return Err(DecodeError::Envelope {
+                path: self.path(0),
+                reason: "a second element follows the root element",
+            });
+        }
+        if open >= MAX_DEPTH {
+            return Err(DecodeError::Limit {
+                path: self.path(parent),
+                what: "element nesting too deep",
+            });
+        }
+        if self.nodes.len() >= MAX_ELEMENTS {
+            return Err(DecodeError::Limit {
+                path: self.path(parent),
+                what: "too many elements",
+            });
+        }
+        Ok(())
+    }
+
+    /// Records the local part of the raw `xsi:type` value `v` on the last node pushed.
+    fn set_last_xsi_type(&mut self, v: &[u8]) {
+        let v = v.trim_ascii();
+        let (_, local) = split_qname(v);
+        let start = self.names.len();
+        let len = local.len().min(usize::from(u16::MAX));
+        self.names
+            .extend_from_slice(local.get(..len).unwrap_or_default());
+        if let Some(node) = self.nodes.last_mut() {
+            node.xsi = XsiType::Named {
+                start: start as u32,
+                len: len as u16,
+            };
+        }
     }
 
     /// One pass over an element's attributes: declares its namespaces (in `scope`, at `depth`)

@@ -27,13 +27,51 @@ fn parent_object(path: &str) -> Option<&str> {
     trimmed.get(..=dot)
 }
 
+/// A NumberOfEntries counter to set: (its object, its name, the table's initial instances).
+type Counter = (String, String, u32);
+
 /// The template for the parsed `objects` of `model`, selected and instantiated per `opts`.
 pub(super) fn build(
     objects: Vec<Obj>,
     model: &str,
     opts: &BbfImportOptions,
 ) -> Result<TemplateFile, ImportError> {
-    let root_filter = opts.root.clone().unwrap_or_default();
+    let all = drop_skipped(objects);
+    let selected = select(&all, model, opts)?;
+    let template_root = selected
+        .iter()
+        .next()
+        .and_then(|k| k.split('.').next())
+        .map(|r| format!("{r}."))
+        .unwrap_or_default();
+
+    let (mut objects, counters) = object_specs(&selected, &all, opts)?;
+    for key in opts.table_instances.keys() {
+        if !objects.contains_key(key) {
+            return Err(ImportError::options(format!(
+                "table_instances names {key}, which is not an imported table"
+            )));
+        }
+    }
+    set_counters(&mut objects, counters);
+
+    let mut t = TemplateFile {
+        name: opts.name.clone(),
+        description: opts
+            .description
+            .clone()
+            .or_else(|| Some(format!("Imported from the BBF data model {model}"))),
+        root: template_root,
+        cwmp_version: opts.cwmp_version.clone(),
+        objects,
+    };
+    apply_defaults(&mut t, model, &opts.identity);
+    identity::mark_inform_flags(&mut t);
+    Ok(t)
+}
+
+/// The objects by path, without the skipped ones and their descendants.
+fn drop_skipped(objects: Vec<Obj>) -> BTreeMap<String, Obj> {
     let mut dropped: Vec<String> = Vec::new();
     let mut all: BTreeMap<String, Obj> = BTreeMap::new();
     for obj in objects {
@@ -44,6 +82,17 @@ pub(super) fn build(
         }
         all.insert(obj.name.clone(), obj);
     }
+    all
+}
+
+/// The paths to import: those under the root and the include list, not in the exclude list,
+/// and all their ancestors.
+fn select(
+    all: &BTreeMap<String, Obj>,
+    model: &str,
+    opts: &BbfImportOptions,
+) -> Result<BTreeSet<String>, ImportError> {
+    let root_filter = opts.root.clone().unwrap_or_default();
     if !root_filter.is_empty() && !all.keys().any(|k| k.starts_with(root_filter.as_str())) {
         return Err(ImportError::options(format!(
             "no object of {model} is under the root {root_filter:?}"
@@ -71,16 +120,18 @@ pub(super) fn build(
         })
         .collect();
     selected.extend(ancestors);
-    let template_root = selected
-        .iter()
-        .next()
-        .and_then(|k| k.split('.').next())
-        .map(|r| format!("{r}."))
-        .unwrap_or_default();
+    Ok(selected)
+}
 
+/// The object specs of the `selected` paths, and the NumberOfEntries counters of their tables.
+fn object_specs(
+    selected: &BTreeSet<String>,
+    all: &BTreeMap<String, Obj>,
+    opts: &BbfImportOptions,
+) -> Result<(BTreeMap<String, ObjectSpec>, Vec<Counter>), ImportError> {
     let mut objects: BTreeMap<String, ObjectSpec> = BTreeMap::new();
-    let mut counters: Vec<(String, String, u32)> = Vec::new();
-    for path in &selected {
+    let mut counters: Vec<Counter> = Vec::new();
+    for path in selected {
         let Some(obj) = all.get(path) else {
             // Ancestors outside the document (a service model's mount point) or `{i}`-less
             // intermediate names (`A.{i}.` itself is a table path already).
@@ -94,21 +145,7 @@ pub(super) fn build(
             ..ObjectSpec::default()
         };
         if is_table(path) {
-            let wanted = opts.table_instances.get(path).copied();
-            let max = obj.max_entries.unwrap_or(u32::MAX);
-            if let Some(n) = wanted {
-                if n > max || n < obj.min_entries {
-                    return Err(ImportError::options(format!(
-                        "{path} may have {}..={} instances, not {n}",
-                        obj.min_entries,
-                        obj.max_entries
-                            .map_or("unbounded".to_string(), |m| m.to_string())
-                    )));
-                }
-            }
-            let n = wanted
-                .unwrap_or(opts.instances)
-                .clamp(obj.min_entries.min(max), max);
+            let n = initial_instances(path, obj, opts)?;
             spec.writable = obj.writable;
             spec.instances = Some(n);
             spec.max_entries = obj.max_entries;
@@ -118,15 +155,32 @@ pub(super) fn build(
         }
         objects.insert(path.clone(), spec);
     }
-    for key in opts.table_instances.keys() {
-        if !objects.contains_key(key) {
+    Ok((objects, counters))
+}
+
+/// How many instances the table `path` starts with: as `table_instances` asks (within the
+/// model's bounds, else an error), or the default count clamped to those bounds.
+fn initial_instances(path: &str, obj: &Obj, opts: &BbfImportOptions) -> Result<u32, ImportError> {
+    let wanted = opts.table_instances.get(path).copied();
+    let max = obj.max_entries.unwrap_or(u32::MAX);
+    if let Some(n) = wanted {
+        if n > max || n < obj.min_entries {
             return Err(ImportError::options(format!(
-                "table_instances names {key}, which is not an imported table"
+                "{path} may have {}..={} instances, not {n}",
+                obj.min_entries,
+                obj.max_entries
+                    .map_or("unbounded".to_string(), |m| m.to_string())
             )));
         }
     }
-    // NumberOfEntries parameters count the initial instances; a service model's counter lives
-    // in the mount object, which the service document does not define.
+    Ok(wanted
+        .unwrap_or(opts.instances)
+        .clamp(obj.min_entries.min(max), max))
+}
+
+/// NumberOfEntries parameters count the initial instances; a service model's counter lives in
+/// the mount object, which the service document does not define.
+fn set_counters(objects: &mut BTreeMap<String, ObjectSpec>, counters: Vec<Counter>) {
     for (parent, counter, n) in counters {
         let p = objects
             .entry(parent)
@@ -139,20 +193,6 @@ pub(super) fn build(
             });
         p.value = Some(Value::Number(u64::from(n).into()));
     }
-
-    let mut t = TemplateFile {
-        name: opts.name.clone(),
-        description: opts
-            .description
-            .clone()
-            .or_else(|| Some(format!("Imported from the BBF data model {model}"))),
-        root: template_root,
-        cwmp_version: opts.cwmp_version.clone(),
-        objects,
-    };
-    apply_defaults(&mut t, model, &opts.identity);
-    identity::mark_inform_flags(&mut t);
-    Ok(t)
 }
 
 /// Values the model leaves open but a working CPE needs: identity, CWMP timers, the data-model

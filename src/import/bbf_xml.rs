@@ -270,18 +270,7 @@ fn on_start(
         return Ok(());
     }
     if let Some((_, def)) = st.type_def.as_mut() {
-        match (parent, name.as_str()) {
-            (Some("dataType"), "list") => def.list = true,
-            (Some("dataType"), "dataType") => def.base = attr(e, "ref")?.or(attr(e, "base")?),
-            (Some("dataType"), p) if bbf_types::primitive(p).is_some() => {
-                def.primitive = bbf_types::primitive(p);
-            }
-            (Some(par), f) if par == "dataType" || bbf_types::primitive(par).is_some() => {
-                facet(&mut def.facets, f, e)?;
-            }
-            _ => {}
-        }
-        return Ok(());
+        return type_def_child(def, parent, &name, e);
     }
 
     if depth == 1 && name == "model" {
@@ -294,34 +283,7 @@ fn on_start(
     }
 
     if depth == 2 && name == "object" {
-        // Profiles refer to objects with `ref`; only definitions have `name`.
-        let Some(oname) = attr(e, "name")? else {
-            return Ok(());
-        };
-        let full = if st.is_service {
-            format!("{}{oname}", opts.mount)
-        } else {
-            oname
-        };
-        let max_entries = match attr(e, "maxEntries")?.as_deref() {
-            None => Some(1),
-            Some("unbounded") => None,
-            Some(v) => Some(
-                v.trim()
-                    .parse::<u32>()
-                    .map_err(|_| format!("maxEntries={v:?} is not a number"))?,
-            ),
-        };
-        st.objects.push(Obj {
-            name: full,
-            writable: attr(e, "access")?.as_deref() == Some("readWrite"),
-            min_entries: parse_num(e, "minEntries")?.unwrap_or(0),
-            max_entries,
-            num_entries_param: attr(e, "numEntriesParameter")?,
-            skipped: is_dropped(attr(e, "status")?.as_deref()),
-            params: Vec::new(),
-        });
-        return Ok(());
+        return start_object(st, e, opts);
     }
     let in_object = st.stack.get(1).map(String::as_str) == Some("model")
         && st.stack.get(2).map(String::as_str) == Some("object");
@@ -329,28 +291,95 @@ fn on_start(
         return Ok(());
     }
     if depth == 3 && name == "parameter" {
-        let Some(pname) = attr(e, "name")? else {
-            return Ok(());
-        };
-        let access = attr(e, "access")?;
-        st.param = Some(Param {
-            name: pname,
-            // writeOnceReadOnly exists in <= 2.18 CWMP files; CWMP has no write-once, so the
-            // ACS may write it.
-            writable: matches!(access.as_deref(), Some("readWrite" | "writeOnceReadOnly")),
-            forced_inform: attr_true(e, "forcedInform")?,
-            active_notify: attr(e, "activeNotify")?.filter(|a| a != "normal"),
-            skipped: is_dropped(attr(e, "status")?.as_deref()),
-            at,
-            syntax: Syntax::default(),
-        });
-        return Ok(());
+        return start_param(st, e, at);
     }
     let Some(param) = st.param.as_mut() else {
         return Ok(());
     };
-    let syn = &mut param.syntax;
-    match (parent, name.as_str()) {
+    syntax_child(&mut param.syntax, parent, &name, e)
+}
+
+/// An element `name` inside a top-level named dataType whose parent element is `parent`.
+fn type_def_child(
+    def: &mut TypeDef,
+    parent: Option<&str>,
+    name: &str,
+    e: &BytesStart<'_>,
+) -> Result<(), String> {
+    match (parent, name) {
+        (Some("dataType"), "list") => def.list = true,
+        (Some("dataType"), "dataType") => def.base = attr(e, "ref")?.or(attr(e, "base")?),
+        (Some("dataType"), p) if bbf_types::primitive(p).is_some() => {
+            def.primitive = bbf_types::primitive(p);
+        }
+        (Some(par), f) if par == "dataType" || bbf_types::primitive(par).is_some() => {
+            facet(&mut def.facets, f, e)?;
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// An `object` of the model: a new object definition (under the mount point in a service model).
+fn start_object(st: &mut State, e: &BytesStart<'_>, opts: &BbfImportOptions) -> Result<(), String> {
+    // Profiles refer to objects with `ref`; only definitions have `name`.
+    let Some(oname) = attr(e, "name")? else {
+        return Ok(());
+    };
+    let full = if st.is_service {
+        format!("{}{oname}", opts.mount)
+    } else {
+        oname
+    };
+    let max_entries = match attr(e, "maxEntries")?.as_deref() {
+        None => Some(1),
+        Some("unbounded") => None,
+        Some(v) => Some(
+            v.trim()
+                .parse::<u32>()
+                .map_err(|_| format!("maxEntries={v:?} is not a number"))?,
+        ),
+    };
+    st.objects.push(Obj {
+        name: full,
+        writable: attr(e, "access")?.as_deref() == Some("readWrite"),
+        min_entries: parse_num(e, "minEntries")?.unwrap_or(0),
+        max_entries,
+        num_entries_param: attr(e, "numEntriesParameter")?,
+        skipped: is_dropped(attr(e, "status")?.as_deref()),
+        params: Vec::new(),
+    });
+    Ok(())
+}
+
+/// A `parameter` of an object, defined at byte offset `at`; its syntax follows inside.
+fn start_param(st: &mut State, e: &BytesStart<'_>, at: u64) -> Result<(), String> {
+    let Some(pname) = attr(e, "name")? else {
+        return Ok(());
+    };
+    let access = attr(e, "access")?;
+    st.param = Some(Param {
+        name: pname,
+        // writeOnceReadOnly exists in <= 2.18 CWMP files; CWMP has no write-once, so the
+        // ACS may write it.
+        writable: matches!(access.as_deref(), Some("readWrite" | "writeOnceReadOnly")),
+        forced_inform: attr_true(e, "forcedInform")?,
+        active_notify: attr(e, "activeNotify")?.filter(|a| a != "normal"),
+        skipped: is_dropped(attr(e, "status")?.as_deref()),
+        at,
+        syntax: Syntax::default(),
+    });
+    Ok(())
+}
+
+/// An element `name` inside a parameter whose parent element is `parent`: its syntax.
+fn syntax_child(
+    syn: &mut Syntax,
+    parent: Option<&str>,
+    name: &str,
+    e: &BytesStart<'_>,
+) -> Result<(), String> {
+    match (parent, name) {
         (Some("parameter"), "syntax") => {
             syn.hidden =
                 attr_true(e, "hidden")? || attr_true(e, "secured")? || attr_true(e, "command")?;

@@ -14,6 +14,9 @@ pub struct Record {
     pub fields: Vec<String>,
 }
 
+/// The characters of the source still to read.
+type Chars<'a> = std::iter::Peekable<std::str::Chars<'a>>;
+
 /// Split `src` into records. Errors on an unterminated quoted field, a quote inside an unquoted
 /// field, or text after a closing quote.
 pub fn parse(src: &str) -> Result<Vec<Record>, ImportError> {
@@ -24,94 +27,7 @@ pub fn parse(src: &str) -> Result<Vec<Record>, ImportError> {
 
     while chars.peek().is_some() {
         let start_line = line;
-        let mut fields = Vec::new();
-        let mut field = String::new();
-        // Whether the current field was quoted (and closed), so a following quote is an error.
-        let mut closed_quote = false;
-        loop {
-            match chars.next() {
-                None => {
-                    fields.push(std::mem::take(&mut field));
-                    break;
-                }
-                Some('\n') => {
-                    line += 1;
-                    fields.push(std::mem::take(&mut field));
-                    break;
-                }
-                Some('\r') if chars.peek() == Some(&'\n') => {
-                    chars.next();
-                    line += 1;
-                    fields.push(std::mem::take(&mut field));
-                    break;
-                }
-                Some(',') => {
-                    fields.push(std::mem::take(&mut field));
-                    closed_quote = false;
-                }
-                Some('"') if field.is_empty() && !closed_quote => {
-                    let quote_line = line;
-                    loop {
-                        match chars.next() {
-                            None => {
-                                return Err(ImportError::CsvSyntax {
-                                    line: quote_line,
-                                    message: "quoted field is never closed".into(),
-                                })
-                            }
-                            Some('"') if chars.peek() == Some(&'"') => {
-                                chars.next();
-                                field.push('"');
-                            }
-                            Some('"') => break,
-                            Some(c) => {
-                                if c == '\n' {
-                                    line += 1;
-                                }
-                                field.push(c);
-                            }
-                        }
-                    }
-                    closed_quote = true;
-                    match chars.peek() {
-                        None | Some(',') | Some('\n') | Some('\r') => {}
-                        // Usually a quote that was never closed, which swallowed the
-                        // following lines up to the next quote: point at where it opened.
-                        Some(_) if line > quote_line => {
-                            return Err(ImportError::CsvSyntax {
-                                line: quote_line,
-                                message: format!(
-                                    "the quoted field opened here runs to line {line} and is \
-                                     followed by text there (unbalanced quote?)"
-                                ),
-                            })
-                        }
-                        Some(_) => {
-                            return Err(ImportError::CsvSyntax {
-                                line,
-                                message: "text after the closing quote of a field".into(),
-                            })
-                        }
-                    }
-                }
-                Some('"') => {
-                    return Err(ImportError::CsvSyntax {
-                        line,
-                        message: "quote inside an unquoted field (quote the field and double it)"
-                            .into(),
-                    })
-                }
-                Some(c) => {
-                    if closed_quote {
-                        return Err(ImportError::CsvSyntax {
-                            line,
-                            message: "text after the closing quote of a field".into(),
-                        });
-                    }
-                    field.push(c);
-                }
-            }
-        }
+        let fields = record(&mut chars, &mut line)?;
         let blank = fields.len() == 1 && fields.first().is_some_and(|f| f.is_empty());
         if !blank {
             records.push(Record {
@@ -121,6 +37,106 @@ pub fn parse(src: &str) -> Result<Vec<Record>, ImportError> {
         }
     }
     Ok(records)
+}
+
+/// The fields of the record starting at `chars`, read up to and including its line end;
+/// `line` follows the line breaks read.
+fn record(chars: &mut Chars<'_>, line: &mut usize) -> Result<Vec<String>, ImportError> {
+    let mut fields = Vec::new();
+    let mut field = String::new();
+    // Whether the current field was quoted (and closed), so a following quote is an error.
+    let mut closed_quote = false;
+    loop {
+        match chars.next() {
+            None => {
+                fields.push(std::mem::take(&mut field));
+                break;
+            }
+            Some('\n') => {
+                *line += 1;
+                fields.push(std::mem::take(&mut field));
+                break;
+            }
+            Some('\r') if chars.peek() == Some(&'\n') => {
+                chars.next();
+                *line += 1;
+                fields.push(std::mem::take(&mut field));
+                break;
+            }
+            Some(',') => {
+                fields.push(std::mem::take(&mut field));
+                closed_quote = false;
+            }
+            Some('"') if field.is_empty() && !closed_quote => {
+                quoted_field(chars, line, &mut field)?;
+                closed_quote = true;
+            }
+            Some('"') => {
+                return Err(ImportError::CsvSyntax {
+                    line: *line,
+                    message: "quote inside an unquoted field (quote the field and double it)"
+                        .into(),
+                })
+            }
+            Some(c) => {
+                if closed_quote {
+                    return Err(ImportError::CsvSyntax {
+                        line: *line,
+                        message: "text after the closing quote of a field".into(),
+                    });
+                }
+                field.push(c);
+            }
+        }
+    }
+    Ok(fields)
+}
+
+/// The rest of a quoted field whose opening quote was just read, into `field`; only a field or
+/// record end may follow its closing quote.
+fn quoted_field(
+    chars: &mut Chars<'_>,
+    line: &mut usize,
+    field: &mut String,
+) -> Result<(), ImportError> {
+    let quote_line = *line;
+    loop {
+        match chars.next() {
+            None => {
+                return Err(ImportError::CsvSyntax {
+                    line: quote_line,
+                    message: "quoted field is never closed".into(),
+                })
+            }
+            Some('"') if chars.peek() == Some(&'"') => {
+                chars.next();
+                field.push('"');
+            }
+            Some('"') => break,
+            Some(c) => {
+                if c == '\n' {
+                    *line += 1;
+                }
+                field.push(c);
+            }
+        }
+    }
+    match chars.peek() {
+        None | Some(',') | Some('\n') | Some('\r') => Ok(()),
+        // Usually a quote that was never closed, which swallowed the following lines up to the
+        // next quote: point at where it opened.
+        Some(_) if *line > quote_line => Err(ImportError::CsvSyntax {
+            line: quote_line,
+            message: format!(
+                "the quoted field opened here runs to line {line} and is followed by text there \
+                 (unbalanced quote?)"
+            ),
+        }),
+        Some(_) => Err(ImportError::CsvSyntax {
+            line: *line,
+            message: "text after the closing quote of a field".into(),
+        }),
+    }
 }
 
 #[cfg(test)]

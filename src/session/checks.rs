@@ -198,7 +198,6 @@ pub fn check_exchange(
     kind_of: &mut dyn FnMut(&str) -> Option<XsdType>,
     out: &mut dyn FnMut(Check, Result<(), &'static str>),
 ) {
-    let empty = x.status == 204 || (x.status == 200 && x.body.iter().all(u8::is_ascii_whitespace));
     cookies(st, x.headers, out);
     if let Some(env) = x.message {
         out(
@@ -212,117 +211,144 @@ pub fn check_exchange(
             },
         );
     }
-    match (x.sent, x.message.map(|e| &e.body)) {
-        (Sent::Inform(id), m) => {
-            let env = x.message;
-            match m {
-                Some(AcsMessage::Response(AcsResponse::InformResponse(r))) => {
-                    out(
-                        Check::MaxEnvelopes,
-                        if r.max_envelopes == 1 {
-                            Ok(())
-                        } else {
-                            Err("InformResponse MaxEnvelopes is not 1")
-                        },
-                    );
-                    out(Check::IdEchoed, id_echoed(id, env));
-                    st.hold = env.is_some_and(|e| e.header.hold_requests == Some(true));
-                }
-                Some(AcsMessage::Request(_)) => out(
-                    Check::NoRpcBeforeEmptyPost,
-                    Err("an ACS request in answer to the Inform"),
-                ),
-                Some(AcsMessage::Fault(_)) => out(Check::IdEchoed, id_echoed(id, env)),
-                _ => {}
-            }
+    match x.sent {
+        Sent::Inform(id) => after_inform(st, x, id, out),
+        Sent::Request(name, id) => after_cpe_request(st, x, name, id, out),
+        Sent::Empty | Sent::Response => after_cpe_turn(st, x, kind_of, out),
+    }
+}
+
+/// The ACS's answer to the Inform: an InformResponse (or fault) echoing its cwmp:ID.
+fn after_inform(
+    st: &mut CheckState,
+    x: &Observed<'_>,
+    id: &str,
+    out: &mut dyn FnMut(Check, Result<(), &'static str>),
+) {
+    let env = x.message;
+    match env.map(|e| &e.body) {
+        Some(AcsMessage::Response(AcsResponse::InformResponse(r))) => {
+            out(
+                Check::MaxEnvelopes,
+                if r.max_envelopes == 1 {
+                    Ok(())
+                } else {
+                    Err("InformResponse MaxEnvelopes is not 1")
+                },
+            );
+            out(Check::IdEchoed, id_echoed(id, env));
+            st.hold = env.is_some_and(|e| e.header.hold_requests == Some(true));
         }
-        (Sent::Request(name, id), m) => {
-            let env = x.message;
-            match m {
-                Some(AcsMessage::Request(_)) if !st.hold => out(
-                    Check::NoRpcBeforeEmptyPost,
-                    Err("an ACS request in answer to a CPE request"),
-                ),
-                Some(AcsMessage::Request(_)) => {}
-                Some(AcsMessage::Response(r)) => {
-                    out(Check::IdEchoed, id_echoed(id, env));
-                    if name == "TransferComplete" {
-                        out(
-                            Check::TransferCompleteAnswered,
-                            if matches!(r, AcsResponse::TransferCompleteResponse) {
-                                Ok(())
-                            } else {
-                                Err("TransferComplete answered with another response")
-                            },
-                        );
-                    }
-                }
-                Some(AcsMessage::Fault(f)) => {
-                    out(Check::IdEchoed, id_echoed(id, env));
-                    // 8005 asks the CPE to retry: not a refusal.
-                    if name == "TransferComplete" && f.code != 8005 {
-                        out(
-                            Check::TransferCompleteAnswered,
-                            Err("TransferComplete answered with a SOAP fault"),
-                        );
-                    }
-                }
-                None if name == "TransferComplete" => out(
+        Some(AcsMessage::Request(_)) => out(
+            Check::NoRpcBeforeEmptyPost,
+            Err("an ACS request in answer to the Inform"),
+        ),
+        Some(AcsMessage::Fault(_)) => out(Check::IdEchoed, id_echoed(id, env)),
+        _ => {}
+    }
+}
+
+/// The ACS's answer to a CPE request `name` sent with cwmp:ID `id`.
+fn after_cpe_request(
+    st: &CheckState,
+    x: &Observed<'_>,
+    name: &str,
+    id: &str,
+    out: &mut dyn FnMut(Check, Result<(), &'static str>),
+) {
+    let env = x.message;
+    let m = env.map(|e| &e.body);
+    match m {
+        Some(AcsMessage::Request(_)) if !st.hold => out(
+            Check::NoRpcBeforeEmptyPost,
+            Err("an ACS request in answer to a CPE request"),
+        ),
+        Some(AcsMessage::Request(_)) => {}
+        Some(AcsMessage::Response(r)) => {
+            out(Check::IdEchoed, id_echoed(id, env));
+            if name == "TransferComplete" {
+                out(
                     Check::TransferCompleteAnswered,
-                    Err("TransferComplete not answered with a TransferCompleteResponse"),
-                ),
-                None => {}
-            }
-            if st.ended {
-                if let Some(AcsMessage::Request(_)) = m {
-                    out(
-                        Check::NoRequestAfterEnd,
-                        Err("an ACS request after the ACS ended the session with 204"),
-                    );
-                }
-            }
-        }
-        (Sent::Empty | Sent::Response, m) => {
-            if let Some(env) = x.message {
-                st.hold = env.header.hold_requests == Some(true);
-            }
-            match m {
-                Some(AcsMessage::Request(req)) => {
-                    out(
-                        Check::NoRequestAfterEnd,
-                        if st.ended {
-                            Err("an ACS request after the ACS ended the session with 204")
-                        } else {
-                            Ok(())
-                        },
-                    );
-                    if let AcsRequest::SetParameterValues(spv) = req {
-                        out(Check::ParameterKey, parameter_key(x.body));
-                        out(
-                            Check::XsiTypes,
-                            xsi_types(&spv.parameter_list, &mut *kind_of),
-                        );
-                    }
-                }
-                Some(AcsMessage::Response(_) | AcsMessage::Fault(_)) => out(
-                    Check::SessionEnd,
-                    Err("a response or fault where a request or the end was due"),
-                ),
-                None if empty => {
-                    st.ended = true;
-                    out(Check::SessionEnd, Ok(()));
-                }
-                None => out(
-                    Check::SessionEnd,
-                    match x.status {
-                        200 => Err("a 200 whose body is neither empty nor a SOAP message"),
-                        // These are for the session layer (challenge, redirect, retry).
-                        401 | 301..=308 | 503 => return,
-                        _ => Err("the session ended with an HTTP error status"),
+                    if matches!(r, AcsResponse::TransferCompleteResponse) {
+                        Ok(())
+                    } else {
+                        Err("TransferComplete answered with another response")
                     },
-                ),
+                );
             }
         }
+        Some(AcsMessage::Fault(f)) => {
+            out(Check::IdEchoed, id_echoed(id, env));
+            // 8005 asks the CPE to retry: not a refusal.
+            if name == "TransferComplete" && f.code != 8005 {
+                out(
+                    Check::TransferCompleteAnswered,
+                    Err("TransferComplete answered with a SOAP fault"),
+                );
+            }
+        }
+        None if name == "TransferComplete" => out(
+            Check::TransferCompleteAnswered,
+            Err("TransferComplete not answered with a TransferCompleteResponse"),
+        ),
+        None => {}
+    }
+    if st.ended {
+        if let Some(AcsMessage::Request(_)) = m {
+            out(
+                Check::NoRequestAfterEnd,
+                Err("an ACS request after the ACS ended the session with 204"),
+            );
+        }
+    }
+}
+
+/// The ACS's answer to the empty POST or to a CPE response: a request or the end of the session.
+fn after_cpe_turn(
+    st: &mut CheckState,
+    x: &Observed<'_>,
+    kind_of: &mut dyn FnMut(&str) -> Option<XsdType>,
+    out: &mut dyn FnMut(Check, Result<(), &'static str>),
+) {
+    let empty = x.status == 204 || (x.status == 200 && x.body.iter().all(u8::is_ascii_whitespace));
+    if let Some(env) = x.message {
+        st.hold = env.header.hold_requests == Some(true);
+    }
+    match x.message.map(|e| &e.body) {
+        Some(AcsMessage::Request(req)) => {
+            out(
+                Check::NoRequestAfterEnd,
+                if st.ended {
+                    Err("an ACS request after the ACS ended the session with 204")
+                } else {
+                    Ok(())
+                },
+            );
+            if let AcsRequest::SetParameterValues(spv) = req {
+                out(Check::ParameterKey, parameter_key(x.body));
+                out(
+                    Check::XsiTypes,
+                    xsi_types(&spv.parameter_list, &mut *kind_of),
+                );
+            }
+        }
+        Some(AcsMessage::Response(_) | AcsMessage::Fault(_)) => out(
+            Check::SessionEnd,
+            Err("a response or fault where a request or the end was due"),
+        ),
+        None if empty => {
+            st.ended = true;
+            out(Check::SessionEnd, Ok(()));
+        }
+        None => out(
+            Check::SessionEnd,
+            match x.status {
+                200 => Err("a 200 whose body is neither empty nor a SOAP message"),
+                // These are for the session layer (challenge, redirect, retry).
+                401 | 301..=308 | 503 => return,
+                _ => Err("the session ended with an HTTP error status"),
+            },
+        ),
     }
 }
 

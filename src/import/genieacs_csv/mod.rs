@@ -19,26 +19,9 @@ use super::identity::{self, is_instance_number};
 use super::value;
 use crate::model::file::{GenSpec, ObjectSpec, ParamSpec, TemplateFile};
 
-const HEADER: [&str; 5] = ["Parameter", "Object", "Writable", "Value", "Value type"];
+mod rows;
 
-/// A parameter row of the dump.
-struct ParamRow {
-    line: usize,
-    /// Concrete object path, with trailing dot.
-    object: String,
-    name: String,
-    kind: &'static str,
-    value: Value,
-    writable: bool,
-}
-
-/// The genieacs-sim `DeviceID.*` record.
-#[derive(Default)]
-struct DeviceId {
-    oui: Option<String>,
-    product_class: Option<String>,
-    serial: Option<String>,
-}
+use rows::{check_header, check_no_param_is_object, DeviceId, ParamRow, Rows};
 
 /// Import a genieacs-sim CSV dump `src` as a template called `name`.
 pub fn import_genieacs_csv(src: &str, name: &str) -> Result<TemplateFile, ImportError> {
@@ -49,145 +32,23 @@ pub fn import_genieacs_csv(src: &str, name: &str) -> Result<TemplateFile, Import
         message: "empty file (expected the header Parameter,Object,Writable,Value,Value type)"
             .into(),
     })?;
-    let header_ok = header.fields.len() == HEADER.len()
-        && header
-            .fields
-            .iter()
-            .zip(HEADER)
-            .all(|(f, h)| f.trim().eq_ignore_ascii_case(h));
-    if !header_ok {
-        return Err(ImportError::CsvSyntax {
-            line: header.line,
-            message: format!(
-                "expected the header {:?}, found {:?}",
-                HEADER.join(","),
-                header.fields.join(",")
-            ),
-        });
-    }
+    check_header(&header)?;
 
-    let mut root: Option<String> = None;
-    let mut device_id = DeviceId::default();
-    // Concrete object path (trailing dot) -> (writable flag, line).
-    let mut object_rows: BTreeMap<String, (bool, usize)> = BTreeMap::new();
-    let mut params: Vec<ParamRow> = Vec::new();
-    let mut seen_params: BTreeMap<String, usize> = BTreeMap::new();
-
+    let mut rows = Rows::default();
     for rec in records {
-        let line = rec.line;
-        let bad = |message: String| ImportError::CsvRecord { line, message };
-        let [path, is_object, writable, text, kind] =
-            <[String; 5]>::try_from(rec.fields).map_err(|f| ImportError::CsvSyntax {
-                line,
-                message: format!("expected 5 fields, found {}", f.len()),
-            })?;
-        let is_object = flag(&is_object)
-            .ok_or_else(|| bad(format!("Object must be true or false, found {is_object:?}")))?;
-        let writable = flag(&writable).ok_or_else(|| {
-            bad(format!(
-                "Writable must be true or false, found {writable:?}"
-            ))
-        })?;
-        let path = path.trim();
-        let path = path.strip_suffix('.').unwrap_or(path);
-        if path.is_empty() || path.split('.').any(str::is_empty) {
-            return Err(bad(format!("invalid path {path:?}")));
-        }
-
-        if let Some(field) = path.strip_prefix("DeviceID.") {
-            match field {
-                "OUI" => device_id.oui = Some(text),
-                "ProductClass" => device_id.product_class = Some(text),
-                "SerialNumber" => device_id.serial = Some(text),
-                _ => {}
-            }
-            continue;
-        }
-        if path == "DeviceID" {
-            continue;
-        }
-
-        let first = path.split('.').next().unwrap_or(path);
-        match &root {
-            None => root = Some(format!("{first}.")),
-            Some(r) if r.strip_suffix('.') == Some(first) => {}
-            Some(r) => {
-                return Err(bad(format!(
-                    "path {path:?} is outside the root {r:?} of the earlier rows"
-                )))
-            }
-        }
-
-        if is_object {
-            if is_instance_number(first) {
-                return Err(bad(format!("invalid object path {path:?}")));
-            }
-            object_rows.insert(format!("{path}."), (writable, line));
-            continue;
-        }
-
-        let Some(dot) = path.rfind('.') else {
-            return Err(bad(format!(
-                "parameter {path:?} has no object (expected Root.Name)"
-            )));
-        };
-        let (object, pname) = (&path[..=dot], &path[dot + 1..]);
-        if is_instance_number(pname) {
-            return Err(bad(format!(
-                "{path:?} ends in an instance number but is not marked as an object"
-            )));
-        }
-        let kind = value::from_xsd(kind.trim()).ok_or_else(|| {
-            bad(format!(
-                "unknown value type {kind:?} for {path:?} (expected xsd:string, xsd:int, ...)"
-            ))
-        })?;
-        let value = value::literal(kind, &text)
-            .ok_or_else(|| bad(format!("{text:?} is not a valid {kind} for {path:?}")))?;
-        if let Some(first_line) = seen_params.insert(path.to_string(), line) {
-            return Err(bad(format!(
-                "parameter {path:?} already appeared on line {first_line}"
-            )));
-        }
-        params.push(ParamRow {
-            line,
-            object: object.to_string(),
-            name: pname.to_string(),
-            kind,
-            value,
-            writable,
-        });
+        rows.add(rec)?;
     }
 
-    let root = root.ok_or(ImportError::CsvSyntax {
+    let root = rows.root.ok_or(ImportError::CsvSyntax {
         line: 1,
         message: "no data-model rows".into(),
     })?;
-    for p in &params {
-        let full = format!("{}{}", p.object, p.name);
-        if let Some((_, line)) = object_rows.get(&format!("{full}.")) {
-            return Err(ImportError::CsvRecord {
-                line: *line,
-                message: format!(
-                    "{full:?} is both a parameter (line {}) and an object",
-                    p.line
-                ),
-            });
-        }
-    }
+    check_no_param_is_object(&rows.params, &rows.object_rows)?;
 
-    let mut t = build(&root, name, &object_rows, &params)?;
+    let mut t = build(&root, name, &rows.object_rows, &rows.params)?;
     identity::mark_inform_flags(&mut t);
-    apply_identity(&mut t, &device_id);
+    apply_identity(&mut t, &rows.device_id);
     Ok(t)
-}
-
-fn flag(s: &str) -> Option<bool> {
-    match s.trim() {
-        "true" | "1" => Some(true),
-        "false" | "0" => Some(false),
-        _ => None,
-    }
 }
 
 /// The schema form of a concrete path: every instance number becomes `{i}`.
@@ -215,13 +76,43 @@ struct Acc {
     values: Vec<Value>,
 }
 
+/// Concrete table path (`...Host.`) -> its concrete instance paths.
+type Tables = BTreeMap<String, Vec<String>>;
+/// Schema object path -> parameter name -> what its instances said.
+type Schema = BTreeMap<String, BTreeMap<String, Acc>>;
+/// (schema object path, parameter name) -> the default its schema object carries.
+type Defaults = BTreeMap<(String, String), Value>;
+
 fn build(
     root: &str,
     name: &str,
     object_rows: &BTreeMap<String, (bool, usize)>,
     params: &[ParamRow],
 ) -> Result<TemplateFile, ImportError> {
-    // Every concrete object: the listed ones, their ancestors and the parents of parameters.
+    let objects = concrete_objects(object_rows, params);
+    let tables = find_tables(&objects, object_rows, params);
+    let schema = accumulate_schema(&objects, &tables, params)?;
+    let (mut out, defaults) = schema_objects(schema);
+    add_tables(&mut out, &tables, object_rows);
+    add_instance_values(&mut out, &defaults, params);
+
+    Ok(TemplateFile {
+        name: name.to_string(),
+        description: Some(format!(
+            "Imported from a genieacs-sim CSV dump ({} parameters)",
+            params.len()
+        )),
+        root: root.to_string(),
+        cwmp_version: None,
+        objects: out,
+    })
+}
+
+/// Every concrete object: the listed ones, their ancestors and the parents of parameters.
+fn concrete_objects(
+    object_rows: &BTreeMap<String, (bool, usize)>,
+    params: &[ParamRow],
+) -> BTreeSet<String> {
     let mut objects: BTreeSet<String> = BTreeSet::new();
     for obj in object_rows
         .keys()
@@ -233,10 +124,17 @@ fn build(
             objects.insert(a.to_string());
         }
     }
+    objects
+}
 
-    // Tables: the concrete table path (`...Host.`) -> its instance paths.
-    let mut tables: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for obj in &objects {
+/// The tables among `objects`: those with numbered instances, plus the empty ones.
+fn find_tables(
+    objects: &BTreeSet<String>,
+    object_rows: &BTreeMap<String, (bool, usize)>,
+    params: &[ParamRow],
+) -> Tables {
+    let mut tables = Tables::new();
+    for obj in objects {
         let trimmed = obj.strip_suffix('.').unwrap_or(obj);
         if let Some(dot) = trimmed.rfind('.') {
             if is_instance_number(&trimmed[dot + 1..]) {
@@ -270,15 +168,23 @@ fn build(
     // The same table can be empty under one parent instance and populated under another
     // (`FilterMode.1.ACL` vs `FilterMode.2.ACL.1`): it is a table everywhere.
     let table_schemas: BTreeSet<String> = tables.keys().map(|t| schema_of(t)).collect();
-    for obj in &objects {
+    for obj in objects {
         if !tables.contains_key(obj) && table_schemas.contains(&schema_of(obj)) {
             tables.entry(obj.clone()).or_default();
         }
     }
+    tables
+}
 
-    // Schema parameters, accumulated over all instances.
-    let mut schema: BTreeMap<String, BTreeMap<String, Acc>> = BTreeMap::new();
-    for obj in &objects {
+/// Schema parameters, accumulated over all instances; a parameter whose type differs between
+/// instances is an error.
+fn accumulate_schema(
+    objects: &BTreeSet<String>,
+    tables: &Tables,
+    params: &[ParamRow],
+) -> Result<Schema, ImportError> {
+    let mut schema = Schema::new();
+    for obj in objects {
         if !tables.contains_key(obj) {
             schema.entry(schema_of(obj)).or_default();
         }
@@ -312,9 +218,14 @@ fn build(
             }
         }
     }
+    Ok(schema)
+}
 
+/// The schema objects, each parameter defaulting to the value all its instances agree on (else
+/// the type's neutral value), and those defaults by (object, parameter).
+fn schema_objects(schema: Schema) -> (BTreeMap<String, ObjectSpec>, Defaults) {
     let mut out: BTreeMap<String, ObjectSpec> = BTreeMap::new();
-    let mut defaults: BTreeMap<(String, String), Value> = BTreeMap::new();
+    let mut defaults = Defaults::new();
     for (path, accs) in schema {
         let mut spec = ObjectSpec::default();
         for (pname, acc) in accs {
@@ -335,9 +246,16 @@ fn build(
         }
         out.insert(path, spec);
     }
+    (out, defaults)
+}
 
-    // Table schemas get the table's writability; instances come from the concrete objects.
-    for (table, instances) in &tables {
+/// Table schemas get the table's writability; instances come from the concrete objects.
+fn add_tables(
+    out: &mut BTreeMap<String, ObjectSpec>,
+    tables: &Tables,
+    object_rows: &BTreeMap<String, (bool, usize)>,
+) {
+    for (table, instances) in tables {
         let schema_path = format!("{}{{i}}.", schema_of(table));
         let writable = match object_rows.get(table) {
             Some((w, _)) => *w,
@@ -352,8 +270,14 @@ fn build(
             out.entry(inst.clone()).or_default();
         }
     }
+}
 
-    // Values that differ from the schema default go into the concrete objects.
+/// Values that differ from the schema default go into the concrete objects.
+fn add_instance_values(
+    out: &mut BTreeMap<String, ObjectSpec>,
+    defaults: &Defaults,
+    params: &[ParamRow],
+) {
     for p in params {
         if !identity::is_concrete(&p.object) {
             continue;
@@ -370,17 +294,6 @@ fn build(
             },
         );
     }
-
-    Ok(TemplateFile {
-        name: name.to_string(),
-        description: Some(format!(
-            "Imported from a genieacs-sim CSV dump ({} parameters)",
-            params.len()
-        )),
-        root: root.to_string(),
-        cwmp_version: None,
-        objects: out,
-    })
 }
 
 /// Per-device identity: the serial number and management usernames become patterns, and the
