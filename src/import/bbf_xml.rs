@@ -476,6 +476,9 @@ fn finish_param(types: &Types, p: &Param) -> Result<Option<ParamSpec>, String> {
     let default = syn
         .default
         .as_deref()
+        // An empty dateTime default (TR-098 1.8 has some) is no dateTime: the neutral value,
+        // Unknown Time (TR-106 §3.2.2), stands in.
+        .filter(|d| !(kind == "dateTime" && d.trim().is_empty()))
         .and_then(|d| value::literal(kind, d))
         .filter(|v| value::fits(v, &allowed, range));
     let spec = ParamSpec {

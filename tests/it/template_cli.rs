@@ -119,3 +119,45 @@ fn bad_import_inputs_exit_2() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// Issue 13 item 13: `import --from bbf-xml` writes only what `template check` accepts. TR-181
+/// (a root model; its hexBinary sizes count octets) imports and loads; TR-104 and TR-135 are
+/// service models without a root object: the import fails with the loader's reason and a hint,
+/// and writes nothing.
+#[test]
+fn bbf_imports_write_only_templates_that_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("tr181.yaml");
+    let model = crate::support::data("bbf/data-models/tr-181-2-17-0-cwmp-full.xml");
+    let o = Command::new(bin())
+        .args(["template", "import", "--from", "bbf-xml"])
+        .arg(&model)
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let t = cpefleet::model::Template::load(&out).expect("the imported TR-181 template loads");
+    assert!(t.parameter_count() > 1000, "{}", t.parameter_count());
+    for service in ["tr-104-2-0-2-cwmp-full.xml", "tr-135-1-4-0-full.xml"] {
+        let out = dir.path().join(format!("{service}.yaml"));
+        let o = Command::new(bin())
+            .args(["template", "import", "--from", "bbf-xml"])
+            .arg(crate::support::data(&format!("bbf/data-models/{service}")))
+            .arg("-o")
+            .arg(&out)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{service}: {err}");
+        assert!(
+            err.contains("does not load, nothing written"),
+            "{service}: {err}"
+        );
+        assert!(err.contains("service model"), "{service}: {err}");
+        assert!(
+            !out.exists(),
+            "{service}: a template that does not load was written"
+        );
+    }
+}
