@@ -5,6 +5,9 @@
 //! cargo bench --bench fleet -- session                 CPU per minimal session, vs the ceiling
 //! cargo bench --bench fleet -- cr                      connection requests/s, CR→Inform latency
 //! cargo bench --bench fleet -- startup 1000000         time to N devices ready
+//! cargo bench --bench fleet -- rates                   CPU per session at fixed offered rates
+//! cargo bench --bench fleet -- udp-memory 100000,1000000  UDP/STUN devices: RSS, keep-alives
+//! cargo bench --bench fleet -- cr-transports           CR/s by transport (HTTP, UDP)
 //! ```
 //!
 //! Figures of "the simulator" are measured with the ACS in another process (`cpefleet acs
@@ -15,6 +18,9 @@
 // std's Instant on purpose: these figures are wall-clock and CPU time of real runs, never
 // under a paused tokio clock (clippy.toml steers the crate and its tests to tokio's).
 #![allow(clippy::disallowed_types)]
+// Each benchmark is one measured run, set up and reported in order (clippy.toml's shape lints
+// are for the library).
+#![allow(clippy::too_many_lines)]
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
@@ -49,13 +55,30 @@ use cpefleet::metrics::RunResult;
 use cpefleet::model::{cr_path, Template};
 use cpefleet::scenario::{Overrides, Scenario};
 
+// Crate root: a sibling file would resolve as benches/rates.rs, which cargo would take for a bench.
+#[path = "fleet/rates.rs"]
+mod rates;
+#[path = "fleet_udp/mod.rs"]
+mod udp;
+
 const USAGE: &str = "usage: cargo bench --bench fleet -- <figure> [options]
   memory [N,N,...]     RSS per idle device; default 100000,1000000   [--boot-rate 6000/s --max-sessions 512]
   session              CPU-µs per minimal session, sessions/s vs a minimal hyper pair
                        [--sessions 100000 --concurrency 64 --rounds 1]
   cr                   connection requests/s through the shared listener with Digest
                        [--devices 50000 --seconds 15 --concurrency 128 --rates 10000,2000]
-  startup [N]          time to N devices ready (scenarios/million-idle.yaml); default 1000000";
+  startup [N]          time to N devices ready (scenarios/million-idle.yaml); default 1000000
+  rates                simulator CPU-µs per session (user/kernel) at fixed offered rates, beside
+                       hyper's bare client at the same rate against the same null ACS
+                       [--rates 200,1000,3000,max --seconds 10 --rounds 3 --sessions 50000 --concurrency 64]
+  udp-memory [N,N,...] N devices reachable by UDP connection request (TR-069 Annex G), of them
+                       `active` keeping STUN bindings every 30-60 s: RSS, keep-alive lag, a
+                       sample woken over UDP; default 100000,1000000
+                       [--active 100000 --boot-rate 6000/s --sample 10000 --window 60
+                        --reach-min 300 (the others' period: reach-min to 2 × reach-min s)]
+  cr-transports        connection requests/s by transport, HTTP and UDP alternated A,B,A,B
+                       [--devices 50000 --seconds 15 --rounds 2 --rates 0,2000
+                        --concurrency 128 --udp-max 20000 --copies 3]";
 
 fn main() {
     let args: Vec<String> = std::env::args()
@@ -82,6 +105,14 @@ fn main() {
         Some("cr") => cr(&o),
         Some("cr-load") => cr_load_main(&pos),
         Some("startup") => startup(count(pos.get(1), 1_000_000)),
+        Some("rates") => rates::rates_cmd(&o),
+        Some("udp-memory") => {
+            udp::udp_memory(pos.get(1).map_or("100000,1000000", |s| s.as_str()), &o)
+        }
+        Some("udp-memory-one") => udp::udp_memory_one(count(pos.get(1), 100_000), &o),
+        Some("cr-transports") => udp::cr_transports(&o),
+        Some("cr-load-udp") => udp::cr_load_udp_main(&pos),
+        Some("stun-server") => udp::stun_server_main(),
         _ => println!("{USAGE}"),
     }
 }
@@ -267,6 +298,9 @@ struct FleetSpec {
     boot_over: Duration,
     duration: Duration,
     cr_port: u16,
+    /// Periodic inform interval and its jitter (% of it): 24 h and 100 % except for `rates`.
+    periodic: Duration,
+    jitter_pct: u32,
 }
 
 fn scenario(f: &FleetSpec) -> Scenario {
@@ -285,8 +319,8 @@ fleet:
       template: {template}
       count: {n}
       bootstrapped: true
-      periodic_interval: 24h
-      jitter: 100%
+      periodic_interval: {periodic}s
+      jitter: {jitter}%
 phases:
   - boot: {{ over: {over}ms }}
 "#,
@@ -297,6 +331,8 @@ phases:
         template = gateway().display(),
         n = f.devices,
         over = f.boot_over.as_millis().max(1),
+        periodic = f.periodic.as_secs(),
+        jitter = f.jitter_pct,
     );
     Scenario::parse(
         &yaml,
@@ -429,6 +465,7 @@ fn exchange_sizes() -> (usize, usize) {
         seed: 1,
         now: DateTime::from_unix_ms(1_800_000_000_000),
         cr_url_base: "http://127.0.0.1:7548",
+        udp: None,
     };
     let inform =
         DeviceView::new(&t, &mut d, &env).inform(vec![EventStruct::new(EventCode::Boot, "")], 0);
@@ -529,6 +566,8 @@ fn memory_one(n: u32, o: &Opts) {
             boot_over: Duration::from_secs_f64(f64::from(n) / boot_rate),
             duration: Duration::from_secs(900),
             cr_port: 0,
+            periodic: Duration::from_secs(86_400),
+            jitter_pct: 100,
         };
         let t0 = Instant::now();
         let run = start_fleet(scenario(&spec), acs.addr.clone());
@@ -791,6 +830,8 @@ async fn fleet_sessions(sessions: u64, concurrency: u32) -> Rates {
         boot_over: Duration::ZERO,
         duration: Duration::from_secs(600),
         cr_port: 0,
+        periodic: Duration::from_secs(86_400),
+        jitter_pct: 100,
     };
     let run = start_fleet(scenario(&spec), acs.addr.clone());
     let live = run.live.clone();
@@ -850,6 +891,8 @@ fn cr(o: &Opts) {
             boot_over: Duration::from_secs(2),
             duration: Duration::from_secs(600),
             cr_port: port,
+            periodic: Duration::from_secs(86_400),
+            jitter_pct: 100,
         };
         let (load, r, sessions, cpu) = rt.block_on(async {
             let run = start_fleet(scenario(&spec), acs.addr.clone());
@@ -959,32 +1002,7 @@ fn cr_load_main(pos: &[String]) {
     let concurrency: u32 = arg(3).parse().unwrap_or(1);
     let seconds: u64 = arg(4).parse().unwrap_or(1);
     let rate: f64 = arg(5).parse().unwrap_or(0.0);
-    // The credentials every device's listener path expects (the template's generated ones,
-    // with the fleet's seed).
-    let t = Template::load(&gateway()).expect("gateway template");
-    let root = t.root().to_string();
-    let creds: Arc<Vec<(String, String)>> = Arc::new(
-        (0..devices)
-            .map(|i| {
-                let mut d = Device::new(i);
-                let env = Env {
-                    seed: 1,
-                    now: DateTime::from_unix_ms(0),
-                    cr_url_base: "",
-                };
-                let v = DeviceView::new(&t, &mut d, &env);
-                let get = |p: &str| {
-                    v.get(&format!("{root}ManagementServer.{p}"))
-                        .map(|p| p.value)
-                        .unwrap_or_default()
-                };
-                (
-                    get("ConnectionRequestUsername"),
-                    get("ConnectionRequestPassword"),
-                )
-            })
-            .collect(),
-    );
+    let creds = Arc::new(device_credentials(0..devices));
     println!("start");
     let l = runtime().block_on(cr_load(
         SocketAddr::from(([127, 0, 0, 1], port)),
@@ -1006,6 +1024,35 @@ fn cr_load_main(pos: &[String]) {
         q(0.99),
         l.latency.max()
     );
+}
+
+/// The connection-request credentials of devices `indices`: the template's generated ones
+/// with the fleet's seed (1), as the listeners expect them.
+fn device_credentials(indices: impl IntoIterator<Item = u32>) -> Vec<(String, String)> {
+    let t = Template::load(&gateway()).expect("gateway template");
+    let root = t.root().to_string();
+    indices
+        .into_iter()
+        .map(|i| {
+            let mut d = Device::new(i);
+            let env = Env {
+                seed: 1,
+                now: DateTime::from_unix_ms(0),
+                cr_url_base: "",
+                udp: None,
+            };
+            let v = DeviceView::new(&t, &mut d, &env);
+            let get = |p: &str| {
+                v.get(&format!("{root}ManagementServer.{p}"))
+                    .map(|p| p.value)
+                    .unwrap_or_default()
+            };
+            (
+                get("ConnectionRequestUsername"),
+                get("ConnectionRequestPassword"),
+            )
+        })
+        .collect()
 }
 
 struct CrLoad {

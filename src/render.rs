@@ -111,6 +111,7 @@ pub fn render_inform(input: &RenderInput<'_>, events: Vec<EventStruct>) -> Vec<u
         seed: input.seed,
         now: input.now,
         cr_url_base: input.cr_url_base,
+        udp: None,
     };
     let view = DeviceView::new(input.template, &mut dev, &env);
     let inform = view.inform(events, 0);
@@ -200,6 +201,7 @@ pub fn render_response(input: &RenderInput<'_>, request: &[u8]) -> Result<Vec<u8
         seed: input.seed,
         now: input.now,
         cr_url_base: input.cr_url_base,
+        udp: None,
     };
     let mut view = DeviceView::new(input.template, &mut dev, &env);
     let applied = view.apply(&rpc);

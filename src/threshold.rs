@@ -13,7 +13,7 @@
 //! Every limit is an upper bound: the run passes when the figure is at most the limit. A
 //! latency limit names a metric of the report (`session`, `session_from_intended_start`,
 //! `schedule_lag` (= `simulator_lag` + `slot_wait`), `tcp_connect`, `tls_handshake`, `auth_challenge`, `inform`, `empty_post`,
-//! `cr_to_inform`, `rpc:<RPC name>`, `group:<group name>`) and one statistic (`p50`, `p90`,
+//! `cr_to_inform`, `cr_to_inform:<http|udp|xmpp>`, `rpc:<RPC name>`, `group:<group name>`) and one statistic (`p50`, `p90`,
 //! `p95`, `p99`, `p999`, `max`, `mean`). A limit on a metric with no samples fails: a check
 //! that measured nothing proves nothing. `error_rate` is failed sessions over ended ones
 //! (cancelled ones excluded).
@@ -202,18 +202,11 @@ pub const METRICS: [&str; 11] = [
     "cr_to_inform",
 ];
 
-/// RPC names a `rpc:` metric may name besides the ACS requests (`AcsRequest::NAMES`): the
-/// CPE's own requests and two ACS requests the codec does not model (Inform and the empty POST
-/// have their own metrics).
-pub const OTHER_RPCS: [&str; 7] = [
-    "SetVouchers",
-    "GetOptions",
-    "TransferComplete",
-    "AutonomousTransferComplete",
-    "RequestDownload",
-    "DUStateChangeComplete",
-    "AutonomousDUStateChangeComplete",
-];
+/// Whether a `rpc:` metric may name the method `name`: any CWMP method (Inform has its own
+/// metric, matched before) but Kicked, which the simulated CPE never calls.
+fn rpc_metric(name: &str) -> bool {
+    crate::cwmp::methods::method(name).is_some_and(|m| m.name != "Kicked")
+}
 
 /// Why an entry is invalid, with the text to point at (its line and column are found by the
 /// scenario validator).
@@ -321,12 +314,16 @@ pub fn canonical_metric(m: &str, groups: &[&str]) -> Result<String, String> {
         return match rpc {
             "Inform" => Ok("inform".into()),
             "EmptyPost" => Ok("empty_post".into()),
-            r if crate::cwmp::AcsRequest::NAMES.contains(&r) || OTHER_RPCS.contains(&r) => {
-                Ok(m.to_string())
-            }
+            r if rpc_metric(r) => Ok(m.to_string()),
             r => Err(format!(
                 "unknown RPC {r:?} (use the spec's name, e.g. rpc:GetParameterValues)"
             )),
+        };
+    }
+    if let Some(t) = m.strip_prefix("cr_to_inform:") {
+        return match crate::cr::CrTransport::parse(t) {
+            Some(t) => Ok(format!("cr_to_inform:{}", t.label())),
+            None => Err(format!("unknown transport {t:?} (use http, udp or xmpp)")),
         };
     }
     if let Some(g) = m.strip_prefix("group:") {
@@ -337,7 +334,7 @@ pub fn canonical_metric(m: &str, groups: &[&str]) -> Result<String, String> {
         };
     }
     Err(format!(
-        "unknown metric {m:?}: use one of {}, rpc:<RPC name> or group:<group name>",
+        "unknown metric {m:?}: use one of {}, cr_to_inform:<transport>, rpc:<RPC name> or group:<group name>",
         METRICS.join(", ")
     ))
 }

@@ -121,6 +121,42 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
     n.checked_mul(mult).ok_or_else(bad)
 }
 
+/// Parses a bandwidth into bytes per second: bits (`10Mbit/s`, `512kbit/s`, `1Gbit/s`, also
+/// `Mbps`; k/M/G decimal, as line rates are sold) or bytes (`2MB/s`, `512KiB/s`, [`parse_size`]'s
+/// units); must be above zero.
+pub fn parse_bandwidth(text: &str) -> Result<u64, String> {
+    let bad = || format!("invalid bandwidth {text:?} (use e.g. 10Mbit/s, 512kbit/s or 2MB/s)");
+    let s = text.trim();
+    let bits = [
+        ("gbit/s", 1_000_000_000u64),
+        ("gbps", 1_000_000_000),
+        ("mbit/s", 1_000_000),
+        ("mbps", 1_000_000),
+        ("kbit/s", 1000),
+        ("kbps", 1000),
+        ("bit/s", 1),
+        ("bps", 1),
+    ];
+    let lower = s.to_ascii_lowercase();
+    let bytes = match bits.iter().find(|(u, _)| lower.ends_with(u)) {
+        Some((unit, mult)) => {
+            let n: f64 = s[..s.len() - unit.len()]
+                .trim()
+                .parse()
+                .map_err(|_| bad())?;
+            if !n.is_finite() || n < 0.0 {
+                return Err(bad());
+            }
+            (n * *mult as f64 / 8.0) as u64
+        }
+        None => parse_size(s.strip_suffix("/s").ok_or_else(bad)?).map_err(|_| bad())?,
+    };
+    if bytes == 0 {
+        return Err(format!("bandwidth {text:?} must be above zero"));
+    }
+    Ok(bytes)
+}
+
 /// Parses a count: `1000`, `10k`, `1M`, `1_000_000`.
 pub fn parse_count(s: &str) -> Result<u64, String> {
     let t: String = s.trim().chars().filter(|c| *c != '_').collect();
@@ -209,6 +245,12 @@ quantity!(Rate, f64, parse_rate, "a rate such as 100/s or 2/h");
 quantity!(Share, f64, parse_share, "a share such as 25% or 0.25");
 quantity!(Count, u64, parse_count, "a count such as 1000 or 10k");
 quantity!(Size, u64, parse_size, "a size such as 4096, 512KiB or 4MiB");
+quantity!(
+    Bandwidth,
+    u64,
+    parse_bandwidth,
+    "a bandwidth such as 10Mbit/s or 2MB/s"
+);
 
 /// A share in an ACS policy: [`Share`]'s spellings, except that a bare number other than 0
 /// is refused. Policies used to read `share: 25` as 25 %, where scenarios read a bare number
@@ -293,6 +335,20 @@ mod tests {
         assert_eq!(parse_count("2.5k"), Ok(2500));
         assert!(parse_count("1.5").is_err());
         assert!(parse_count("many").is_err());
+    }
+
+    #[test]
+    fn bandwidths_in_bits_or_bytes() {
+        assert_eq!(parse_bandwidth("10Mbit/s"), Ok(1_250_000));
+        assert_eq!(parse_bandwidth("512 kbps"), Ok(64_000));
+        assert_eq!(parse_bandwidth("1Gbit/s"), Ok(125_000_000));
+        assert_eq!(parse_bandwidth("2MB/s"), Ok(2_000_000));
+        assert_eq!(parse_bandwidth("512KiB/s"), Ok(524_288));
+        assert!(parse_bandwidth("0Mbit/s")
+            .unwrap_err()
+            .contains("above zero"));
+        assert!(parse_bandwidth("10Mbit").is_err(), "a rate needs its /s");
+        assert!(parse_bandwidth("fast").is_err());
     }
 
     #[test]

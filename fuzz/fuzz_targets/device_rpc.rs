@@ -17,6 +17,7 @@ fuzz_target!(|data: &[u8]| {
         seed: 42,
         now: DateTime::from_unix_ms(1_764_000_000_000),
         cr_url_base: "http://127.0.0.1:7548",
+        udp: None,
     };
     for msg in cpefleet_fuzz::messages(data).take(16) {
         let Ok(req) = decode_acs(msg) else { continue };

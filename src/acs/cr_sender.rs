@@ -1,8 +1,8 @@
 //! Connection requests from the embedded ACS to devices (TR-069 §3.2.2): an HTTP GET to the
 //! ConnectionRequestURL learnt from the Inform, the CPE's 401 Digest challenge answered on the
 //! same connection with the credentials the ACS set during provisioning (or the policy's
-//! fallback), like GenieACS. Paced at the policy's rate, bounded in flight; each result is
-//! counted in the store.
+//! fallback), like GenieACS; or a UDP datagram, or an XMPP IQ, as `cr_target.rs` chooses.
+//! Paced at the policy's rate, bounded in flight; each result is counted in the store.
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -13,14 +13,17 @@ use tokio::time::Instant;
 use crate::net::body::Body;
 use bytes::Bytes;
 use http::{header, Method, Request, StatusCode};
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 
 use crate::auth::Challenge;
 use crate::net::client::{Connection, Connector, Endpoint, TransportError};
 
+use super::cr_target::{choose, Senders, Target};
 use super::policy::{in_share, CrSpec};
 use super::store::Store;
+use super::xmpp::XmppGateway;
+use tokio::net::UdpSocket;
 
 /// Devices looked at per tick at most, so a huge fleet with nothing due costs little.
 const SCAN_PER_TICK: usize = 4096;
@@ -40,93 +43,188 @@ pub(crate) async fn run(
     seed: String,
     store: Arc<Store>,
     started: Instant,
+    xmpp: Option<XmppGateway>,
     cancel: CancellationToken,
 ) {
-    let permits = Arc::new(Semaphore::new(spec.max_in_flight));
-    let in_flight: Arc<Mutex<HashSet<String>>> = Arc::default();
-    let timeout = Duration::from_secs_f64(spec.timeout);
-    let burst = spec.rate.ceil().max(1.0) as u64;
-    let mut sent: u64 = 0;
-    let mut cursor: usize = 0;
+    let mut sender = Sender::new(spec, seed, store, xmpp).await;
     loop {
         tokio::select! {
             _ = cancel.cancelled() => return,
             _ = tokio::time::sleep(TICK) => {}
         }
-        let elapsed = started.elapsed().as_secs_f64();
-        if elapsed < spec.start_after {
-            continue;
+        if let Some(budget) = sender.pace.budget(started.elapsed().as_secs_f64()) {
+            sender.scan(budget, unix_ms());
         }
-        let allowance = ((elapsed - spec.start_after) * spec.rate).floor() as u64 + 1;
+    }
+}
+
+/// The policy's rate: how many requests may go out by now.
+struct Pace {
+    rate: f64,
+    start_after: f64,
+    /// At most this many at once after a quiet spell.
+    burst: u64,
+    sent: u64,
+}
+
+impl Pace {
+    /// The requests that may go out now, `elapsed` seconds after the ACS started (`None`
+    /// before `start_after`).
+    fn budget(&mut self, elapsed: f64) -> Option<u64> {
+        if elapsed < self.start_after {
+            return None;
+        }
+        let allowance = ((elapsed - self.start_after) * self.rate).floor() as u64 + 1;
         // Time with nothing to send does not turn into a burst later.
-        sent = sent.max(allowance.saturating_sub(burst));
-        let mut budget = allowance.saturating_sub(sent);
+        self.sent = self.sent.max(allowance.saturating_sub(self.burst));
+        Some(allowance.saturating_sub(self.sent))
+    }
+}
+
+/// The sender's state between ticks: where its pass over the devices stands and what is in
+/// flight.
+struct Sender {
+    spec: CrSpec,
+    seed: String,
+    store: Arc<Store>,
+    pace: Pace,
+    permits: Arc<Semaphore>,
+    in_flight: Arc<Mutex<HashSet<String>>>,
+    timeout: Duration,
+    cursor: usize,
+    /// A device due its one request (interval 0) was in a session when the scan passed it: the
+    /// scan comes round again for it instead of leaving it without one.
+    revisit: bool,
+    /// What sends: one UDP socket for every UDP connection request (GenieACS binds one per
+    /// request), the XMPP gateway.
+    senders: Senders,
+}
+
+impl Sender {
+    async fn new(
+        spec: CrSpec,
+        seed: String,
+        store: Arc<Store>,
+        xmpp: Option<XmppGateway>,
+    ) -> Sender {
+        Sender {
+            pace: Pace {
+                rate: spec.rate,
+                start_after: spec.start_after,
+                burst: spec.rate.ceil().max(1.0) as u64,
+                sent: 0,
+            },
+            permits: Arc::new(Semaphore::new(spec.max_in_flight)),
+            in_flight: Arc::default(),
+            timeout: Duration::from_secs_f64(spec.timeout),
+            cursor: 0,
+            revisit: false,
+            senders: Senders {
+                udp: UdpSocket::bind("0.0.0.0:0").await.ok().map(Arc::new),
+                xmpp,
+            },
+            spec,
+            seed,
+            store,
+        }
+    }
+
+    /// One tick's pass over the devices from the cursor: up to `budget` requests sent, at most
+    /// [`SCAN_PER_TICK`] devices looked at.
+    fn scan(&mut self, mut budget: u64, now_ms: i64) {
         let mut scanned = 0;
-        let now_ms = unix_ms();
-        'scan: while budget > 0 && scanned < SCAN_PER_TICK {
-            let total = store.device_count();
-            if cursor >= total {
-                if spec.interval > 0.0 && total > 0 && scanned < total {
-                    cursor = 0;
+        while budget > 0 && scanned < SCAN_PER_TICK {
+            let total = self.store.device_count();
+            if self.cursor >= total {
+                if total > 0
+                    && scanned < total
+                    && (self.spec.interval > 0.0 || std::mem::take(&mut self.revisit))
+                {
+                    self.cursor = 0;
                 } else {
-                    break;
+                    return;
                 }
             }
-            let ids = store.device_ids(cursor, 256);
+            let ids = self.store.device_ids(self.cursor, 256);
             if ids.is_empty() {
-                break;
+                return;
             }
             for id in ids {
-                cursor += 1;
+                self.cursor += 1;
                 scanned += 1;
-                if !in_share(&seed, "connection_requests", &id, spec.share)
-                    || in_flight.lock().is_ok_and(|s| s.contains(&id))
+                if !in_share(&self.seed, "connection_requests", &id, self.spec.share)
+                    || self.in_flight.lock().is_ok_and(|s| s.contains(&id))
                 {
                     continue;
                 }
-                let target = store.with_device(&id, |d| {
-                    let d = d.filter(|d| !d.in_session)?;
-                    let url = d.connection_request_url.clone()?;
-                    let due = if spec.interval <= 0.0 {
-                        d.connection_requests.sent == 0
-                    } else {
-                        d.connection_requests
-                            .last_ms
-                            .is_none_or(|l| (now_ms - l) as f64 >= spec.interval * 1000.0)
-                    };
-                    let user = d.cr_username.clone().or_else(|| spec.username.clone());
-                    let pass = d.cr_password.clone().or_else(|| spec.password.clone());
-                    due.then_some((url, user.zip(pass)))
-                });
-                let Some((url, creds)) = target else {
+                let Some((target, creds)) = self.due(&id, now_ms) else {
                     continue;
                 };
-                let Ok(permit) = permits.clone().try_acquire_owned() else {
+                let Ok(permit) = self.permits.clone().try_acquire_owned() else {
                     // Full: look at this device again next tick.
-                    cursor -= 1;
-                    break 'scan;
+                    self.cursor -= 1;
+                    return;
                 };
-                if let Ok(mut s) = in_flight.lock() {
-                    s.insert(id.clone());
-                }
-                sent += 1;
+                self.send(id, target, creds, permit);
                 budget -= 1;
-                let store = store.clone();
-                let in_flight = in_flight.clone();
-                tokio::spawn(async move {
-                    let creds_ref = creds.as_ref().map(|(u, p)| (u.as_str(), p.as_str()));
-                    let result = connection_request(&url, creds_ref, timeout).await;
-                    store.cr_result(&id, result, unix_ms());
-                    if let Ok(mut s) = in_flight.lock() {
-                        s.remove(&id);
-                    }
-                    drop(permit);
-                });
                 if budget == 0 {
-                    break 'scan;
+                    return;
                 }
             }
         }
+    }
+
+    /// Where and with which credentials device `id` gets a request now, if it is due one and
+    /// not in a session.
+    fn due(&mut self, id: &str, now_ms: i64) -> Option<(Target, Option<(String, String)>)> {
+        let (spec, revisit, xmpp) = (&self.spec, &mut self.revisit, &self.senders.xmpp);
+        self.store.with_device(id, |d| {
+            let d = d?;
+            if d.in_session {
+                // None during the device's session (TR-069 §3.2.2); one due then goes out
+                // once the session ends.
+                *revisit |= spec.interval <= 0.0 && d.connection_requests.sent == 0;
+                return None;
+            }
+            let target = choose(spec.transport, d, xmpp.as_ref())?;
+            let due = if spec.interval <= 0.0 {
+                d.connection_requests.sent == 0
+            } else {
+                d.connection_requests
+                    .last_ms
+                    .is_none_or(|l| (now_ms - l) as f64 >= spec.interval * 1000.0)
+            };
+            let user = d.cr_username.clone().or_else(|| spec.username.clone());
+            let pass = d.cr_password.clone().or_else(|| spec.password.clone());
+            due.then_some((target, user.zip(pass)))
+        })
+    }
+
+    /// Sends one request in its own task, which records the result and frees `permit`.
+    fn send(
+        &mut self,
+        id: String,
+        target: Target,
+        creds: Option<(String, String)>,
+        permit: OwnedSemaphorePermit,
+    ) {
+        if let Ok(mut s) = self.in_flight.lock() {
+            s.insert(id.clone());
+        }
+        self.pace.sent += 1;
+        let store = self.store.clone();
+        let in_flight = self.in_flight.clone();
+        let senders = self.senders.clone();
+        let timeout = self.timeout;
+        tokio::spawn(async move {
+            let creds_ref = creds.as_ref().map(|(u, p)| (u.as_str(), p.as_str()));
+            let result = senders.send(&target, creds_ref, timeout).await;
+            store.cr_result(&id, target.transport(), result, unix_ms());
+            if let Ok(mut s) = in_flight.lock() {
+                s.remove(&id);
+            }
+            drop(permit);
+        });
     }
 }
 

@@ -36,6 +36,11 @@ pub enum Misbehave {
     IgnoreValueChange,
     /// The NBI's `?connection_request` queues the task but sends no connection request.
     NoConnectionRequest,
+    /// The NBI's connection request goes over HTTP although the device reported a
+    /// ConnReqJabberID the ACS can reach (TR-069 Annex K).
+    HttpInsteadOfXmpp,
+    /// XMPP connection requests carry a wrong password (Annex K: the device must refuse them).
+    XmppWrongPassword,
     /// NBI tasks stay queued after they were sent (sent again in every session).
     RepeatTasks,
     /// A request the CPE faulted is sent again (three times).
@@ -49,10 +54,20 @@ pub enum Misbehave {
     /// A CPE request answered with an ACS request (GetRPCMethods) instead of its response, before
     /// the CPE's empty POST (TR-069 §3.7.1.4 forbids it unless the ACS set HoldRequests).
     RpcBeforeEmptyPost,
+    /// DUStateChangeComplete and AutonomousDUStateChangeComplete answered with fault 8000.
+    RejectDuStateChangeComplete,
+    /// ScheduleDownload's second time window starts before the first ends (TR-069 A.4.1.8
+    /// forbids overlapping windows).
+    OverlappingWindows,
+    /// SetParameterValues from the NBI sent one parameter per request, in name order, so a
+    /// diagnostic's `DiagnosticsState` goes before the inputs it must come with (TR-181).
+    OneParameterPerSpv,
+    /// UDP connection requests signed with a wrong key (TR-069 Annex G: the CPE ignores them).
+    UdpBadSignature,
 }
 
 impl Misbehave {
-    pub const ALL: [Misbehave; 20] = [
+    pub const ALL: [Misbehave; 26] = [
         Misbehave::WrongId,
         Misbehave::MaxEnvelopes2,
         Misbehave::WrongNamespace,
@@ -73,6 +88,12 @@ impl Misbehave {
         Misbehave::ScheduleInformZeroDelay,
         Misbehave::RpcMethodsIncomplete,
         Misbehave::RpcBeforeEmptyPost,
+        Misbehave::RejectDuStateChangeComplete,
+        Misbehave::OverlappingWindows,
+        Misbehave::OneParameterPerSpv,
+        Misbehave::UdpBadSignature,
+        Misbehave::HttpInsteadOfXmpp,
+        Misbehave::XmppWrongPassword,
     ];
 
     pub fn label(self) -> &'static str {
@@ -97,6 +118,12 @@ impl Misbehave {
             Misbehave::ScheduleInformZeroDelay => "schedule_inform_zero_delay",
             Misbehave::RpcMethodsIncomplete => "rpc_methods_incomplete",
             Misbehave::RpcBeforeEmptyPost => "rpc_before_empty_post",
+            Misbehave::RejectDuStateChangeComplete => "reject_du_state_change_complete",
+            Misbehave::OverlappingWindows => "overlapping_windows",
+            Misbehave::OneParameterPerSpv => "one_parameter_per_spv",
+            Misbehave::UdpBadSignature => "udp_bad_signature",
+            Misbehave::HttpInsteadOfXmpp => "http_instead_of_xmpp",
+            Misbehave::XmppWrongPassword => "xmpp_wrong_password",
         }
     }
 }

@@ -277,7 +277,7 @@ fn quote_escape(s: &str) -> String {
 }
 
 /// Compares without an early exit, so response checks do not leak how many characters matched.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
         return false;
     }

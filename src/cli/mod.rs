@@ -9,16 +9,32 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::acs::{self, AcsConfig, Policy};
+use crate::acs::{AcsConfig, Policy};
 use crate::cwmp::{CwmpVersion, DateTime};
 use crate::fleet::{self, RunOptions, TraceSpec};
 use crate::import;
 use crate::metrics::progress::ProgressSpec;
 use crate::model::Template;
-use crate::render::{self, RenderInput};
-use crate::report::{self, Report};
+use crate::render::RenderInput;
+use crate::report::Report;
 use crate::scenario::{Overrides, PhaseKind, Scenario};
 use crate::units;
+
+mod acs;
+mod check;
+mod conformance;
+mod output;
+mod render;
+mod report;
+mod run;
+mod template;
+
+use check::check_cmd;
+use conformance::conformance_cmd;
+use output::{check_outputs, verdict, write_reports};
+use report::{compare_cmd, merge_cmd};
+use run::run_cmd;
+use template::{import_cmd, template_check};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -79,6 +95,15 @@ pub struct ConformanceArgs {
     /// Least time between a device's sessions (default 1s against your ACS, 0 embedded).
     #[arg(long, value_parser = parse_duration)]
     pub session_gap: Option<Duration>,
+    /// Cases needing `xmpp` (TR-069 Annex K): the component port of the XMPP server your ACS
+    /// sends connection requests through; each case's device joins it as an external component
+    /// (XEP-0114) of --xmpp-domain with --xmpp-secret. The embedded ACS serves one itself.
+    #[arg(long, requires_all = ["xmpp_domain", "xmpp_secret"])]
+    pub xmpp_component: Option<std::net::SocketAddr>,
+    #[arg(long)]
+    pub xmpp_domain: Option<String>,
+    #[arg(long)]
+    pub xmpp_secret: Option<String>,
     /// Write JUnit XML here (one testcase per case and per protocol check).
     #[arg(long)]
     pub junit: Option<PathBuf>,
@@ -258,6 +283,10 @@ pub struct CompareArgs {
     /// Rise of the error rate still accepted (absolute: 0.1% is 0.1 percentage point).
     #[arg(long, value_parser = units::parse_share, default_value = "0.1%")]
     pub error_tolerance: f64,
+    /// Fewer samples than this in either run (latencies recorded, sessions): "not enough
+    /// data" instead of a verdict.
+    #[arg(long, default_value_t = 30)]
+    pub min_samples: u64,
 }
 
 #[derive(Debug, Args)]
@@ -398,8 +427,8 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
         Command::Run(a) => run_cmd(*a),
         Command::Check(a) => check_cmd(a),
-        Command::Acs(a) => acs_cmd(a),
-        Command::Render(a) => render_cmd(a),
+        Command::Acs(a) => acs::acs_cmd(a),
+        Command::Render(a) => render::render_cmd(a),
         Command::Template(TemplateCommand::Import(a)) => import_cmd(a),
         Command::Template(TemplateCommand::Check { template }) => template_check(&template),
         Command::Conformance(a) => conformance_cmd(a),
@@ -421,36 +450,6 @@ fn now() -> DateTime {
     DateTime::from_unix_ms(ms - ms % 1000)
 }
 
-fn render_cmd(a: RenderArgs) -> anyhow::Result<i32> {
-    let template = load_template(&a.template)?;
-    let input = RenderInput {
-        template: &template,
-        index: a.index,
-        seed: a.seed,
-        version: a.cwmp_version,
-        now: now(),
-        cr_url_base: &a.cr_url,
-    };
-    let out = match &a.request {
-        Some(path) => {
-            let bytes =
-                std::fs::read(path).map_err(|e| InputError(format!("{}: {e}", path.display())))?;
-            render::render_response(&input, &bytes).map_err(|e| match e {
-                // Located: path:line:column: message, like every other input file.
-                render::RenderError::At { .. } => InputError(format!("{}:{e}", path.display())),
-                e => InputError(format!("{}: {e}", path.display())),
-            })?
-        }
-        None => {
-            let events = render::parse_events(a.inform.as_deref().unwrap_or("1 BOOT"))
-                .map_err(|e| InputError(format!("--inform: {e}")))?;
-            render::render_inform(&input, events)
-        }
-    };
-    println!("{}", String::from_utf8_lossy(&out));
-    Ok(0)
-}
-
 /// Reads a file a user named; failing is their input error.
 fn read_input(path: &Path) -> anyhow::Result<String> {
     std::fs::read_to_string(path).map_err(|e| InputError(format!("{}: {e}", path.display())).into())
@@ -467,94 +466,6 @@ fn write_output(out: Option<&Path>, text: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn recipe_cmd(path: &Path, a: &ImportArgs) -> anyhow::Result<i32> {
-    let origin = path.display().to_string();
-    let recipe = import::Recipe::parse(&read_input(path)?)
-        .map_err(|e| InputError(format!("{origin}: {e}")))?;
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let texts = recipe
-        .files()
-        .iter()
-        .map(|f| read_input(&dir.join(f)))
-        .collect::<anyhow::Result<Vec<_>>>()?;
-    let out = match &a.record_edits {
-        Some(edited) => {
-            // Loaded first, so a template that does not load is reported with its location.
-            load_template(edited)?;
-            let file: crate::model::file::TemplateFile = serde_yaml::from_str(&read_input(edited)?)
-                .map_err(|e| InputError(format!("{}: {e}", edited.display())))?;
-            recipe.record_edits(&texts, &file)
-        }
-        None => recipe.build(&texts),
-    }
-    .map_err(|e| InputError(format!("{origin}: {e}")))?;
-    write_output(a.output.as_deref(), &out)?;
-    Ok(0)
-}
-
-fn import_cmd(a: ImportArgs) -> anyhow::Result<i32> {
-    if let Some(recipe) = &a.recipe {
-        return recipe_cmd(recipe, &a);
-    }
-    let (Some(format), Some(file)) = (a.format, a.file.as_deref()) else {
-        return Err(
-            InputError("template import: give --from FORMAT FILE, or --recipe".into()).into(),
-        );
-    };
-    let src = read_input(file)?;
-    let name = a.name.clone().unwrap_or_else(|| {
-        file.file_stem()
-            .map(|s| s.to_string_lossy().to_string())
-            .unwrap_or_else(|| "imported".into())
-    });
-    let origin = file.display().to_string();
-    let t = match format {
-        ImportFormat::GenieacsCsv => import::import_genieacs_csv(&src, &name),
-        ImportFormat::BbfXml => {
-            let opts = import::BbfImportOptions {
-                root: a.root.clone(),
-                include: a.include.clone(),
-                instances: a.instances,
-                name: name.clone(),
-                ..Default::default()
-            };
-            import::import_bbf_xml(&src, &opts)
-        }
-    }
-    .map_err(|e| InputError(format!("{origin}: {e}")))?;
-    let yaml = import::write_yaml(&t).map_err(|e| InputError(format!("{origin}: {e}")))?;
-    // Only what loads is written: a template that `template check` would refuse is an import
-    // error here, with the loader's reason, not a file that fails later.
-    if let Err(e) = Template::from_yaml_str(&yaml, "the imported template") {
-        let service = src.contains("isService=\"true\"");
-        let hint = if matches!(format, ImportFormat::BbfXml) && service {
-            "; a service model (TR-104, TR-135) has no root object of its own: give --root \
-             Device. and combine it with a root model's DeviceInfo and ManagementServer"
-        } else {
-            ""
-        };
-        return Err(InputError(format!(
-            "{origin}: the imported template does not load, nothing written: {e}{hint}"
-        ))
-        .into());
-    }
-    write_output(a.output.as_deref(), &yaml)?;
-    Ok(0)
-}
-
-fn template_check(path: &Path) -> anyhow::Result<i32> {
-    let t = load_template(path)?;
-    println!(
-        "{}: template {:?}, root {}, CWMP {}, {} parameters per device",
-        path.display(),
-        t.name(),
-        t.root(),
-        t.cwmp_version().as_str(),
-        t.parameter_count()
-    );
-    Ok(0)
-}
-
 fn load_scenario(path: &Path, ov: &OverrideArgs) -> anyhow::Result<Scenario> {
     let s = Scenario::load(path, &ov.to_overrides()).map_err(|e| InputError(e.to_string()))?;
     for u in &s.unused {
@@ -569,562 +480,7 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .build()?)
 }
 
-fn run_cmd(a: RunArgs) -> anyhow::Result<i32> {
-    let mut s = load_scenario(&a.scenario, &a.overrides)?;
-    // Before anything runs: a report lost to a typo'd path after an hour-long run is the worst
-    // way to learn about it.
-    check_outputs(&[
-        ("--report-json", a.report_json.as_deref()),
-        ("--report-html", a.report_html.as_deref()),
-        ("--junit", a.junit.as_deref()),
-    ])?;
-    if let Some(u) = &a.cr_url {
-        s.cr.url = Some(u.clone());
-    }
-    let shard_of = match (a.shard, a.shard_from_env) {
-        (Some(sh), _) => Some(sh),
-        (None, true) => Some(shard_from_env()?),
-        (None, false) => None,
-    };
-    // Templates are checked before anything starts, so a bad one is input (exit 2).
-    fleet::load_templates(&s).map_err(|e| InputError(e.to_string()))?;
-    let trace = match &a.trace {
-        Some(v) if v.len() == 2 => Some(
-            TraceSpec::parse(&v[0], PathBuf::from(&v[1]))
-                .map_err(|e| InputError(format!("--trace: {e}")))?,
-        ),
-        _ => None,
-    };
-    let rt = runtime()?;
-    rt.block_on(async move {
-        let shutdown = crate::shutdown::install();
-        let cancel = shutdown.stop.clone();
-        // No ACS URL: the embedded ACS, in this process, on loopback.
-        let embedded = match &s.acs.url {
-            Some(_) => None,
-            None => {
-                let policy = match &s.acs.policy {
-                    Some(p) => Policy::load(p).map_err(|e| InputError(e.to_string()))?,
-                    None => Policy::from_arg("null").map_err(|e| InputError(e.to_string()))?,
-                };
-                let cfg = AcsConfig::new(std::net::SocketAddr::from(([127, 0, 0, 1], 0)), policy);
-                Some(acs::start(cfg, cancel.child_token()).await?)
-            }
-        };
-        let acs_url = match (&s.acs.url, &embedded) {
-            (Some(u), _) => u.clone(),
-            (None, Some(h)) => h.url(),
-            (None, None) => unreachable!("started above"),
-        };
-        let live = std::sync::Arc::new(crate::metrics::stats::Live::default());
-        let metrics_stop = tokio_util::sync::CancellationToken::new();
-        if let Some(addr) = a.metrics_listen {
-            let bound = crate::metrics::exporter::serve(
-                addr,
-                live.clone(),
-                s.devices(),
-                metrics_stop.clone(),
-            )
-            .await
-            // A listener that cannot bind is a failure of the run (exit 1), not bad input.
-            .map_err(|e| anyhow::anyhow!("--metrics-listen: {e}"))?;
-            eprintln!("metrics at http://{bound}/metrics");
-        }
-        let opts = RunOptions {
-            shard_of,
-            shards: a.shards,
-            grace: a.grace,
-            quit: Some(shutdown.quit.clone()),
-            trace,
-            live: Some(live.clone()),
-            ..RunOptions::default()
-        };
-        let progress_stop = tokio_util::sync::CancellationToken::new();
-        let progress = (!a.quiet).then(|| {
-            let spec = ProgressSpec::new(s.duration, s.devices(), &s.phases);
-            tokio::spawn(crate::metrics::progress::run(
-                live,
-                spec,
-                progress_stop.clone(),
-            ))
-        });
-        let cr_source = if a.overrides.cr_listen.is_some() {
-            "--cr-listen"
-        } else {
-            "fleet.connection_requests.listen"
-        };
-        let result = fleet::run(&s, &acs_url, &opts, cancel)
-            .await
-            .map_err(|e| match e {
-                e @ fleet::FleetError::Listen { .. } => anyhow::anyhow!("{cr_source}: {e}"),
-                e => e.into(),
-            });
-        progress_stop.cancel();
-        if let Some(p) = progress {
-            let _ = p.await;
-        }
-        let result = result?;
-        let mut report = Report::from_run(&result, &s.name);
-        report.partial = shutdown.quit_code().is_some();
-        report.judge(&s.thresholds);
-        if let Some(h) = &embedded {
-            report.embedded_acs = Some(serde_json::to_value(h.status())?);
-        }
-        // Files first: after SIGHUP the terminal may be gone, the files are what matters.
-        write_reports(
-            &report,
-            a.report_json.as_deref(),
-            a.report_html.as_deref(),
-            a.junit.as_deref(),
-        )?;
-        if let Some(code) = shutdown.quit_code() {
-            crate::shutdown::say("cpefleet: quit before the end: the report is partial");
-            return Ok(code);
-        }
-        print!("{}", report::text::render(&report));
-        if let Some(h) = &embedded {
-            print_embedded_status(h);
-        }
-        if a.metrics_listen.is_some() && !a.metrics_linger.is_zero() {
-            tokio::time::sleep(a.metrics_linger).await;
-        }
-        metrics_stop.cancel();
-        Ok(verdict(&report))
-    })
-}
-
-/// The embedded ACS's view of the run, in one line.
-fn print_embedded_status(h: &acs::AcsHandle) {
-    let st = h.status();
-    let ended: Vec<String> = st
-        .sessions
-        .ended
-        .iter()
-        .map(|(k, v)| format!("{k}: {v}"))
-        .collect();
-    println!(
-        "embedded ACS: {} sessions ({}), {} devices known",
-        st.sessions.started,
-        ended.join(", "),
-        st.devices.known
-    );
-}
-
-/// Fails (exit 2, naming the flag) unless every given output path can be written. A file that
-/// did not exist is not left behind.
-fn check_outputs(outputs: &[(&str, Option<&Path>)]) -> Result<(), InputError> {
-    for (flag, path) in outputs {
-        let Some(p) = path else { continue };
-        let existed = p.exists();
-        std::fs::OpenOptions::new()
-            .append(true)
-            .create(true)
-            .open(p)
-            .map_err(|e| InputError(format!("{flag}: {}: {e}", p.display())))?;
-        if !existed {
-            let _ = std::fs::remove_file(p);
-        }
-    }
-    Ok(())
-}
-
-/// Writes the requested report files.
-fn write_reports(
-    r: &Report,
-    json: Option<&Path>,
-    html: Option<&Path>,
-    junit: Option<&Path>,
-) -> anyhow::Result<()> {
-    type Render = fn(&Report) -> String;
-    let outputs: [(Option<&Path>, Render, &str); 3] = [
-        (json, |r| r.to_json() + "\n", "report"),
-        (html, report::html::render, "HTML report"),
-        (junit, report::junit::render, "JUnit report"),
-    ];
-    for (path, render, what) in outputs {
-        if let Some(p) = path {
-            std::fs::write(p, render(r)).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?;
-            crate::shutdown::say(&format!("{what} written to {}", p.display()));
-        }
-    }
-    Ok(())
-}
-
-/// Exit code of a judged report: 3 with the failures listed, or 0.
-fn verdict(r: &Report) -> i32 {
-    let failures = r.failures();
-    if failures.is_empty() {
-        return 0;
-    }
-    eprintln!("cpefleet: {} threshold(s) failed:", failures.len());
-    for f in failures {
-        eprintln!("  {f}");
-    }
-    if let Some(d) = &r.diagnosis {
-        eprintln!("cpefleet: {d}");
-    }
-    3
-}
-
-fn load_report(p: &Path) -> anyhow::Result<Report> {
-    Report::load(p).map_err(|e| InputError(e.to_string()).into())
-}
-
-fn merge_cmd(a: MergeArgs) -> anyhow::Result<i32> {
-    check_outputs(&[
-        ("--output", Some(&a.output)),
-        ("--report-html", a.report_html.as_deref()),
-        ("--junit", a.junit.as_deref()),
-    ])?;
-    let mut merged: Option<Report> = None;
-    // Run id → the report that brought it: a report given twice would count its sessions twice.
-    let mut seen: std::collections::HashMap<String, &Path> = Default::default();
-    let mut scenarios: Vec<(String, &Path)> = Vec::new();
-    for p in &a.reports {
-        let r = load_report(p)?;
-        for id in &r.run_ids {
-            if let Some(first) = seen.insert(id.clone(), p) {
-                return Err(InputError(format!(
-                    "{}: run {id} is already in {} (a report given twice?)",
-                    p.display(),
-                    first.display()
-                ))
-                .into());
-            }
-        }
-        if !scenarios.iter().any(|(s, _)| *s == r.scenario) {
-            scenarios.push((r.scenario.clone(), p));
-        }
-        match &mut merged {
-            None => merged = Some(r),
-            Some(m) => m.merge(&r),
-        }
-    }
-    let Some(m) = merged else {
-        return Err(InputError("no report to merge".into()).into());
-    };
-    if scenarios.len() > 1 {
-        let list: Vec<String> = scenarios
-            .iter()
-            .map(|(s, p)| format!("{s:?} ({})", p.display()))
-            .collect();
-        eprintln!(
-            "cpefleet: warning: merging reports of different scenarios: {}",
-            list.join(", ")
-        );
-    }
-    print!("{}", report::text::render(&m));
-    write_reports(
-        &m,
-        Some(&a.output),
-        a.report_html.as_deref(),
-        a.junit.as_deref(),
-    )?;
-    Ok(verdict(&m))
-}
-
-fn compare_cmd(a: CompareArgs) -> anyhow::Result<i32> {
-    let base = load_report(&a.base)?;
-    let new = load_report(&a.new)?;
-    let tol = report::compare::Tolerance {
-        ratio: a.tolerance,
-        min_ms: a.min_delta.as_secs_f64() * 1000.0,
-        error_rate: a.error_tolerance,
-    };
-    let rows = report::compare::compare(&base, &new, tol);
-    print!("{}", report::compare::render(&rows));
-    Ok(if rows.iter().any(|r| r.regression) {
-        3
-    } else {
-        0
-    })
-}
-
-fn check_cmd(a: CheckArgs) -> anyhow::Result<i32> {
-    let s = load_scenario(&a.scenario, &a.overrides)?;
-    let templates = fleet::load_templates(&s).map_err(|e| InputError(e.to_string()))?;
-    println!(
-        "scenario {:?}: seed {}, duration {}, time scale {}x",
-        s.name,
-        s.seed,
-        units::fmt_duration(s.duration),
-        s.time_scale
-    );
-    match &s.acs.url {
-        Some(u) => println!("ACS       {u}"),
-        None => println!(
-            "ACS       embedded, policy {}",
-            s.acs
-                .policy
-                .as_ref()
-                .map_or("null".to_string(), |p| p.display().to_string())
-        ),
-    }
-    println!(
-        "fleet     {} devices, at most {} sessions at once",
-        s.devices(),
-        s.max_sessions
-    );
-    let mut template_bytes = 0usize;
-    for g in &s.groups {
-        let t = templates
-            .iter()
-            .find(|(p, _)| *p == g.template)
-            .map(|(_, t)| t.clone());
-        let (params, name, version) = t
-            .as_ref()
-            .map(|t| (t.parameter_count(), t.name().to_string(), t.cwmp_version()))
-            .unwrap_or((0, String::new(), CwmpVersion::V1_0));
-        template_bytes += params * 96;
-        println!(
-            "  group {:<14} {:>9} x {} ({} parameters, CWMP {}{})",
-            g.name,
-            g.count,
-            name,
-            params,
-            g.version.unwrap_or(version).as_str(),
-            if g.bootstrapped { ", bootstrapped" } else { "" }
-        );
-        if let Some(t) = &t {
-            println!("    credentials: {}", credentials_line(&s, g, t));
-            let root = t.root();
-            let mut dev = crate::device::Device::new(0);
-            let env = crate::device::Env {
-                seed: s.seed,
-                now: DateTime::from_unix_ms(0),
-                cr_url_base: "",
-            };
-            let v = crate::device::DeviceView::new(t, &mut dev, &env);
-            let fixed_time = v
-                .get(&format!("{root}ManagementServer.PeriodicInformTime"))
-                .and_then(|p| DateTime::parse(&p.value))
-                .is_some_and(|d| !d.is_unknown());
-            if fixed_time && g.jitter == 0.0 {
-                println!(
-                    "  warning: every device of {:?} anchors its periodic informs on the same PeriodicInformTime: the whole group will inform at once (set jitter, or let the ACS spread PeriodicInformTime)",
-                    g.name
-                );
-            }
-        }
-    }
-    println!("timeline");
-    for p in &s.phases {
-        let what = match &p.kind {
-            PhaseKind::Boot {
-                over,
-                groups,
-                share,
-            } => format!(
-                "boot {:.0}% of {} over {}",
-                share * 100.0,
-                if groups.is_empty() {
-                    "all groups".to_string()
-                } else {
-                    groups.join(", ")
-                },
-                units::fmt_duration(*over)
-            ),
-            PhaseKind::Steady => "steady: periodic informs".to_string(),
-            PhaseKind::Rate {
-                from,
-                to,
-                poisson,
-                event,
-            } => format!(
-                "rate {from:.1}/s → {to:.1}/s ({}), event {}",
-                if *poisson { "poisson" } else { "constant" },
-                event.as_str()
-            ),
-            PhaseKind::Outage {
-                share,
-                down,
-                recover_over,
-            } => format!(
-                "outage: {:.0}% lose power for {}, back over {}",
-                share * 100.0,
-                units::fmt_duration(*down),
-                units::fmt_duration(*recover_over)
-            ),
-            PhaseKind::Churn {
-                value_changes_per_s,
-                reboots_per_s,
-                ..
-            } => format!(
-                "churn: {:.2} value changes and {:.3} reboots per device per hour",
-                value_changes_per_s * 3600.0,
-                reboots_per_s * 3600.0
-            ),
-        };
-        println!("  {:>8}  {what}", units::fmt_duration(p.start));
-    }
-    println!("  {:>8}  end", units::fmt_duration(s.duration));
-    if !s.thresholds.is_empty() {
-        println!("thresholds (exit 3 when one fails)");
-        for t in &s.thresholds {
-            println!("  {}", t.name);
-        }
-    }
-    let per = fleet::bytes_per_idle_device();
-    let total = per as u64 * s.devices() + template_bytes as u64;
-    println!(
-        "memory    ~{per} bytes per idle device + templates: ~{:.1} MiB for the fleet (sessions in flight and devices the ACS wrote to add to it)",
-        total as f64 / (1024.0 * 1024.0)
-    );
-    Ok(0)
-}
-
-/// "username from group gw, password from the template": where each credential comes from,
-/// never the value.
-fn credentials_line(s: &Scenario, g: &crate::scenario::Group, t: &Template) -> String {
-    let [user, pass] = s.credential_sources(g);
-    let mut dev = crate::device::Device::new(0);
-    let env = crate::device::Env {
-        seed: s.seed,
-        now: DateTime::from_unix_ms(0),
-        cr_url_base: "",
-    };
-    let v = crate::device::DeviceView::new(t, &mut dev, &env);
-    let from = |src: Option<String>, key: &str, param: &str| match src {
-        Some(src) => format!("{key} from {src}"),
-        None => match v.get(&format!("{}ManagementServer.{param}", t.root())) {
-            Some(p) if !p.value.is_empty() => format!("{key} from the template"),
-            _ => format!("no {key}"),
-        },
-    };
-    format!(
-        "{}, {}",
-        from(user, "username", "Username"),
-        from(pass, "password", "Password")
-    )
-}
-
-fn acs_cmd(a: AcsArgs) -> anyhow::Result<i32> {
-    let policy = Policy::from_arg(&a.policy).map_err(|e| InputError(format!("--policy: {e}")))?;
-    let rt = runtime()?;
-    rt.block_on(async move {
-        let cancel = crate::shutdown::install().stop;
-        let mut cfg = AcsConfig::new(a.listen, policy);
-        cfg.auth = a.username.clone().zip(a.password.clone());
-        cfg.max_concurrent_sessions = a.max_sessions;
-        cfg.file_server_listen = a.files_listen;
-        let handle = acs::start(cfg, cancel.clone())
-            .await
-            .map_err(|e| match &e {
-                acs::AcsError::Bind { what: "files", .. } => anyhow::anyhow!("--files-listen: {e}"),
-                acs::AcsError::Bind { .. } => anyhow::anyhow!("--listen: {e}"),
-            })?;
-        eprintln!(
-            "cpefleet ACS listening on {} (status: {}status, files: {})",
-            handle.url(),
-            handle.url(),
-            handle.file_server_url()
-        );
-        cancel.cancelled().await;
-        let st = handle.status();
-        println!("{}", serde_json::to_string_pretty(&st)?);
-        Ok(0)
-    })
-}
-
 fn parse_dialect(s: &str) -> Result<crate::conformance::Dialect, String> {
     crate::conformance::Dialect::parse(s)
         .ok_or_else(|| format!("{s:?}: expected genieacs, embedded or none"))
-}
-
-/// The NBI dialect of an external ACS: GenieACS answers `GET {nbi}devices/?projection=_id`
-/// with a JSON array.
-async fn detect_dialect(nbi: Option<&str>) -> crate::conformance::Dialect {
-    use crate::conformance::Dialect;
-    let Some(nbi) = nbi else {
-        return Dialect::None;
-    };
-    let url = format!("{nbi}devices/?projection=_id&limit=1");
-    match crate::conformance::http::http_call("GET", &url, "").await {
-        Ok((200, body)) if body.trim_start().starts_with('[') => Dialect::GenieAcs,
-        _ => Dialect::None,
-    }
-}
-
-/// `cpefleet conformance`: exit 0 when every case and check passed, 3 when any failed.
-fn conformance_cmd(a: ConformanceArgs) -> anyhow::Result<i32> {
-    use crate::conformance::{case, run_suite, AcsProfile, SuiteOptions};
-    let (cases, suite, dir) = case::load_suite(&a.suite).map_err(|e| InputError(e.to_string()))?;
-    if cases.is_empty() {
-        return Err(InputError(format!("{}: no cases", a.suite.display())).into());
-    }
-    check_outputs(&[
-        ("--junit", a.junit.as_deref()),
-        ("--report-json", a.report_json.as_deref()),
-    ])?;
-    let rt = runtime()?;
-    rt.block_on(async move {
-        let cancel = tokio_util::sync::CancellationToken::new();
-        let username = a.username.clone().or(suite.username.clone());
-        let password = a.password.clone().or(suite.password.clone());
-        let (embedded, profile) = match &a.acs {
-            Some(_) => {
-                let dialect = match a.acs_dialect {
-                    Some(d) => d,
-                    None => detect_dialect(a.nbi.as_deref()).await,
-                };
-                let profile = AcsProfile {
-                    dialect,
-                    session_cap: a.acs_session_cap,
-                    // Only credentials given for this ACS say it checks them.
-                    cpe_auth: a.username.is_some(),
-                };
-                (None, profile)
-            }
-            None => {
-                let policy = match &suite.policy {
-                    Some(p) => Policy::load(&dir.join(p))
-                        .map_err(|e| InputError(format!("{}: {e}", dir.join(p).display())))?,
-                    None => Policy::load(Path::new("scenarios/policies/provisioning.yaml"))
-                        .map_err(|e| InputError(e.to_string()))?,
-                };
-                let cap = policy.max_concurrent_sessions().map(|n| n as u32);
-                let mut cfg =
-                    AcsConfig::new(std::net::SocketAddr::from(([127, 0, 0, 1], 0)), policy);
-                cfg.auth = username.clone().zip(password.clone());
-                let auth = cfg.auth.is_some();
-                let h = acs::start(cfg, cancel.child_token()).await?;
-                (Some(h), AcsProfile::embedded(cap, auth))
-            }
-        };
-        let url = match (&a.acs, &embedded) {
-            (Some(u), _) => u.clone(),
-            (None, Some(h)) => h.url(),
-            (None, None) => unreachable!("started above"),
-        };
-        let mut opts = SuiteOptions::new(&url);
-        opts.nbi_url = a.nbi.clone();
-        opts.username = username;
-        opts.password = password;
-        opts.cr_ip = a.cr_ip;
-        opts.session_gap = a.session_gap.unwrap_or(if embedded.is_some() {
-            Duration::ZERO
-        } else {
-            Duration::from_secs(1)
-        });
-        let run_id = crate::conformance::new_run_id();
-        opts.run_id = Some(run_id);
-        eprintln!(
-            "conformance: {} cases against {url} (NBI dialect {}, run {run_id}: serials CPF{run_id}NNN)",
-            cases.len(),
-            profile.dialect.label()
-        );
-        opts.profile = profile;
-        let result = run_suite(&cases, &opts).await;
-        cancel.cancel();
-        print!("{}", result.text());
-        if let Some(p) = &a.junit {
-            std::fs::write(p, result.junit())?;
-            eprintln!("JUnit written to {}", p.display());
-        }
-        if let Some(p) = &a.report_json {
-            std::fs::write(p, serde_json::to_string_pretty(&result.json())?)?;
-            eprintln!("report written to {}", p.display());
-        }
-        Ok(if result.passed() { 0 } else { 3 })
-    })
 }

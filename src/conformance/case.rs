@@ -22,8 +22,11 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Deserializer};
 
+use crate::cr::CrTransport;
 use crate::cwmp::CwmpVersion;
 use crate::units::Dur;
+
+pub use super::cond::{Cond, Ops, Scalar};
 
 /// Why a case or suite could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -97,6 +100,15 @@ pub enum Capability {
     Force503,
     /// The ACS is configured to authenticate CPEs.
     CpeAuth,
+    /// The ACS sends XMPP connection requests (TR-069 Annex K) through a server the runner's
+    /// device can join as a component: the case's device is reached that way.
+    Xmpp,
+    /// The NBI's ScheduleDownload and CancelTransfer (cpefleet's `scheduleDownload` and
+    /// `cancelTransfer` tasks); TR-069 makes both optional for the ACS (A.4.1.8, A.4.1.9).
+    TaskScheduleDownload,
+    /// Software modules: the NBI's ChangeDUState (cpefleet's `changeDUState` task) and an ACS
+    /// that answers DUStateChangeComplete and AutonomousDUStateChangeComplete.
+    SoftwareModules,
 }
 
 impl Capability {
@@ -108,6 +120,9 @@ impl Capability {
             Capability::TaskScheduleInform => "task_schedule_inform",
             Capability::Force503 => "force_503",
             Capability::CpeAuth => "cpe_auth",
+            Capability::Xmpp => "xmpp",
+            Capability::TaskScheduleDownload => "task_schedule_download",
+            Capability::SoftwareModules => "software_modules",
         }
     }
 }
@@ -142,12 +157,22 @@ pub enum Step {
     SetLocal(SetLocalStep),
     /// An HTTP call to an ACS API (e.g. GenieACS's NBI task with `?connection_request`).
     Http(HttpStep),
-    /// A connection request must arrive within the time; its session follows.
+    /// A connection request must arrive within the time (over `transport`, HTTP by default);
+    /// its session follows.
     ExpectConnectionRequest(WaitStep),
+    /// The device goes behind a NAT and learns its public UDP address from STUN (TR-069
+    /// Annex G): its UDP connection-request socket is that address, reported as
+    /// UDPConnectionRequestAddress with STUNEnable and NATDetected true (local changes,
+    /// notified per their attributes); from now on HTTP connection requests cannot reach it.
+    StunBinding,
     /// The ACS's record of the device must show this value (read through its NBI dialect).
     ExpectAcsValue(AcsValueStep),
     /// Puts a file on the ACS's file server (GenieACS: `PUT {nbi}files/NAME`), removed at the end.
     PutFile(PutFileStep),
+    /// The device changes a deployment unit on its own (TR-157: installs the unit at `url`
+    /// where absent, updates it where another version is, uninstalls it where this one is),
+    /// reported per its DUStateChangeComplPolicy in the next session.
+    DuChange(DuChangeStep),
     /// The device reboots by itself (a `1 BOOT` session).
     Reboot,
     /// The device is reset locally (a `0 BOOTSTRAP` session).
@@ -283,8 +308,18 @@ fn default_file_size() -> u32 {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
+pub struct DuChangeStep {
+    /// The unit's file (`{file_base}`: the ACS's file server, where the ACS says it is).
+    pub url: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct WaitStep {
     pub within: Dur,
+    /// `http` (default) or `udp` (needs a `stun_binding` step first).
+    #[serde(default, deserialize_with = "transport")]
+    pub transport: Option<CrTransport>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -293,6 +328,13 @@ pub struct OverloadStep {
     /// Default: the ACS's known session cap.
     #[serde(default)]
     pub sessions: Option<u32>,
+}
+
+fn transport<'de, D: Deserializer<'de>>(d: D) -> Result<Option<CrTransport>, D::Error> {
+    let s = String::deserialize(d)?;
+    CrTransport::parse(&s)
+        .map(Some)
+        .ok_or_else(|| serde::de::Error::custom(format!("transport {s:?}: use http or udp")))
 }
 
 fn version<'de, D: Deserializer<'de>>(d: D) -> Result<Option<CwmpVersion>, D::Error> {
@@ -306,7 +348,12 @@ fn version<'de, D: Deserializer<'de>>(d: D) -> Result<Option<CwmpVersion>, D::Er
 
 /// The ACS's answers to CPE requests an expectation may name, besides the ACS requests
 /// (`AcsRequest::NAMES`).
-pub const RESPONSE_NAMES: &[&str] = &["GetRPCMethodsResponse", "TransferCompleteResponse"];
+pub const RESPONSE_NAMES: &[&str] = &[
+    "GetRPCMethodsResponse",
+    "TransferCompleteResponse",
+    "DUStateChangeCompleteResponse",
+    "AutonomousDUStateChangeCompleteResponse",
+];
 
 /// A validated RPC name.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -322,142 +369,6 @@ impl<'de> Deserialize<'de> for RpcName {
             .map(|n| RpcName(n))
             .ok_or_else(|| serde::de::Error::custom(format!("unknown RPC {s:?}")))
     }
-}
-
-/// A condition on a value: a plain scalar means "equals".
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(untagged)]
-pub enum Cond {
-    Ops(Ops),
-    Eq(Scalar),
-}
-
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(untagged)]
-pub enum Scalar {
-    Bool(bool),
-    Num(f64),
-    Str(String),
-}
-
-impl Scalar {
-    pub fn text(&self) -> String {
-        match self {
-            Scalar::Bool(b) => b.to_string(),
-            Scalar::Num(n) if n.fract() == 0.0 => format!("{}", *n as i64),
-            Scalar::Num(n) => n.to_string(),
-            Scalar::Str(s) => s.clone(),
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Ops {
-    #[serde(default)]
-    pub eq: Option<Scalar>,
-    #[serde(default)]
-    pub ne: Option<Scalar>,
-    #[serde(default)]
-    pub lt: Option<f64>,
-    #[serde(default)]
-    pub le: Option<f64>,
-    #[serde(default)]
-    pub gt: Option<f64>,
-    #[serde(default)]
-    pub ge: Option<f64>,
-    #[serde(default)]
-    pub present: Option<bool>,
-    #[serde(default)]
-    pub contains: Option<String>,
-    #[serde(default)]
-    pub ends_with: Option<String>,
-    #[serde(default)]
-    pub not_empty: Option<bool>,
-}
-
-impl Cond {
-    /// A short human form ("<= 3600", "present").
-    pub fn describe(&self) -> String {
-        let o = match self {
-            Cond::Eq(s) => return format!("= {:?}", s.text()),
-            Cond::Ops(o) => o,
-        };
-        let mut v: Vec<String> = Vec::new();
-        let mut num = |op: &str, b: Option<f64>| {
-            if let Some(b) = b {
-                v.push(format!("{op} {b}"));
-            }
-        };
-        num("<", o.lt);
-        num("<=", o.le);
-        num(">", o.gt);
-        num(">=", o.ge);
-        if let Some(e) = &o.eq {
-            v.push(format!("= {:?}", e.text()));
-        }
-        if let Some(e) = &o.ne {
-            v.push(format!("!= {:?}", e.text()));
-        }
-        if let Some(p) = o.present {
-            v.push(if p { "present" } else { "absent" }.into());
-        }
-        if let Some(c) = &o.contains {
-            v.push(format!("contains {c:?}"));
-        }
-        if let Some(c) = &o.ends_with {
-            v.push(format!("ends with {c:?}"));
-        }
-        if o.not_empty == Some(true) {
-            v.push("not empty".into());
-        }
-        v.join(" and ")
-    }
-
-    /// Whether `value` (None: absent) satisfies the condition; `x` expands variables.
-    pub fn holds(&self, value: Option<&str>, x: &dyn Fn(&str) -> String) -> bool {
-        let o = match self {
-            Cond::Eq(s) => return value.is_some_and(|v| same(v, &x(&s.text()))),
-            Cond::Ops(o) => o,
-        };
-        if let Some(p) = o.present {
-            if value.is_some() != p {
-                return false;
-            }
-        }
-        let Some(v) = value else {
-            return o.present == Some(false);
-        };
-        let num = v.trim().parse::<f64>().ok();
-        let cmp = |bound: Option<f64>, f: fn(f64, f64) -> bool| {
-            bound.is_none_or(|b| num.is_some_and(|n| f(n, b)))
-        };
-        o.eq.as_ref().is_none_or(|e| same(v, &x(&e.text())))
-            && o.ne.as_ref().is_none_or(|e| !same(v, &x(&e.text())))
-            && cmp(o.lt, |n, b| n < b)
-            && cmp(o.le, |n, b| n <= b)
-            && cmp(o.gt, |n, b| n > b)
-            && cmp(o.ge, |n, b| n >= b)
-            && o.contains.as_ref().is_none_or(|c| v.contains(&x(c)))
-            && o.ends_with.as_ref().is_none_or(|c| v.ends_with(&x(c)))
-            && o.not_empty.is_none_or(|ne| ne != v.is_empty())
-    }
-}
-
-/// Equal as text, or as numbers, or as booleans ("1" = "true").
-fn same(a: &str, b: &str) -> bool {
-    if a == b {
-        return true;
-    }
-    if let (Ok(x), Ok(y)) = (a.trim().parse::<f64>(), b.trim().parse::<f64>()) {
-        return x == y;
-    }
-    let bool_of = |s: &str| match s.trim() {
-        "1" | "true" => Some(true),
-        "0" | "false" => Some(false),
-        _ => None,
-    };
-    matches!((bool_of(a), bool_of(b)), (Some(x), Some(y)) if x == y)
 }
 
 /// Suite settings (`suite.yaml` beside the cases): the embedded ACS's policy and the ACS
@@ -588,56 +499,4 @@ pub fn load_suite(path: &Path) -> Result<(Vec<Case>, SuiteSpec, PathBuf), CaseEr
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::time::Duration;
-
-    const CASE: &str = r#"
-name: t
-section: "3.7"
-device: { template: x.yaml, cwmp_version: "1.4" }
-steps:
-  - inform: { events: ["0 BOOTSTRAP"] }
-  - expect:
-      rpc: SetParameterValues
-      params: { Device.X: { le: 3600 }, Device.Y: "v" }
-      capture: { x: Device.X }
-  - answer: { rpc: Download, fault: 9010 }
-  - reboot
-  - sleep: 1s
-"#;
-
-    #[test]
-    fn parses_the_step_language() {
-        let c = Case::parse(CASE, Path::new("/s/c.yaml")).unwrap();
-        assert_eq!(c.spec.steps.len(), 5);
-        assert_eq!(c.template_path(), Path::new("/s/x.yaml"));
-        let Step::Expect(e) = &c.spec.steps[1] else {
-            panic!("{:?}", c.spec.steps[1])
-        };
-        assert_eq!(e.rpc, RpcName("SetParameterValues"));
-        let x = |s: &str| s.to_string();
-        assert!(e.params["Device.X"].holds(Some("300"), &x));
-        assert!(!e.params["Device.X"].holds(Some("7200"), &x));
-        assert!(!e.params["Device.X"].holds(None, &x));
-        assert!(e.params["Device.Y"].holds(Some("v"), &x));
-        assert!(matches!(c.spec.steps[4], Step::Sleep(Dur(d)) if d == Duration::from_secs(1)));
-    }
-
-    #[test]
-    fn errors_are_located() {
-        let bad = CASE.replace("rpc: Download", "rpc: Downlaod");
-        let e = Case::parse(&bad, Path::new("c.yaml")).unwrap_err();
-        let CaseError::Yaml { line, .. } = &e else {
-            panic!("{e}")
-        };
-        assert_eq!(*line, 11, "{e}");
-        assert!(e.to_string().starts_with("c.yaml:11:"), "{e}");
-        let bad = CASE.replace("sleep: 1s", "sleep: soon");
-        let e = Case::parse(&bad, Path::new("c.yaml")).unwrap_err();
-        assert!(e.to_string().contains("c.yaml:13:"), "{e}");
-        let bad = CASE.replace("fault: 9010", "times: 2");
-        let e = Case::parse(&bad, Path::new("c.yaml")).unwrap_err();
-        assert_eq!(e.label(), "case_invalid");
-    }
-}
+mod tests;

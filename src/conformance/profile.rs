@@ -49,6 +49,9 @@ pub struct AcsProfile {
     pub session_cap: Option<u32>,
     /// The ACS authenticates CPEs.
     pub cpe_auth: bool,
+    /// How the devices join the XMPP server the ACS sends connection requests through.
+    #[serde(skip)]
+    pub xmpp: Option<super::xmpp::XmppJoin>,
 }
 
 impl AcsProfile {
@@ -58,6 +61,7 @@ impl AcsProfile {
             dialect: Dialect::Embedded,
             session_cap,
             cpe_auth,
+            xmpp: None,
         }
     }
 
@@ -82,6 +86,24 @@ impl AcsProfile {
                 ),
                 Dialect::None => Some(no_nbi()),
             },
+            Capability::TaskScheduleDownload => match d {
+                Dialect::Embedded => None,
+                Dialect::GenieAcs => Some(
+                    "GenieACS 1.2's NBI has no scheduleDownload or cancelTransfer task (the \
+                     case never posts them)"
+                        .into(),
+                ),
+                Dialect::None => Some(no_nbi()),
+            },
+            Capability::SoftwareModules => match d {
+                Dialect::Embedded => None,
+                Dialect::GenieAcs => Some(
+                    "GenieACS 1.2 has no ChangeDUState task and answers DUStateChangeComplete \
+                     with fault 8000 (it does not offer software modules)"
+                        .into(),
+                ),
+                Dialect::None => Some(no_nbi()),
+            },
             Capability::Force503 => match self.session_cap {
                 Some(n) if n <= 16 => None,
                 _ => Some(
@@ -90,6 +112,12 @@ impl AcsProfile {
                         .into(),
                 ),
             },
+            Capability::Xmpp => self.xmpp.is_none().then(|| {
+                "no XMPP server known that the ACS sends connection requests through (give the \
+                 component the devices join: --xmpp-component HOST:PORT --xmpp-domain D \
+                 --xmpp-secret S)"
+                    .into()
+            }),
             Capability::CpeAuth => (!self.cpe_auth).then(|| {
                 "the ACS is not known to authenticate CPEs (pass --username/--password of the \
                  credentials it checks)"
@@ -123,6 +151,10 @@ impl AcsProfile {
             Dialect::None => return Err("no NBI".into()),
         };
         match http_call("GET", &url, "").await? {
+            // The embedded ACS's record holds every parameter: the one asked for, when there.
+            (200, body) if self.dialect == Dialect::Embedded => {
+                Ok(parameter_value(&body, path).unwrap_or(body))
+            }
             (200, body) => Ok(body),
             (s, _) => Err(format!("GET {url} answered {s}")),
         }
@@ -218,6 +250,18 @@ fn ids(body: &str) -> Vec<String> {
         .collect()
 }
 
+/// `parameters[path].value` of an embedded ACS device record.
+fn parameter_value(record: &str, path: &str) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_str(record).ok()?;
+    Some(
+        v.get("parameters")?
+            .get(path)?
+            .get("value")?
+            .as_str()?
+            .to_string(),
+    )
+}
+
 fn json_str(s: &str) -> String {
     serde_json::Value::String(s.to_string()).to_string()
 }
@@ -250,6 +294,7 @@ mod tests {
             dialect: Dialect::GenieAcs,
             session_cap: None,
             cpe_auth: false,
+            xmpp: None,
         };
         assert_eq!(g.skip_reason(&[Capability::Nbi]), None);
         let r = g
@@ -261,6 +306,10 @@ mod tests {
         );
         assert!(g.skip_reason(&[Capability::Force503]).is_some());
         assert!(g.skip_reason(&[Capability::CpeAuth]).is_some());
+        assert!(g
+            .skip_reason(&[Capability::Xmpp])
+            .unwrap()
+            .contains("--xmpp-component"));
         let e = AcsProfile::embedded(Some(2), true);
         assert_eq!(
             e.skip_reason(&[
@@ -275,6 +324,7 @@ mod tests {
             dialect: Dialect::None,
             session_cap: None,
             cpe_auth: true,
+            xmpp: None,
         };
         assert!(none.skip_reason(&[Capability::DeviceRecord]).is_some());
     }

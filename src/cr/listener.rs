@@ -28,6 +28,22 @@ pub trait CrRouter: Send + Sync + 'static {
     /// Wake the device (a validated request received at `at`). Returns `Accepted`, `Busy` or
     /// `RateLimited`; must not block.
     fn deliver(&self, index: u32, at: Instant) -> CrResult;
+    /// [`CrRouter::deliver`] for a request that came over `via` (HTTP by default), so the
+    /// session it opens is counted by transport.
+    fn deliver_via(&self, index: u32, at: Instant, via: super::CrTransport) -> CrResult {
+        let _ = via;
+        self.deliver(index, at)
+    }
+    /// The device with this index, for transports that name devices otherwise than by path
+    /// (XMPP: by JID).
+    fn device(&self, index: u32) -> Option<CrDevice> {
+        self.resolve(&crate::model::cr_path(index))
+    }
+    /// The WAN between the ACS and this device: how long the request takes to reach it and the
+    /// answer to come back (nothing unless the device's group has a WAN model).
+    fn wan_legs(&self, _index: u32) -> (Duration, Duration) {
+        (Duration::ZERO, Duration::ZERO)
+    }
 }
 
 /// Counts of requests by result (the metrics exporter reads them).
@@ -79,7 +95,7 @@ pub async fn serve<R: CrRouter>(
         let (router, cfg, stats) = (router.clone(), cfg.clone(), stats.clone());
         service_fn(move |req| {
             let (router, cfg, stats) = (router.clone(), cfg.clone(), stats.clone());
-            async move { Ok::<_, Infallible>(handle(&*router, &cfg, &stats, req)) }
+            async move { Ok::<_, Infallible>(handle(&*router, &cfg, &stats, req).await) }
         })
     })
     .await;
@@ -92,14 +108,28 @@ fn now_s() -> u64 {
         .unwrap_or(0)
 }
 
-fn handle<R: CrRouter>(
+async fn handle<R: CrRouter>(
     router: &R,
     cfg: &CrConfig,
     stats: &CrStats,
     req: Request<Incoming>,
 ) -> Response<Empty<Bytes>> {
-    let received = Instant::now();
-    let (result, challenge) = decide(router, cfg, &req, received);
+    let (result, challenge) = match find(router, &req) {
+        Err(r) => (r, None),
+        Ok(dev) => {
+            // Over a WAN the request reaches the device a one-way delay later, and the answer
+            // takes one more to come back: each exchange, the digest challenge's included.
+            let (down, up) = router.wan_legs(dev.index);
+            if !down.is_zero() {
+                tokio::time::sleep(down).await;
+            }
+            let decided = decide(router, cfg, &req, &dev, Instant::now());
+            if !up.is_zero() {
+                tokio::time::sleep(up).await;
+            }
+            decided
+        }
+    };
     stats.count(result);
     let mut b = Response::builder()
         .status(StatusCode::from_u16(result.status()).unwrap_or(StatusCode::BAD_REQUEST))
@@ -114,19 +144,22 @@ fn handle<R: CrRouter>(
     b.body(Empty::new()).unwrap_or_default()
 }
 
+/// The device a request is for, or why there is none.
+fn find<R: CrRouter>(router: &R, req: &Request<Incoming>) -> Result<CrDevice, CrResult> {
+    if req.method() != Method::GET && req.method() != Method::POST {
+        return Err(CrResult::BadRequest);
+    }
+    router.resolve(req.uri().path()).ok_or(CrResult::NotFound)
+}
+
 fn decide<R: CrRouter>(
     router: &R,
     cfg: &CrConfig,
     req: &Request<Incoming>,
+    dev: &CrDevice,
     received: Instant,
 ) -> (CrResult, Option<String>) {
-    if req.method() != Method::GET && req.method() != Method::POST {
-        return (CrResult::BadRequest, None);
-    }
     let path = req.uri().path();
-    let Some(dev) = router.resolve(path) else {
-        return (CrResult::NotFound, None);
-    };
     let authz = req
         .headers()
         .get(http::header::AUTHORIZATION)
@@ -134,7 +167,7 @@ fn decide<R: CrRouter>(
     let target = req.uri().path_and_query().map_or(path, |pq| pq.as_str());
     match cfg
         .auth
-        .check(authz, req.method().as_str(), target, &dev, now_s())
+        .check(authz, req.method().as_str(), target, dev, now_s())
     {
         AuthCheck::Challenge(c) => (CrResult::Challenged, Some(c)),
         AuthCheck::Failed => (CrResult::AuthFailed, None),

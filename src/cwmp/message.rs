@@ -2,6 +2,7 @@
 //! sends an ACS (`CpeMessage`), each a request, a response or a fault.
 
 use super::fault::Fault;
+use super::methods::{request_count, requests_of, Caller};
 use super::rpc::*;
 use super::version::CwmpVersion;
 
@@ -44,6 +45,8 @@ pub enum AcsRequest {
     /// An RPC element in the cwmp namespace the codec does not know (its local name): the CPE
     /// answers fault 9000.
     Unknown(String),
+    /// A known RPC whose arguments could not be read: the CPE answers its fault.
+    Invalid(InvalidRequest),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -93,28 +96,9 @@ pub enum CpeResponse {
 }
 
 impl AcsRequest {
-    /// Every ACS -> CPE request the codec knows, by its spec name (one list for every
-    /// counter, validator and policy that names them).
-    pub const NAMES: [&'static str; 18] = [
-        "GetRPCMethods",
-        "GetParameterNames",
-        "GetParameterValues",
-        "SetParameterValues",
-        "GetParameterAttributes",
-        "SetParameterAttributes",
-        "AddObject",
-        "DeleteObject",
-        "Reboot",
-        "FactoryReset",
-        "Download",
-        "Upload",
-        "ScheduleInform",
-        "ScheduleDownload",
-        "CancelTransfer",
-        "GetQueuedTransfers",
-        "GetAllQueuedTransfers",
-        "ChangeDUState",
-    ];
+    /// Every ACS -> CPE request the codec knows, by its spec name: the ACS's modelled methods of
+    /// [`super::methods::METHODS`] (for every counter, validator and policy that names them).
+    pub const NAMES: [&'static str; request_count(Caller::Acs)] = requests_of(Caller::Acs);
 
     /// The RPC element name ("Unknown" for an unknown RPC, whose name is in the variant).
     pub fn name(&self) -> &'static str {
@@ -138,6 +122,7 @@ impl AcsRequest {
             Self::GetAllQueuedTransfers => "GetAllQueuedTransfers",
             Self::ChangeDUState(_) => "ChangeDUState",
             Self::Unknown(_) => "Unknown",
+            Self::Invalid(r) => r.method,
         }
     }
 
@@ -163,6 +148,8 @@ impl AcsRequest {
             Self::GetAllQueuedTransfers => "GetAllQueuedTransfersResponse",
             Self::ChangeDUState(_) => "ChangeDUStateResponse",
             Self::Unknown(_) => "Unknown",
+            // Arguments that could not be read are answered with a fault.
+            Self::Invalid(_) => "Fault",
         }
     }
 }

@@ -13,6 +13,7 @@ pub mod envelope;
 pub mod error;
 pub mod fault;
 pub mod message;
+pub mod methods;
 pub mod rpc;
 pub mod sample;
 pub mod time;

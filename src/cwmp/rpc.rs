@@ -1,6 +1,7 @@
 //! Arguments of every CWMP RPC, named after the spec (snake_case of the XSD element names).
 //! Empty-argument RPCs (FactoryReset, GetRPCMethods, ...) are bare enum variants in `message`.
 
+use super::error::DecodeError;
 use super::time::DateTime;
 use super::value::XsdType;
 
@@ -454,6 +455,28 @@ pub struct DUStateChangeComplete {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct AutonomousDUStateChangeComplete {
     pub results: Vec<OpResultStruct>,
+}
+
+/// A known ACS request whose envelope parsed but whose arguments did not (a required element
+/// missing, a number or boolean that is none, an array past the codec's bound). A CPE answers
+/// every RPC it can parse the envelope of with a fault, never by dropping the session (TR-069
+/// §3.7.1.5, A.5): [`InvalidRequest::fault_code`] is that fault.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidRequest {
+    /// The RPC's spec name (one of [`crate::cwmp::AcsRequest::NAMES`]).
+    pub method: &'static str,
+    /// What was wrong, with the element path.
+    pub error: DecodeError,
+}
+
+impl InvalidRequest {
+    /// 9004 (resources exceeded) for an argument past a bound, else 9003 (invalid arguments).
+    pub fn fault_code(&self) -> u32 {
+        match self.error {
+            DecodeError::Limit { .. } => 9004,
+            _ => 9003,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

@@ -54,9 +54,18 @@ pub struct Delta {
     /// Parameters with notification 1/2 changed locally since the last delivered Inform, in
     /// the order they changed.
     pub(crate) changed: Vec<Key>,
+    /// Diagnostic tests finished on this device: numbers each test's draws.
+    pub(crate) diagnostic_runs: u32,
 }
 
 impl Delta {
+    /// The ordinal of the next diagnostic test (counts from 0).
+    pub(crate) fn next_diagnostic_run(&mut self) -> u32 {
+        let n = self.diagnostic_runs;
+        self.diagnostic_runs = n.wrapping_add(1);
+        n
+    }
+
     pub fn is_empty(&self) -> bool {
         *self == Delta::default()
     }

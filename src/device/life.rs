@@ -7,7 +7,8 @@
 //! while there is something in it, so an idle device stays small.
 
 use crate::cwmp::{
-    DateTime, EventCode, EventStruct, TransferComplete, TransferCompleteFaultStruct,
+    AutonomousDUStateChangeComplete, CpeRequest, DUStateChangeComplete, DateTime, EventCode,
+    EventStruct, TransferComplete, TransferCompleteFaultStruct,
 };
 
 /// Bitset of pending single events, indexed by [`EventCode::STANDARD`] position.
@@ -55,8 +56,9 @@ impl EventSet {
 struct Keyed {
     /// `M …` events with their CommandKeys, in order of occurrence.
     events: Vec<(EventCode, String)>,
-    /// TransferCompletes owed to the ACS, oldest first; each leaves only when the ACS answers it.
-    transfers: Vec<TransferComplete>,
+    /// Completion reports owed to the ACS (TransferComplete, DUStateChangeComplete,
+    /// AutonomousDUStateChangeComplete), oldest first; each leaves only when the ACS answers it.
+    transfers: Vec<CpeRequest>,
 }
 
 /// The per-device life record.
@@ -66,8 +68,12 @@ pub struct Life {
     keyed: Option<Box<Keyed>>,
     /// Consecutive failed sessions (the Inform's RetryCount).
     pub retry: u8,
+    /// Sessions this device has started in the run: the event ordinal its seeded choices
+    /// (impairments, retry waits) are drawn with, so they repeat with the seed whatever the
+    /// clock or the order of other devices (fits in the record's padding).
+    pub ordinal: u32,
     /// The TransferComplete sent in the current session, waiting for its response.
-    in_flight: Option<Box<TransferComplete>>,
+    in_flight: Option<Box<CpeRequest>>,
 }
 
 impl Life {
@@ -128,21 +134,31 @@ impl Life {
     /// TransferComplete (`7 TRANSFER COMPLETE`, `M Download`, `M Upload`, `M ScheduleDownload`),
     /// which stay until the ACS answers the TransferComplete itself (TR-069 §3.7.1.5).
     pub fn inform_acknowledged(&mut self) {
-        let owed = self.keyed.as_ref().is_some_and(|k| !k.transfers.is_empty());
-        let keep_tc = self.events.contains(&EventCode::TransferComplete) && owed;
+        let kept: Vec<EventCode> = [
+            EventCode::TransferComplete,
+            EventCode::DuStateChangeComplete,
+            EventCode::AutonomousDuStateChangeComplete,
+        ]
+        .into_iter()
+        .filter(|c| self.events.contains(c) && self.owes(c))
+        .collect();
         self.events = EventSet::default();
-        if keep_tc {
-            self.events.insert(&EventCode::TransferComplete);
+        for c in &kept {
+            self.events.insert(c);
         }
+        let owed = self.keyed.as_ref().is_some_and(|k| !k.transfers.is_empty());
         if let Some(k) = &mut self.keyed {
-            k.events.retain(|(c, _)| {
-                owed && matches!(
-                    c,
-                    EventCode::MDownload | EventCode::MUpload | EventCode::MScheduleDownload
-                )
-            });
+            k.events.retain(|(c, _)| owed && completion_bound(c));
         }
         self.tidy();
+    }
+
+    /// Whether a report of the kind this single event announces is still owed.
+    fn owes(&self, event: &EventCode) -> bool {
+        let in_queue = self.keyed.iter().flat_map(|k| k.transfers.iter());
+        in_queue
+            .chain(self.in_flight.as_deref())
+            .any(|r| completion_event(r) == *event)
     }
 
     /// A session ended. Success resets the retry count; failure counts it and drops the events
@@ -173,16 +189,17 @@ impl Life {
         self.events.insert(&EventCode::TransferComplete);
         let k = self.keyed();
         k.events.push((method, command_key.to_string()));
-        k.transfers.push(TransferComplete {
-            command_key: command_key.to_string(),
-            fault,
-            start_time,
-            complete_time,
-        });
+        k.transfers
+            .push(CpeRequest::TransferComplete(TransferComplete {
+                command_key: command_key.to_string(),
+                fault,
+                start_time,
+                complete_time,
+            }));
     }
 
     /// The next TransferComplete to send in this session (taken; see `transfer_answered`).
-    pub fn next_transfer_complete(&mut self) -> Option<TransferComplete> {
+    pub fn next_transfer_complete(&mut self) -> Option<CpeRequest> {
         if self.in_flight.is_some() {
             return None;
         }
@@ -201,27 +218,42 @@ impl Life {
         self.in_flight.is_none() && self.keyed.as_ref().is_some_and(|k| !k.transfers.is_empty())
     }
 
-    /// The ACS answered the in-flight TransferComplete: it is delivered, and once none is owed
-    /// the transfer-bound events go too.
+    /// The ACS answered the in-flight report: it is delivered, and once none of its kind is
+    /// owed its events go too.
     pub fn transfer_answered(&mut self) {
-        if let Some(tc) = self.in_flight.take() {
+        if let Some(r) = self.in_flight.take() {
+            let key = command_key(&r).to_string();
+            let single = completion_event(&r);
             if let Some(k) = &mut self.keyed {
-                k.events.retain(|(c, key)| {
-                    !(key == &tc.command_key
-                        && matches!(
-                            c,
-                            EventCode::MDownload
-                                | EventCode::MUpload
-                                | EventCode::MScheduleDownload
-                        ))
+                k.events.retain(|(c, k2)| {
+                    !(k2 == &key && completion_bound(c) && completion_event_of_m(c) == single)
                 });
             }
-        }
-        let owed = self.keyed.as_ref().is_some_and(|k| !k.transfers.is_empty());
-        if !owed {
-            self.events.remove(&EventCode::TransferComplete);
+            if !self.owes(&single) {
+                self.events.remove(&single);
+            }
         }
         self.tidy();
+    }
+
+    /// A ChangeDUState finished: `11 DU STATE CHANGE COMPLETE` + `M ChangeDUState` and its
+    /// DUStateChangeComplete (TR-069 A.4.2.6).
+    pub fn du_done(&mut self, report: DUStateChangeComplete) {
+        self.events.insert(&EventCode::DuStateChangeComplete);
+        let k = self.keyed();
+        k.events
+            .push((EventCode::MChangeDuState, report.command_key.clone()));
+        k.transfers.push(CpeRequest::DUStateChangeComplete(report));
+    }
+
+    /// A deployment unit changed on the device's own initiative, and the policy asks for a
+    /// report: `12 AUTONOMOUS DU STATE CHANGE COMPLETE` (TR-069 A.4.2.7).
+    pub fn autonomous_du_done(&mut self, report: AutonomousDUStateChangeComplete) {
+        self.events
+            .insert(&EventCode::AutonomousDuStateChangeComplete);
+        self.keyed()
+            .transfers
+            .push(CpeRequest::AutonomousDUStateChangeComplete(report));
     }
 
     /// The device restarts (Reboot RPC, firmware activation, power cycle): `1 BOOT`, plus
@@ -261,6 +293,44 @@ impl Life {
         {
             self.keyed = None;
         }
+    }
+}
+
+/// The single event a completion report is announced by.
+fn completion_event(r: &CpeRequest) -> EventCode {
+    match r {
+        CpeRequest::DUStateChangeComplete(_) => EventCode::DuStateChangeComplete,
+        CpeRequest::AutonomousDUStateChangeComplete(_) => {
+            EventCode::AutonomousDuStateChangeComplete
+        }
+        _ => EventCode::TransferComplete,
+    }
+}
+
+/// `M …` events that stay until their report is answered (TR-069 §3.7.1.5).
+fn completion_bound(c: &EventCode) -> bool {
+    matches!(
+        c,
+        EventCode::MDownload
+            | EventCode::MUpload
+            | EventCode::MScheduleDownload
+            | EventCode::MChangeDuState
+    )
+}
+
+/// The single event an `M …` event goes with.
+fn completion_event_of_m(c: &EventCode) -> EventCode {
+    match c {
+        EventCode::MChangeDuState => EventCode::DuStateChangeComplete,
+        _ => EventCode::TransferComplete,
+    }
+}
+
+fn command_key(r: &CpeRequest) -> &str {
+    match r {
+        CpeRequest::TransferComplete(t) => &t.command_key,
+        CpeRequest::DUStateChangeComplete(d) => &d.command_key,
+        _ => "",
     }
 }
 
@@ -360,7 +430,9 @@ mod tests {
         // Inform acknowledged: the transfer-bound events stay.
         l.inform_acknowledged();
         assert_eq!(codes(&l), vec!["7 TRANSFER COMPLETE", "M Download(dl-1)"]);
-        let tc = l.next_transfer_complete().unwrap();
+        let Some(CpeRequest::TransferComplete(tc)) = l.next_transfer_complete() else {
+            panic!("a TransferComplete is owed")
+        };
         assert_eq!(tc.command_key, "dl-1");
         assert!(
             l.next_transfer_complete().is_none(),

@@ -6,11 +6,16 @@
 //! Memory: a device the ACS never wrote to is this struct only (no heap). Everything the
 //! ACS or a local change writes goes into a lazily allocated [`Delta`].
 
+pub mod autonomous_du;
+pub mod binding;
 mod delta;
+pub mod diagnostics;
 pub mod life;
 mod limit;
 mod rpc;
+pub mod software;
 mod view;
+pub mod window;
 
 pub use delta::{Attr, Delta, QueuedTransfer, MAX_QUEUED_TRANSFERS};
 pub use limit::{AnswerLimit, Budget, ENTRY_OVERHEAD};
@@ -32,6 +37,8 @@ pub struct Device {
     /// Which template of the fleet (the fleet's own numbering).
     template: u16,
     flags: u8,
+    /// The STUN binding (TR-069 Annex G) in one byte, see [`binding`]: 0 = none.
+    udp: u8,
 }
 
 impl Device {
@@ -46,6 +53,7 @@ impl Device {
             index,
             template,
             flags: 0,
+            udp: 0,
         }
     }
 
@@ -111,6 +119,18 @@ impl Device {
 
     /// The session layer finished (TransferComplete acknowledged) the first transfer with
     /// this CommandKey: it leaves the queue.
+    /// A ScheduleDownload's attempt failed and it waits for its next window: not started
+    /// again (state 1), so CancelTransfer may withdraw it (TR-069 A.4.1.9).
+    pub fn transfer_waiting(&mut self, command_key: &str) {
+        if let Some(t) = self.delta.as_mut().and_then(|d| {
+            d.transfers
+                .iter_mut()
+                .find(|t| t.command_key == command_key && t.state == 2)
+        }) {
+            t.state = 1;
+        }
+    }
+
     pub fn transfer_finished(&mut self, command_key: &str) -> Option<QueuedTransfer> {
         let d = self.delta.as_mut()?;
         let i = d
@@ -142,6 +162,9 @@ pub struct Env<'a> {
     pub now: DateTime,
     /// e.g. "http://127.0.0.1:7548"; ConnectionRequestURL = base + "/" + [`DeviceView::cr_path`].
     pub cr_url_base: &'a str,
+    /// The fleet's table of STUN-mapped public addresses (UDP groups); None: bindings are
+    /// written as plain values.
+    pub udp: Option<&'a binding::PublicAddrs>,
 }
 
 /// The answer to one ACS request and what the session layer must do about it.
@@ -158,7 +181,8 @@ pub enum Effect {
     Reboot {
         command_key: String,
     },
-    /// Reset after the session ([`DeviceView::factory_reset`]); then `0 BOOTSTRAP` + `1 BOOT`.
+    /// Reset after the session ([`DeviceView::factory_reset`], which keeps the installed
+    /// firmware); then `0 BOOTSTRAP` + `1 BOOT`.
     FactoryReset,
     /// Queued with its CommandKey (state 1); TransferComplete follows later.
     Download(crate::cwmp::Download),
@@ -181,6 +205,12 @@ pub enum Effect {
     DiagnosticsRequested {
         object: String,
     },
+    /// ChangeDUState accepted: fetch the files, apply, report DUStateChangeComplete.
+    ChangeDuState(crate::cwmp::ChangeDUState),
+    /// `<object>DiagnosticsState` was set to "Canceled": the test in progress stops.
+    DiagnosticsCanceled {
+        object: String,
+    },
 }
 
 #[cfg(test)]
@@ -194,7 +224,7 @@ pub(crate) mod tests {
             "Device is {} bytes",
             std::mem::size_of::<Device>()
         );
-        // Currently 24 bytes: delta pointer, boot time, index, template, flags.
+        // Currently 24 bytes: delta pointer, boot time, index, template, flags, binding.
         assert_eq!(std::mem::size_of::<Device>(), 24);
         let d = Device::new(7);
         assert_eq!(d.index(), 7);

@@ -190,6 +190,83 @@ impl<'a> DeviceView<'a> {
         Ok(self.d.active_change_pending())
     }
 
+    /// A new STUN binding (TR-069 Annex G): `addr` becomes UDPConnectionRequestAddress, and
+    /// NATDetected and STUNEnable follow; each one that changed is notified per its attribute,
+    /// as a local change is. Returns whether an active change awaits an Inform. Kept in the
+    /// device's binding byte when the fleet's address table takes `addr` (see `binding`),
+    /// else written as values.
+    pub fn stun_binding(&mut self, addr: std::net::SocketAddr, nat_detected: bool) -> bool {
+        let root = self.t.root().to_string();
+        let names = ["UDPConnectionRequestAddress", "NATDetected", "STUNEnable"];
+        let paths = names.map(|n| format!("{root}ManagementServer.{n}"));
+        let Some(entry) = self.env.udp.and_then(|t| t.intern(addr)) else {
+            let values = [addr.to_string(), nat_detected.to_string(), "true".into()];
+            let mut active = false;
+            for (p, v) in paths.iter().zip(values) {
+                active |= self.set_local(p, &v).unwrap_or(false);
+            }
+            return active;
+        };
+        let keys = paths.map(|p| match self.lookup(&p) {
+            Some((Node::Param(pid), inst)) => Some((pid, inst)),
+            _ => None,
+        });
+        let before = keys.map(|k| k.map(|(pid, inst)| self.value(pid, &inst)));
+        self.d.udp = super::binding::pack(entry, nat_detected);
+        for (key, old) in keys.into_iter().zip(before) {
+            let (Some(key), Some(old)) = (key, old) else {
+                continue;
+            };
+            if self.value(key.0, &key.1) == old {
+                continue;
+            }
+            let notification = self.notification(&key);
+            if notification >= 1 {
+                self.d.delta_mut().note_change(key);
+            }
+            if notification == 2 {
+                self.d.flags |= ACTIVE_CHANGE;
+            }
+        }
+        self.d.active_change_pending()
+    }
+
+    /// A STUN-binding parameter's value from the device's binding byte, if it has one.
+    fn binding_value(&self, role: Role) -> Option<String> {
+        if !matches!(
+            role,
+            Role::UdpCrAddress | Role::NatDetected | Role::StunEnable
+        ) {
+            return None;
+        }
+        let (entry, nat) = super::binding::unpack(self.d.udp)?;
+        match role {
+            Role::UdpCrAddress => Some(self.env.udp?.get(entry)?.to_string()),
+            Role::NatDetected => Some(nat.to_string()),
+            _ => Some("true".into()),
+        }
+    }
+
+    /// A parameter whose value changed without the device storing it: its value is computed
+    /// (a generator or a group-level value), and what changed is that it now applies, e.g. the
+    /// ConnReqJabberID of a device whose XMPP connection came up (TR-069 Annex K). Reported
+    /// per the notification attribute like [`DeviceView::set_local`], but the delta it needs
+    /// lasts only until the Inform that carries it.
+    pub fn note_local_change(&mut self, path: &str) -> Result<bool, Fault> {
+        let Some((Node::Param(pid), inst)) = self.lookup(path) else {
+            return Err(Fault::new(9005));
+        };
+        let key = (pid, inst);
+        let notification = self.notification(&key);
+        if notification >= 1 {
+            self.d.delta_mut().note_change(key);
+        }
+        if notification == 2 {
+            self.d.flags |= ACTIVE_CHANGE;
+        }
+        Ok(self.d.active_change_pending())
+    }
+
     /// The effective notification attribute of a parameter (0 off, 1 passive, 2 active;
     /// forceEnabled counts as 2), None when the device has no such parameter.
     pub fn notification_at(&self, path: &str) -> Option<u8> {
@@ -201,9 +278,22 @@ impl<'a> DeviceView<'a> {
 
     /// FactoryReset: drop all ACS-written state (values, attributes, instances, ParameterKey,
     /// queued transfers) and pending changes.
+    /// Back to the factory state, except the installed firmware: a real CPE resets its
+    /// configuration, not its image, so `DeviceInfo.SoftwareVersion` stays what the last
+    /// firmware Download made it.
     pub fn factory_reset(&mut self) {
+        let firmware_path = format!("{}DeviceInfo.SoftwareVersion", self.t.root());
+        let firmware = self.written(&firmware_path);
         self.d.delta = None;
         self.d.flags = 0;
+        if let Some(v) = firmware {
+            // Not a change to notify: the reset's 0 BOOTSTRAP Inform carries it anyway.
+            let _ = self.set_local(&firmware_path, &v);
+            if let Some(d) = self.d.delta.as_mut() {
+                d.changed.clear();
+            }
+            self.d.flags = 0;
+        }
     }
 
     // === reads used by the RPC handlers ===
@@ -368,6 +458,9 @@ impl<'a> DeviceView<'a> {
             if let Some(v) = d.value(&(pid, *inst)) {
                 return v.to_string();
             }
+        }
+        if let Some(v) = self.binding_value(def.role) {
+            return v;
         }
         match self.t.source(pid, inst) {
             Some(Source::Literal(v)) => v.to_string(),

@@ -11,6 +11,8 @@ use crate::device::{AnswerLimit, Device, DeviceView, Effect, Env};
 use crate::model::Template;
 use crate::session::SessionDevice;
 
+use super::router::Router;
+
 use crate::device::life::Life;
 
 /// The checked-out device.
@@ -28,6 +30,13 @@ pub struct Cpe {
     pub effects: Vec<Effect>,
     /// ACS requests the device answered with a fault: (RPC name, fault code), for the metrics.
     pub faults: Vec<(&'static str, u32)>,
+    /// The connection-request listener's credentials, told of new ones as soon as the ACS
+    /// sets them: a SetParameterValuesResponse with Status 0 means they are in effect
+    /// (TR-069 A.3.2.1), and an ACS may send a connection request the moment the session ends,
+    /// before the scheduler has taken the device back. `None` where no listener runs.
+    pub cr_router: Option<Arc<Router>>,
+    /// The fleet's STUN-mapped addresses (reads of a device's binding); None outside a fleet.
+    pub udp_addrs: Option<Arc<crate::device::binding::PublicAddrs>>,
 }
 
 impl Cpe {
@@ -37,11 +46,25 @@ impl Cpe {
             seed: self.seed,
             now: self.now,
             cr_url_base: &self.cr_url_base,
+            udp: self.udp_addrs.as_deref(),
         };
         let mut view =
             DeviceView::new(&self.template, &mut self.device, &env).with_limit(self.answer_limit);
         f(&mut view)
     }
+}
+
+/// The connection-request credentials a device has now (`root` its data model's root object).
+pub(super) fn cr_credentials(v: &DeviceView<'_>, root: &str) -> (String, String) {
+    let get = |n: &str| {
+        v.get(&format!("{root}ManagementServer.{n}"))
+            .map(|x| x.value)
+            .unwrap_or_default()
+    };
+    (
+        get("ConnectionRequestUsername"),
+        get("ConnectionRequestPassword"),
+    )
 }
 
 impl SessionDevice for Cpe {
@@ -61,9 +84,7 @@ impl SessionDevice for Cpe {
     }
 
     fn next_request(&mut self) -> Option<CpeRequest> {
-        self.life
-            .next_transfer_complete()
-            .map(CpeRequest::TransferComplete)
+        self.life.next_transfer_complete()
     }
 
     fn has_request(&self) -> bool {
@@ -71,9 +92,17 @@ impl SessionDevice for Cpe {
     }
 
     fn request_answered(&mut self, req: &CpeRequest, answer: Result<&AcsResponse, &Fault>) {
-        if let (CpeRequest::TransferComplete(tc), Ok(_)) = (req, answer) {
-            self.life.transfer_answered();
-            self.device.transfer_finished(&tc.command_key);
+        match (req, answer) {
+            (CpeRequest::TransferComplete(tc), Ok(_)) => {
+                self.life.transfer_answered();
+                self.device.transfer_finished(&tc.command_key);
+            }
+            (
+                CpeRequest::DUStateChangeComplete(_)
+                | CpeRequest::AutonomousDUStateChangeComplete(_),
+                Ok(_),
+            ) => self.life.transfer_answered(),
+            _ => {}
         }
         // A fault leaves the TransferComplete owed: the session's end puts it back in the
         // queue and the next session sends it again, as TR-069 asks.
@@ -81,6 +110,16 @@ impl SessionDevice for Cpe {
 
     fn apply(&mut self, req: &AcsRequest) -> CpeMessage {
         let applied = self.with_view(|v| v.apply(req));
+        if let Some(router) = self.cr_router.clone() {
+            if applied
+                .effects
+                .contains(&Effect::ConnectionRequestCredentialsChanged)
+            {
+                let root = self.template.root().to_string();
+                let (u, p) = self.with_view(|v| cr_credentials(v, &root));
+                router.set_credentials(self.device.index(), u, p);
+            }
+        }
         self.effects.extend(applied.effects);
         if let CpeMessage::Fault(f) = &applied.message {
             self.faults.push((req.name(), f.code));

@@ -14,7 +14,10 @@ pub mod cpe;
 pub mod router;
 pub mod runner;
 pub mod shard;
+mod start;
 pub mod timer;
+pub mod udp;
+pub mod xmpp;
 
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -25,9 +28,8 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use crate::cr::{self, CrAuthenticator, CrConfig};
 use crate::cwmp::{CwmpVersion, DateTime};
-use crate::device::{Device, DeviceView, Env};
+
 use crate::model::Template;
 use crate::net::client::{Connector, Endpoint};
 use crate::net::tls;
@@ -95,6 +97,8 @@ pub struct FleetCtx {
     pub tls_options: tls::TlsOptions,
     /// Client configs built from per-device certificates, bounded (cleared when full).
     pub cert_cache: std::sync::Mutex<std::collections::HashMap<String, Arc<rustls::ClientConfig>>>,
+    /// The STUN-mapped public addresses devices hold bindings to (`device::binding`).
+    pub udp_addrs: Arc<crate::device::binding::PublicAddrs>,
 }
 
 /// Most per-device TLS configs kept at once (each holds a parsed key).
@@ -247,6 +251,8 @@ pub fn load_templates(s: &Scenario) -> Result<Vec<(PathBuf, Arc<Template>)>, Fle
 }
 
 /// Runs the fleet of `s` against `acs_url` until the scenario's end or `cancel`.
+/// Long (over 80 lines): the start-up in order (templates, listeners, the UDP and XMPP sides,
+/// shards), one call per step.
 pub async fn run(
     s: &Scenario,
     acs_url: &str,
@@ -254,199 +260,102 @@ pub async fn run(
     cancel: CancellationToken,
 ) -> Result<RunResult, FleetError> {
     let templates = load_templates(s)?;
-    let mut groups = Vec::new();
-    let mut first = 0u32;
-    for g in &s.groups {
-        let tid = templates
-            .iter()
-            .position(|(p, _)| *p == g.template)
-            .unwrap_or(0);
-        let template = templates[tid].1.clone();
-        groups.push(GroupRt {
-            version: g.version.unwrap_or_else(|| template.cwmp_version()),
-            spec: g.clone(),
-            template,
-            template_id: tid as u16,
-            first,
-        });
-        first = first.saturating_add(g.count);
-    }
-    let total = first;
+    let (groups, total) = start::group_runtimes(s, &templates)?;
     let (first, count) = match opts.shard_of {
         Some((i, n)) => slice(total, i, n),
         None => (0, total),
     };
-
-    // TLS for the ACS (and file servers).
-    // One client certificate for the fleet, or one per device from a path pattern.
-    let mut client_cert_pattern = None;
-    let tls_cfg = match (&s.acs.client_cert, &s.acs.client_key) {
-        (Some(c), Some(k)) if !c.contains('{') && !k.contains('{') => Some(tls::client_config(
-            &s.acs.tls,
-            Some((std::path::Path::new(c), std::path::Path::new(k))),
-        )?),
-        (Some(c), Some(k)) => {
-            client_cert_pattern = Some((c.clone(), k.clone()));
-            Some(tls::client_config(&s.acs.tls, None)?)
-        }
-        _ => Some(tls::client_config(&s.acs.tls, None)?),
-    };
-    let connector = Connector {
-        connect_timeout: Duration::from_secs(10),
-        tls: tls_cfg,
-        tls_error: None,
-    };
+    let (connector, client_cert_pattern) = start::connector(s)?;
     let endpoint = Endpoint::parse(acs_url).map_err(|e| FleetError::Url(e.to_string()))?;
-
-    // The shared connection-request listener.
-    let listener = crate::net::listen(s.cr.listen).map_err(|source| FleetError::Listen {
-        addr: s.cr.listen.to_string(),
-        source,
-    })?;
-    let bound = listener.local_addr().map_err(|source| FleetError::Listen {
-        addr: s.cr.listen.to_string(),
-        source,
-    })?;
-    let cr_url_base: Arc<str> = Arc::from(
-        s.cr.url
-            .clone()
-            .unwrap_or_else(|| format!("http://{bound}"))
-            .trim_end_matches('/'),
-    );
-
-    let shards = opts
-        .shards
-        .unwrap_or_else(|| {
-            std::thread::available_parallelism()
-                .map(|n| n.get() as u32)
-                .unwrap_or(1)
-        })
-        .clamp(1, 1024)
-        .min(count.max(1));
-    let mut inboxes = Vec::new();
-    let mut receivers = Vec::new();
-    for _ in 0..shards {
-        // Bounded: a flood of connection requests is answered 503 (and counted), never queued
-        // without limit.
-        let (tx, rx) = mpsc::channel::<ShardMsg>(4096);
-        inboxes.push(tx);
-        receivers.push(rx);
-    }
-    let seed = s.seed;
-    let cred_groups: Vec<(u32, u32, Arc<Template>)> = groups
+    let (listener, cr_url_base) = start::cr_listener(s)?;
+    let shards = start::shard_count(opts.shards, count);
+    let (inboxes, receivers) = start::inboxes(shards);
+    let defaults = start::default_credentials(s.seed, &groups, cr_url_base.clone());
+    let wans = groups.iter().map(|g| (g.first, g.count, g.wan)).collect();
+    let natted = groups
         .iter()
-        .map(|g| (g.first, g.count, g.template.clone()))
+        .filter(|g| g.cr.transport == crate::cr::CrTransport::Udp)
+        .map(|g| g.first..g.first + g.count)
         .collect();
-    let cred_base = cr_url_base.clone();
-    let defaults = Arc::new(move |index: u32| -> Option<(String, String)> {
-        let (_, _, t) = cred_groups
-            .iter()
-            .find(|(f, c, _)| index >= *f && index - *f < *c)?;
-        let mut dev = Device::new(index);
-        let env = Env {
-            seed,
-            now: DateTime::from_unix_ms(0),
-            cr_url_base: &cred_base,
-        };
-        let v = DeviceView::new(t, &mut dev, &env);
-        let root = t.root();
-        let user = v
-            .get(&format!("{root}ManagementServer.ConnectionRequestUsername"))
-            .map(|p| p.value)
-            .unwrap_or_default();
-        // get() reads hidden parameters too (GetParameterValues would hide them).
-        let pass = v
-            .get(&format!("{root}ManagementServer.ConnectionRequestPassword"))
-            .map(|p| p.value)
-            .unwrap_or_default();
-        Some((user, pass))
-    });
-    let router = Arc::new(Router::new(
-        first,
-        count,
-        inboxes,
-        defaults,
-        s.cr.min_interval,
-    ));
+    let router = Arc::new(
+        Router::new(first, count, inboxes, defaults, s.cr.min_interval)
+            .with_wan(s.seed, wans)
+            .behind_nat(natted),
+    );
     // The caller's live counters (progress, exporter) include the listener's results.
     let live = opts.live.clone().unwrap_or_default();
     let cr_stats = live.cr.clone();
     let cr_cancel = cancel.child_token();
-    let secret = format!("{:016x}", rand::random::<u64>());
-    tokio::spawn(cr::serve(
+    // UDP groups (TR-069 Annex G) share sockets bound next to the HTTP listener.
+    let cr_ip = listener.local_addr().map_or(s.cr.listen.ip(), |a| a.ip());
+    let udp_side = udp::start(
+        &groups,
+        cr_ip,
+        s.seed,
+        router.clone(),
+        live.udp.clone(),
+        cr_cancel.clone(),
+    )
+    .await?;
+    start::spawn_cr_listener(
         listener,
         router.clone(),
-        Arc::new(CrConfig {
-            auth: CrAuthenticator::new(s.cr.auth, "cpefleet", &secret),
-            max_connections: 1024,
-            header_timeout: Duration::from_secs(5),
-        }),
+        s,
         cr_stats.clone(),
         cr_cancel.clone(),
-    ));
+    );
+    let xmpp_stats = xmpp::spawn(
+        &groups,
+        (first, count),
+        s.seed,
+        &router,
+        &live.xmpp,
+        &cr_cancel,
+    );
 
     let started = Instant::now();
-    let sim_epoch_ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0);
-    let ctx = Arc::new(FleetCtx {
-        seed: s.seed,
-        time_scale: s.time_scale,
-        sim_epoch_ms,
-        started,
-        duration: s.duration,
-        grace: opts.grace,
-        quit: opts.quit.clone().unwrap_or_default(),
+    let parts = start::Parts {
         groups,
         shards,
         first,
         count,
         total,
-        max_sessions: s.max_sessions,
-        session: SessionConfig {
-            acs: endpoint,
-            connector: connector.clone(),
-            local_addr: None,
-            credentials: None,
-            version: CwmpVersion::V1_0,
-            exchange_timeout: s.acs.exchange_timeout,
-            session_timeout: s.acs.session_timeout,
-            max_body: 4 * 1024 * 1024,
-            max_exchanges: 10_000,
-            user_agent: concat!("cpefleet/", env!("CARGO_PKG_VERSION")).to_string(),
-            id_prefix: String::new(),
-            impairments: Default::default(),
-        },
-        acs_username: s.acs.username.clone(),
-        acs_password: s.acs.password.clone(),
-        source_addresses: s.source_addresses.clone(),
+        endpoint,
+        connector,
+        client_cert_pattern,
         cr_url_base: cr_url_base.clone(),
-        phases: s.phases.clone(),
         router,
         live,
-        transfer_connector: connector,
-        transfer_limits: TransferLimits {
-            timeout: Duration::from_secs(300),
-            max_bytes: 1 << 30,
-        },
-        trace: opts.trace.clone(),
-        runner: opts
-            .runner
-            .clone()
-            .unwrap_or_else(|| Arc::new(runner::Network)),
-        client_cert_pattern,
-        tls_options: s.acs.tls.clone(),
-        cert_cache: Default::default(),
-    });
+    };
+    let ctx = Arc::new(start::fleet_ctx(s, opts, parts, started));
+    let (stats, ready) = run_shards(ctx, receivers, &cancel).await;
+    cr_cancel.cancel();
+    Ok(RunResult {
+        stats,
+        ready,
+        devices: u64::from(count),
+        elapsed: started.elapsed(),
+        cr: cr_stats,
+        udp: udp_side.as_ref().map(|u| u.endpoint.stats.clone()),
+        xmpp: xmpp_stats,
+        cr_url_base: cr_url_base.to_string(),
+        acs_url: acs_url.to_string(),
+    })
+}
 
+/// Builds every shard, then runs them to the end; also returns how long building took.
+async fn run_shards(
+    ctx: Arc<FleetCtx>,
+    receivers: Vec<mpsc::Receiver<ShardMsg>>,
+    cancel: &CancellationToken,
+) -> (ShardStats, Duration) {
     // Devices become plain data in their shards; `ready` is how long that takes (the
     // start-up figure of BENCHMARKS.md), before any session starts.
     let mut shards_built = Vec::new();
     for (id, rx) in receivers.into_iter().enumerate() {
         shards_built.push(Shard::new(id as u32, ctx.clone(), rx));
     }
-    let ready = started.elapsed();
+    let ready = ctx.started.elapsed();
     let mut handles = Vec::new();
     for shard in shards_built {
         handles.push(tokio::spawn(shard.run(cancel.child_token())));
@@ -458,16 +367,7 @@ pub async fn run(
             Err(_) => stats.error("shard_panic"),
         }
     }
-    cr_cancel.cancel();
-    Ok(RunResult {
-        stats,
-        ready,
-        devices: u64::from(count),
-        elapsed: started.elapsed(),
-        cr: cr_stats,
-        cr_url_base: cr_url_base.to_string(),
-        acs_url: acs_url.to_string(),
-    })
+    (stats, ready)
 }
 
 /// Bytes one idle device costs the fleet: its slot, its timer entry and its rate-limit word

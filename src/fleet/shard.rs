@@ -16,7 +16,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use rand::Rng;
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tokio::time::{sleep_until, Instant};
@@ -35,18 +34,45 @@ use crate::session::{SessionConfig, SessionReport};
 use super::cpe::Cpe;
 use super::timer::TimerQueue;
 use super::FleetCtx;
+use crate::cr::CrTransport;
 use crate::device::life::{self, Life};
+use crate::metrics::cr_fate::CrFate;
 use crate::metrics::stats::{SessionEnd, ShardStats};
+use generators::{GenKind, Generator};
 
 mod device;
+mod diagnostics;
+mod generators;
 mod phases;
+mod scheduled;
 mod sessions;
+mod software;
 mod transfers;
 
 /// Messages to a shard (bounded inbox; a full inbox is a counted 503 at the listener).
 #[derive(Debug)]
 pub enum ShardMsg {
-    ConnectionRequest { index: u32, at: Instant },
+    ConnectionRequest {
+        index: u32,
+        at: Instant,
+        /// Which listener accepted it (its fate is counted under this transport).
+        via: crate::cr::CrTransport,
+    },
+    /// The device's XMPP client connection changed (TR-069 Annex K, TR-181
+    /// XMPP.Connection.{i}): up with the JID it bound, or down.
+    XmppLink {
+        index: u32,
+        jid: Option<Box<str>>,
+        /// XMPP.Connection.1.Status.
+        status: &'static str,
+    },
+    /// STUN told the device its public address (TR-069 Annex G): write
+    /// UDPConnectionRequestAddress and NATDetected, a value change like any other.
+    UdpBinding {
+        index: u32,
+        addr: std::net::SocketAddr,
+        nat_detected: bool,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,12 +118,21 @@ struct Side {
     /// Real-time due (ms) and what fires.
     timers: Vec<(u64, Pending)>,
     cr_at: Option<Instant>,
+    /// The transport of the pending connection request (`cr_at`).
+    cr_via: crate::cr::CrTransport,
     due_ms: Option<u64>,
     /// When the device entered the ready queue (due → here is the simulator's own lag).
     queued_at: Option<Instant>,
     /// Events that arrived while the device was checked out for a session (its Life is in
     /// the session task): merged when it comes back, then a new session starts (TR-069 §3.2.2).
     held: Vec<EventCode>,
+    /// A STUN binding (address, NATDetected) that arrived while the device was in a session:
+    /// written when it comes back (the keep-alive driver reports a binding only once).
+    binding: Option<(std::net::SocketAddr, bool)>,
+    /// Other local changes (an XMPP link) that arrived while the device was checked out:
+    /// written to a device that is not there, they would be lost when it comes back, so they
+    /// are handled again then.
+    held_msgs: Vec<ShardMsg>,
 }
 
 impl Side {
@@ -105,8 +140,10 @@ impl Side {
         self.reboot_key.is_none()
             && self.timers.is_empty()
             && self.cr_at.is_none()
+            && self.binding.is_none()
             && self.due_ms.is_none()
             && self.queued_at.is_none()
+            && self.held_msgs.is_empty()
     }
 }
 
@@ -118,6 +155,17 @@ enum Pending {
     Download(crate::cwmp::Download),
     Upload(crate::cwmp::Upload),
     Diagnostics(String),
+    /// A test the device's reboot cut short: reported as `Error_Internal`.
+    DiagnosticsInterrupted(String),
+    /// A test measured for real is running (object, run number); never fires (due u64::MAX),
+    /// its transfer's end does.
+    Measuring(String, u64),
+    /// A real test's transfer ended while the device was in a session.
+    Measured(Box<diagnostics::MeasuredDone>),
+    /// A ScheduleDownload's next attempt is due (its window and try count inside).
+    Scheduled(Box<scheduled::Scheduled>),
+    /// A ChangeDUState's files arrived while the device was in a session.
+    DuApply(Box<software::DuDone>),
     /// A finished transfer waiting `apply_delay` before it takes effect.
     Apply {
         firmware: bool,
@@ -137,8 +185,8 @@ enum TaskResult {
         /// Boxed: the report (with its per-session check counts) dwarfs the other variant.
         report: Box<SessionReport>,
         due_ms: u64,
-        /// When the connection request that made the device due arrived.
-        cr_at: Option<Instant>,
+        /// When the connection request that made the device due arrived, and over what.
+        cr_at: Option<(Instant, CrTransport)>,
         /// When the session itself began (after any impairment) and ended.
         began: Instant,
         ended: Instant,
@@ -146,6 +194,16 @@ enum TaskResult {
     Transfer {
         slot: u32,
         done: TransferDone,
+    },
+    /// A ChangeDUState's files were fetched.
+    Du {
+        slot: u32,
+        done: Box<software::DuDone>,
+    },
+    /// A diagnostic test's real transfer ended.
+    Measured {
+        slot: u32,
+        done: Box<diagnostics::MeasuredDone>,
     },
 }
 
@@ -159,21 +217,8 @@ struct TransferDone {
     version: Option<String>,
     result: Result<u64, TransferFault>,
     start: DateTime,
-}
-
-/// An open-model or churn generator active in this shard.
-struct Generator {
-    what: GenKind,
-    arrivals: Arrivals,
-    phase_start_ms: u64,
-    next_ms: Option<u64>,
-    rng: rand::rngs::SmallRng,
-}
-
-enum GenKind {
-    Session(EventCode),
-    ValueChange(Option<String>),
-    Reboot,
+    /// Set when a ScheduleDownload asked for it: its windows decide what a failure means.
+    scheduled: Option<Box<scheduled::Scheduled>>,
 }
 
 pub struct Shard {
@@ -195,7 +240,8 @@ pub struct Shard {
     phases_applied: usize,
     generators: Vec<Generator>,
     session_seq: u64,
-    churn_seq: u64,
+    /// Diagnostic tests measured for real so far (each run's number).
+    measure_seq: u64,
 }
 
 impl Shard {
@@ -238,7 +284,7 @@ impl Shard {
             phases_applied: 0,
             generators: Vec::new(),
             session_seq: 0,
-            churn_seq: 0,
+            measure_seq: 0,
             ctx,
         }
     }
@@ -249,6 +295,9 @@ impl Shard {
 
     fn slot_of(&self, index: u32) -> Option<u32> {
         let local = index.checked_sub(self.ctx.first)?;
+        if local >= self.ctx.count {
+            return None;
+        }
         let shards = self.ctx.shards.max(1);
         (local % shards == self.id).then_some(local / shards)
     }
@@ -301,7 +350,7 @@ impl Shard {
             self.admit();
             let next = [
                 self.timers.next_due(),
-                self.generators.iter().filter_map(|g| g.next_ms).min(),
+                self.generators.iter().filter_map(Generator::next_ms).min(),
                 self.ctx
                     .phases
                     .get(self.phases_applied)
@@ -330,6 +379,7 @@ impl Shard {
             }
         }
         self.drain().await;
+        self.count_unserved();
         self.stats.side_entries = self.side.len() as u64;
         self.stats
     }
@@ -371,6 +421,34 @@ impl Shard {
             .fetch_sub(self.sessions as u64, Ordering::Relaxed);
         self.sessions = 0;
         self.stats.record_queued(0, &self.ctx.live);
+    }
+
+    /// Connection requests still pending when the run ended (on a device, or in the inbox)
+    /// are counted `unserved`, so every accepted one is accounted for. The inbox is closed
+    /// first: a listener still running is refused from now on (its `busy`), never lost.
+    fn count_unserved(&mut self) {
+        self.inbox.close();
+        for side in self.side.values() {
+            if side.cr_at.is_some() {
+                self.stats.cr_fate.count(side.cr_via, CrFate::Unserved);
+            }
+        }
+        while let Ok(msg) = self.inbox.try_recv() {
+            if let ShardMsg::ConnectionRequest { via, .. } = msg {
+                self.stats.cr_fate.count(via, CrFate::Unserved);
+            }
+        }
+    }
+
+    /// Forgets a device's rare state (it went off, or was reset); a connection request
+    /// pending on it will never get its session.
+    fn drop_side(&mut self, slot: u32) {
+        if let Some(side) = self.side.remove(&slot) {
+            if side.cr_at.is_some() {
+                let fate = crate::metrics::cr_fate::CrFate::DeviceOff;
+                self.stats.cr_fate.count(side.cr_via, fate);
+            }
+        }
     }
 
     fn finished_draining(&mut self, id: tokio::task::Id, r: TaskResult) {

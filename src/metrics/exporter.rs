@@ -93,10 +93,57 @@ impl Scrape {
         }
         gauge!(names::SESSIONS_IN_FLIGHT).set(in_session as f64);
         for r in CrResult::ALL {
-            counter!(names::CONNECTION_REQUESTS_TOTAL, "result" => r.label()).absolute(l.cr.get(r));
+            counter!(names::CONNECTION_REQUESTS_TOTAL, "transport" => "http", "result" => r.label())
+                .absolute(l.cr.get(r));
         }
+        udp_metrics(&l.udp);
+        xmpp_metrics(&l.xmpp);
         self.handle.run_upkeep();
         self.handle.render()
+    }
+}
+
+/// The UDP side: requests by result (accepted or the rejection reason), STUN keep-alives.
+fn udp_metrics(u: &crate::cr::udp::UdpStats) {
+    use crate::cr::udp::{UdpCrReject, UdpStats};
+    let g = UdpStats::get;
+    let udp = |result: &'static str| counter!(names::CONNECTION_REQUESTS_TOTAL, "transport" => "udp", "result" => result);
+    udp("accepted").absolute(g(&u.accepted));
+    for r in UdpCrReject::ALL {
+        udp(r.label()).absolute(u.rejected(r));
+    }
+    for (kind, c) in [
+        ("request", &u.stun_requests),
+        ("response", &u.stun_responses),
+        ("error", &u.stun_errors),
+        ("retransmit", &u.stun_retransmits),
+        ("timeout", &u.stun_timeouts),
+        ("stray", &u.stun_stray),
+        ("binding_change", &u.binding_changes),
+        ("late_keepalive", &u.keepalive_late),
+        ("overflow", &u.overflow),
+    ] {
+        counter!(names::STUN_TOTAL, "kind" => kind).absolute(g(c));
+    }
+    gauge!(names::STUN_KEEPALIVE_LAG_MAX).set(g(&u.keepalive_lag_ms_max) as f64 / 1000.0);
+}
+
+/// The XMPP side: IQs by result (accepted or the refusal's reason), connection state.
+fn xmpp_metrics(x: &crate::cr::xmpp::XmppStats) {
+    use crate::cr::xmpp::XmppCrResult;
+    use std::sync::atomic::Ordering::Relaxed;
+    for r in XmppCrResult::ALL {
+        counter!(names::CONNECTION_REQUESTS_TOTAL, "transport" => "xmpp", "result" => r.label())
+            .absolute(x.get(r));
+    }
+    gauge!(names::XMPP_CONNECTIONS).set(x.connected.load(Relaxed).max(0) as f64);
+    for (kind, c) in [
+        ("login", &x.logins),
+        ("disconnect", &x.disconnects),
+        ("login_refused", &x.auth_failures),
+        ("keep_alive", &x.keep_alives),
+    ] {
+        counter!(names::XMPP_TOTAL, "kind" => kind).absolute(c.load(Relaxed));
     }
 }
 

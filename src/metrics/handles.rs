@@ -39,8 +39,10 @@ struct Handles {
     faults: HashMap<u32, Counter>,
     errors: HashMap<&'static str, Counter>,
     lost: HashMap<&'static str, Counter>,
-    cr_to_inform: Option<Histogram>,
+    cr_to_inform: HashMap<crate::cr::CrTransport, Histogram>,
     lag: Option<Histogram>,
+    wan_stalls: [Option<Counter>; 2],
+    acs_outage: HashMap<&'static str, Counter>,
 }
 
 fn secs(d: Duration) -> f64 {
@@ -155,10 +157,30 @@ impl ShardMetrics {
         }
     }
 
-    pub fn cr_to_inform(&mut self, d: Duration) {
+    /// `n` WAN stalls in direction `dir` (0 up, 1 down).
+    pub fn wan_stalls(&mut self, i: usize, dir: &'static str, n: u64) {
+        if let Some(h) = &mut self.inner {
+            h.wan_stalls[i]
+                .get_or_insert_with(|| counter!(names::WAN_STALLS_TOTAL, "direction" => dir))
+                .increment(n);
+        }
+    }
+
+    /// A session attempt that met an `acs_outage` (the device retries per its back-off).
+    pub fn acs_outage(&mut self, mode: &'static str) {
+        if let Some(h) = &mut self.inner {
+            h.acs_outage
+                .entry(mode)
+                .or_insert_with(|| counter!(names::ACS_OUTAGE_ATTEMPTS_TOTAL, "mode" => mode))
+                .increment(1);
+        }
+    }
+
+    pub fn cr_to_inform(&mut self, d: Duration, via: crate::cr::CrTransport) {
         if let Some(h) = &mut self.inner {
             h.cr_to_inform
-                .get_or_insert_with(|| histogram!(names::CR_TO_INFORM))
+                .entry(via)
+                .or_insert_with(|| histogram!(names::CR_TO_INFORM, "transport" => via.label()))
                 .record(secs(d));
         }
     }

@@ -3,6 +3,7 @@
 //! - `names`: every exported metric's name, help text and buckets;
 //! - `handles`: a shard's cached Prometheus handles (no-ops unless the exporter is on);
 //! - `exporter`: the recorder and the `/metrics` endpoint (`--metrics-listen`);
+//! - `cr_fate`: what became of each accepted connection request, by transport;
 //! - `stats`: what shards count and measure, merged exactly at the end;
 //! - `timeline`: per-interval counts and latencies over a run, bounded, mergeable;
 //! - `progress`: the live progress bar (terminal) or periodic lines (not a terminal).
@@ -10,12 +11,14 @@
 //! Exact latency figures are hdrhistograms recorded in the shards ([`stats`]);
 //! Prometheus histograms are the live, bucketed view of the same measurements.
 
+pub mod cr_fate;
 pub mod exporter;
 pub mod handles;
 pub mod names;
 pub mod progress;
 pub mod stats;
 pub mod timeline;
+pub mod transport;
 
 pub use stats::RunResult;
 

@@ -17,6 +17,18 @@ pub const FAULTS_TOTAL: &str = "cpefleet_faults_total";
 pub const ERRORS_TOTAL: &str = "cpefleet_errors_total";
 /// Connection requests received, by `result` (accepted, challenged, auth_failed, …).
 pub const CONNECTION_REQUESTS_TOTAL: &str = "cpefleet_connection_requests_total";
+/// WAN-model stalls (a lost packet's retransmission wait), by `direction` (up, down).
+pub const WAN_STALLS_TOTAL: &str = "cpefleet_wan_stalls_total";
+/// Session attempts that met an `acs_outage` phase, by `mode` (acs_outage_refused,
+/// acs_outage_blackhole): each is retried per the TR-069 §3.2.1.1 back-off.
+pub const ACS_OUTAGE_ATTEMPTS_TOTAL: &str = "cpefleet_acs_outage_attempts_total";
+/// STUN keep-alives of UDP connection-request devices, by kind.
+pub const STUN_TOTAL: &str = "cpefleet_stun_total";
+pub const STUN_KEEPALIVE_LAG_MAX: &str = "cpefleet_stun_keepalive_lag_max_seconds";
+/// XMPP connections of connection-request devices (TR-069 Annex K) up now.
+pub const XMPP_CONNECTIONS: &str = "cpefleet_xmpp_connections";
+/// XMPP connection events, by kind.
+pub const XMPP_TOTAL: &str = "cpefleet_xmpp_total";
 /// Devices by `state` (offline, idle, queued, in_session).
 pub const DEVICES: &str = "cpefleet_devices";
 /// Sessions running now.
@@ -75,7 +87,32 @@ pub fn describe() {
     describe_counter!(ERRORS_TOTAL, "Failed sessions by error label.");
     describe_counter!(
         CONNECTION_REQUESTS_TOTAL,
-        "Connection requests received, by result."
+        "Connection requests received, by transport (http, udp, xmpp) and result."
+    );
+    describe_gauge!(
+        XMPP_CONNECTIONS,
+        "XMPP connections up now (client mode: one per device; component mode: one per group)."
+    );
+    describe_counter!(
+        XMPP_TOTAL,
+        "XMPP connections (TR-069 Annex K): login, disconnect, login_refused, keep_alive."
+    );
+    describe_counter!(
+        STUN_TOTAL,
+        "STUN keep-alives (TR-069 Annex G): request, response, error, retransmit, timeout, stray, binding_change, late_keepalive (more than STUNMaximumKeepAlivePeriod after the previous one), overflow."
+    );
+    describe_gauge!(
+        STUN_KEEPALIVE_LAG_MAX,
+        Unit::Seconds,
+        "Worst delay of a STUN keep-alive past its due time."
+    );
+    describe_counter!(
+        WAN_STALLS_TOTAL,
+        "WAN-model stalls (lost-packet retransmission waits), by direction."
+    );
+    describe_counter!(
+        ACS_OUTAGE_ATTEMPTS_TOTAL,
+        "Session attempts that met an acs_outage phase, by mode; each is retried with back-off."
     );
     describe_gauge!(DEVICES, "Devices by state.");
     describe_gauge!(SESSIONS_IN_FLIGHT, "Sessions running now.");

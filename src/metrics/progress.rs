@@ -52,13 +52,7 @@ impl ProgressSpec {
 }
 
 pub fn phase_name(k: &PhaseKind) -> &'static str {
-    match k {
-        PhaseKind::Boot { .. } => "boot",
-        PhaseKind::Steady => "steady",
-        PhaseKind::Rate { .. } => "rate",
-        PhaseKind::Outage { .. } => "outage",
-        PhaseKind::Churn { .. } => "churn",
-    }
+    k.name()
 }
 
 /// One reading of the live figures.

@@ -33,11 +33,36 @@ pub fn record(h: &mut Histogram<u64>, d: Duration) {
     h.saturating_record(us);
 }
 
-/// ACS RPCs the CPE answered, by outcome.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// RPCs answered, by outcome: a shard's count, and the report's (`rpcs` in its JSON).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct RpcCount {
     pub ok: u64,
     pub fault: u64,
+}
+
+impl RpcCount {
+    pub fn add(&mut self, o: &RpcCount) {
+        self.ok += o.ok;
+        self.fault += o.fault;
+    }
+}
+
+/// Adds `theirs` counts into `mine`, key by key (a shard's merge and a report's).
+pub fn add_counts<K: Ord + Clone, V: Default + std::ops::AddAssign + Copy>(
+    mine: &mut BTreeMap<K, V>,
+    theirs: &BTreeMap<K, V>,
+) {
+    for (k, v) in theirs {
+        *mine.entry(k.clone()).or_default() += *v;
+    }
+}
+
+/// The earlier of two optional instants (when the first 503 came, over shards or runs).
+pub fn earliest<T: PartialOrd>(a: Option<T>, b: Option<T>) -> Option<T> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(if b < a { b } else { a }),
+        (a, b) => a.or(b),
+    }
 }
 
 /// How one session ended, as the shard saw it (everything [`ShardStats::record_end`] needs).
@@ -52,8 +77,8 @@ pub struct SessionEnd<'a> {
     /// its schedule no longer matters.
     pub from_due: Option<Duration>,
     /// From the connection request's arrival to the Inform going out, for CR sessions that
-    /// sent their Inform.
-    pub cr_to_inform: Option<Duration>,
+    /// sent their Inform, and the transport the request came over.
+    pub cr_to_inform: Option<(Duration, crate::cr::CrTransport)>,
     /// Faults the CPE answered ACS requests with: (RPC name, fault code).
     pub faults: &'a [(&'static str, u32)],
 }
@@ -123,6 +148,9 @@ pub struct ShardStats {
     pub exchanges: BTreeMap<&'static str, Histogram<u64>>,
     /// Connection request received → Inform sent.
     pub cr_to_inform: Histogram<u64>,
+    /// The same by transport ([`crate::cr::CrTransport::slot`]); each one's count is the
+    /// requests of that transport that led to a session.
+    pub cr_to_inform_by: [Histogram<u64>; 3],
     /// Protocol checks on every ACS message (pass/fail per check; a fixed array, no heap).
     pub checks: crate::session::checks::CheckCounts,
     /// Whole session, per device group.
@@ -140,6 +168,10 @@ pub struct ShardStats {
     /// timers, reboot keys, a pending CR). Idle devices hold none: this is what keeps an idle
     /// device at its slot's size (BENCHMARKS.md, memory).
     pub side_entries: u64,
+    /// WAN-model stalls (lost-packet waits) by direction: up, down.
+    pub wan_stalls: [u64; 2],
+    /// What became of the connection requests this shard's devices accepted.
+    pub cr_fate: super::cr_fate::CrFates,
 }
 
 impl Default for ShardStats {
@@ -167,6 +199,7 @@ impl Default for ShardStats {
             auth_challenge: histogram(),
             exchanges: BTreeMap::new(),
             cr_to_inform: histogram(),
+            cr_to_inform_by: [histogram(), histogram(), histogram()],
             checks: Default::default(),
             groups: BTreeMap::new(),
             timeline: Timeline::default(),
@@ -175,6 +208,8 @@ impl Default for ShardStats {
             window: histogram(),
             window_flushed_ms: 0,
             side_entries: 0,
+            wan_stalls: [0; 2],
+            cr_fate: Default::default(),
         }
     }
 }
@@ -215,9 +250,33 @@ impl ShardStats {
 
     /// A session ends: its outcome, phases, exchanges, RPCs and faults.
     pub fn record_end(&mut self, end: &SessionEnd<'_>, live: &Live) {
-        let r = end.report;
-        let t = &r.timings;
-        let outcome = match &r.outcome {
+        let outcome = self.count_outcome(end, live);
+        self.record_times(end, live, outcome);
+        self.record_rpcs(end);
+        self.record_wan(&end.report.timings.wan);
+        if let Some((d, via)) = end.cr_to_inform {
+            record(&mut self.cr_to_inform, d);
+            if let Some(h) = self.cr_to_inform_by.get_mut(via.slot()) {
+                record(h, d);
+            }
+            self.prom.cr_to_inform(d, via);
+        }
+    }
+
+    /// What the WAN model did to a session: its stalls, by direction.
+    fn record_wan(&mut self, wan: &crate::session::wan::WanTally) {
+        for (i, dir) in ["up", "down"].into_iter().enumerate() {
+            let n = u64::from(wan.stalls[i]);
+            if n > 0 {
+                self.wan_stalls[i] += n;
+                self.prom.wan_stalls(i, dir, n);
+            }
+        }
+    }
+
+    /// Counts the session as succeeded, cancelled or failed (and why); returns which.
+    fn count_outcome(&mut self, end: &SessionEnd<'_>, live: &Live) -> &'static str {
+        let outcome = match &end.report.outcome {
             Ok(()) => {
                 self.succeeded += 1;
                 "succeeded"
@@ -237,13 +296,22 @@ impl ShardStats {
                 if let SessionError::InformFault(code) = e {
                     self.fault(*code);
                 }
+                if let SessionError::AcsOutage(mode) = e {
+                    self.prom.acs_outage(mode.label());
+                }
                 "failed"
             }
         };
         live.finished.fetch_add(1, Ordering::Relaxed);
         live.in_flight.fetch_sub(1, Ordering::Relaxed);
         self.prom.session(end.group, end.group_name, outcome);
+        outcome
+    }
 
+    /// The session's duration (per group, from its due time, in the live window) and its
+    /// connection phases.
+    fn record_times(&mut self, end: &SessionEnd<'_>, live: &Live, outcome: &str) {
+        let t = &end.report.timings;
         record(&mut self.session, t.total);
         match self.groups.get_mut(end.group_name) {
             Some(h) => record(h, t.total),
@@ -279,6 +347,12 @@ impl ShardStats {
                 self.prom.phase(phase, d);
             }
         }
+    }
+
+    /// The session's RPCs, each answered or faulted, and its exchanges' times.
+    fn record_rpcs(&mut self, end: &SessionEnd<'_>) {
+        let r = end.report;
+        let t = &r.timings;
         // The Inform is an RPC too: answered, or faulted by the ACS.
         let inform = match &r.outcome {
             Err(SessionError::InformFault(_)) => Some("fault"),
@@ -322,10 +396,6 @@ impl ShardStats {
         }
         for (_, code) in end.faults {
             self.fault(*code);
-        }
-        if let Some(d) = end.cr_to_inform {
-            record(&mut self.cr_to_inform, d);
-            self.prom.cr_to_inform(d);
         }
     }
 
@@ -390,6 +460,14 @@ impl ShardStats {
             };
             v.push((name, h));
         }
+        for (t, h) in crate::cr::CrTransport::ALL
+            .iter()
+            .zip(&self.cr_to_inform_by)
+        {
+            if !h.is_empty() {
+                v.push((format!("cr_to_inform:{}", t.label()), h));
+            }
+        }
         for (g, h) in &self.groups {
             v.push((format!("group:{g}"), h));
         }
@@ -405,25 +483,18 @@ impl ShardStats {
         self.late += o.late;
         self.dropped += o.dropped;
         self.value_changes.add(&o.value_changes);
-        self.first_503_ms = match (self.first_503_ms, o.first_503_ms) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
+        self.first_503_ms = earliest(self.first_503_ms, o.first_503_ms);
         self.side_entries += o.side_entries;
-        for (k, v) in &o.errors {
-            *self.errors.entry(k).or_default() += v;
+        self.cr_fate.merge(&o.cr_fate);
+        for (mine, theirs) in self.wan_stalls.iter_mut().zip(o.wan_stalls) {
+            *mine += theirs;
         }
-        for (k, v) in &o.events {
-            *self.events.entry(k.clone()).or_default() += v;
-        }
+        add_counts(&mut self.errors, &o.errors);
+        add_counts(&mut self.events, &o.events);
         self.checks.merge(&o.checks);
-        for (k, v) in &o.faults {
-            *self.faults.entry(*k).or_default() += v;
-        }
+        add_counts(&mut self.faults, &o.faults);
         for (k, v) in &o.rpcs {
-            let c = self.rpcs.entry(k).or_default();
-            c.ok += v.ok;
-            c.fault += v.fault;
+            self.rpcs.entry(k).or_default().add(v);
         }
         for (mine, theirs) in [
             (&mut self.session, &o.session),
@@ -436,6 +507,9 @@ impl ShardStats {
             (&mut self.auth_challenge, &o.auth_challenge),
             (&mut self.cr_to_inform, &o.cr_to_inform),
         ] {
+            let _ = mine.add(theirs);
+        }
+        for (mine, theirs) in self.cr_to_inform_by.iter_mut().zip(&o.cr_to_inform_by) {
             let _ = mine.add(theirs);
         }
         for (k, h) in &o.exchanges {
@@ -467,6 +541,10 @@ pub struct Live {
     pub window: Mutex<Histogram<u64>>,
     /// Connection-request results (the listener counts them; the exporter reads them).
     pub cr: Arc<CrStats>,
+    /// XMPP connection requests and connection state (TR-069 Annex K).
+    pub xmpp: Arc<crate::cr::xmpp::XmppStats>,
+    /// The UDP connection-request sockets' and STUN keep-alives' counts.
+    pub udp: Arc<crate::cr::udp::UdpStats>,
 }
 
 impl Default for Live {
@@ -480,6 +558,8 @@ impl Default for Live {
             queued: AtomicU64::new(0),
             window: Mutex::new(histogram()),
             cr: Arc::new(CrStats::default()),
+            xmpp: Arc::default(),
+            udp: Arc::default(),
         }
     }
 }
@@ -507,162 +587,13 @@ pub struct RunResult {
     pub devices: u64,
     pub elapsed: Duration,
     pub cr: Arc<CrStats>,
+    /// The UDP side's counts, when a group used UDP connection requests.
+    pub udp: Option<Arc<crate::cr::udp::UdpStats>>,
+    /// The XMPP side's counts, when a group used XMPP connection requests.
+    pub xmpp: Option<Arc<crate::cr::xmpp::XmppStats>>,
     pub cr_url_base: String,
     pub acs_url: String,
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::cwmp::CwmpVersion;
-    use crate::session::Timings;
-
-    fn report(total_ms: u64, outcome: Result<(), SessionError>) -> SessionReport {
-        SessionReport {
-            inform_acknowledged: outcome.is_ok(),
-            outcome,
-            timings: Timings {
-                connect: Some(Duration::from_micros(300)),
-                exchanges: vec![
-                    (Exchange::Inform, Duration::from_millis(total_ms / 2)),
-                    (
-                        Exchange::AcsRpc("GetParameterValues"),
-                        Duration::from_millis(total_ms / 4),
-                    ),
-                ],
-                total: Duration::from_millis(total_ms),
-                ..Timings::default()
-            },
-            version: CwmpVersion::V1_0,
-            acs_requests: vec!["GetParameterValues"],
-            connections: 1,
-            checks: Default::default(),
-            auth: None,
-        }
-    }
-
-    fn end<'a>(r: &'a SessionReport, faults: &'a [(&'static str, u32)]) -> SessionEnd<'a> {
-        SessionEnd {
-            report: r,
-            group: 0,
-            group_name: "gw",
-            at_ms: 1500,
-            from_due: Some(r.timings.total + Duration::from_millis(100)),
-            cr_to_inform: None,
-            faults,
-        }
-    }
-
-    #[test]
-    fn a_session_end_records_outcome_phases_rpcs_and_faults() {
-        let live = Live::default();
-        let mut s = ShardStats::default();
-        s.record_start(
-            1000,
-            Duration::from_millis(100),
-            Duration::ZERO,
-            ["1 BOOT"],
-            &live,
-        );
-        let ok = report(40, Ok(()));
-        s.record_end(&end(&ok, &[]), &live);
-        s.record_start(
-            1000,
-            Duration::ZERO,
-            Duration::ZERO,
-            ["1 BOOT", "2 PERIODIC"],
-            &live,
-        );
-        let faulted = report(80, Ok(()));
-        s.record_end(&end(&faulted, &[("GetParameterValues", 9005)]), &live);
-        s.record_start(1000, Duration::ZERO, Duration::ZERO, ["2 PERIODIC"], &live);
-        let failed = report(20, Err(SessionError::Status(500)));
-        s.record_end(&end(&failed, &[]), &live);
-
-        assert_eq!((s.started, s.succeeded, s.failed), (3, 2, 1));
-        assert_eq!(s.errors["http_5xx"], 1);
-        assert_eq!(s.events["1 BOOT"], 2);
-        assert_eq!(s.events["2 PERIODIC"], 2);
-        assert_eq!(s.faults[&9005], 1);
-        assert_eq!(s.rpcs["GetParameterValues"], RpcCount { ok: 2, fault: 1 });
-        assert_eq!(s.rpcs["Inform"], RpcCount { ok: 2, fault: 0 });
-        assert_eq!(s.session.len(), 3);
-        assert_eq!(s.connect.len(), 3);
-        assert!(s.tls.is_empty());
-        assert_eq!(s.exchanges["Inform"].len(), 3);
-        assert_eq!(s.groups["gw"].len(), 3);
-        // From the due time: 100 ms more than the session itself, within 0.1 %.
-        let d = s.session_intended.max() as f64 - s.session.max() as f64;
-        assert!((d - 100_000.0).abs() < 200.0, "{d}");
-        assert_eq!(Live::get(&live.in_flight), 0);
-        assert_eq!(Live::get(&live.failed), 1);
-        assert_eq!(s.timeline.total_started(), 3);
-    }
-
-    #[test]
-    fn merging_two_halves_equals_the_whole() {
-        let live = Live::default();
-        let mut whole = ShardStats::default();
-        let mut a = ShardStats::default();
-        let mut b = ShardStats::default();
-        for i in 1..=1000u64 {
-            let r = report(i % 97 + 1, Ok(()));
-            let e = SessionEnd {
-                at_ms: i * 10,
-                ..end(&r, &[])
-            };
-            whole.record_start(
-                i * 10,
-                Duration::from_millis(i % 7),
-                Duration::ZERO,
-                ["2 PERIODIC"],
-                &live,
-            );
-            whole.record_end(&e, &live);
-            let half = if i % 2 == 0 { &mut a } else { &mut b };
-            half.record_start(
-                i * 10,
-                Duration::from_millis(i % 7),
-                Duration::ZERO,
-                ["2 PERIODIC"],
-                &live,
-            );
-            half.record_end(&e, &live);
-        }
-        a.error("http_503");
-        whole.error("http_503");
-        a.merge(&b);
-        assert_eq!(a.started, whole.started);
-        assert_eq!(a.errors, whole.errors);
-        assert_eq!(a.events, whole.events);
-        assert_eq!(a.rpcs, whole.rpcs);
-        assert_eq!(a.session, whole.session);
-        assert_eq!(a.session_intended, whole.session_intended);
-        assert_eq!(a.lag, whole.lag);
-        assert_eq!(a.exchanges["Inform"], whole.exchanges["Inform"]);
-        assert_eq!(a.groups["gw"], whole.groups["gw"]);
-        assert_eq!(a.timeline, whole.timeline);
-    }
-
-    #[test]
-    fn out_of_range_values_are_clamped_not_lost() {
-        let mut h = histogram();
-        record(&mut h, Duration::from_secs(10 * 3600));
-        record(&mut h, Duration::ZERO);
-        assert_eq!(h.len(), 2);
-    }
-
-    #[test]
-    fn the_queued_gauge_follows_each_shard() {
-        let live = Live::default();
-        let (mut a, mut b) = (ShardStats::default(), ShardStats::default());
-        a.record_queued(5, &live);
-        b.record_queued(3, &live);
-        a.record_queued(2, &live);
-        assert_eq!(Live::get(&live.queued), 5);
-        assert_eq!(a.late, 5, "the peak is kept");
-        b.record_queued(0, &live);
-        a.record_queued(0, &live);
-        assert_eq!(Live::get(&live.queued), 0);
-    }
-}
+mod tests;

@@ -52,7 +52,8 @@ impl<'a> Locator<'a> {
                 let at = from + off;
                 let before = hay.get(..at).and_then(|h| h.chars().next_back());
                 let after = hay.get(at + form.len()..).and_then(|h| h.chars().next());
-                let key_start = before.is_none_or(|c| c.is_whitespace() || c == '{' || c == ',');
+                // A key starts a line, or follows a flow mapping's opening brace or comma.
+                let key_start = before.is_none_or(|c| c.is_whitespace() || "{,".contains(c));
                 let key_end = after.is_none_or(|c| c.is_whitespace());
                 let abs = start + at;
                 let line_start = self

@@ -8,6 +8,7 @@ pub mod file;
 pub mod generate;
 mod loader;
 mod locate;
+mod overlay;
 pub mod path;
 pub(crate) mod template;
 

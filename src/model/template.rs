@@ -63,6 +63,11 @@ pub enum Role {
     CrCredentials,
     /// `…DiagnosticsState`: setting it to "Requested" starts a diagnostic.
     DiagnosticsState,
+    /// ManagementServer.UDPConnectionRequestAddress / NATDetected / STUNEnable: read from the
+    /// device's STUN binding when it has one (TR-069 Annex G).
+    UdpCrAddress,
+    NatDetected,
+    StunEnable,
 }
 
 /// Where an untouched device's value of a parameter comes from.
@@ -171,7 +176,7 @@ pub(crate) trait Instances {
 }
 
 /// The shared, compiled template. See the module doc.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Template {
     pub(crate) name: Box<str>,
     pub(crate) root: Box<str>,

@@ -18,6 +18,7 @@ use http::{HeaderMap, Request, StatusCode, Uri};
 use http_body_util::{BodyExt, Limited};
 
 use super::body::Body;
+use hyper::body::Incoming;
 use hyper::client::conn::http1;
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -288,16 +289,8 @@ impl Connection {
         limit: Duration,
         max_body: usize,
     ) -> Result<Response, TransportError> {
-        let exchange = async {
-            self.sender.ready().await.map_err(|e| {
-                if e.is_closed() || e.is_canceled() {
-                    TransportError::Closed
-                } else {
-                    TransportError::Http(e)
-                }
-            })?;
-            let resp = self.sender.send_request(req).await?;
-            let (parts, body) = resp.into_parts();
+        within(limit, async {
+            let (parts, body) = self.request(req).await?;
             let body = match Limited::new(body, max_body).collect().await {
                 Ok(c) => c.to_bytes(),
                 Err(e) => {
@@ -312,15 +305,10 @@ impl Connection {
                 headers: parts.headers,
                 body,
             })
-        };
-        match timeout(limit, exchange).await {
-            Ok(r) => r,
-            Err(_) => Err(TransportError::Timeout(limit)),
-        }
+        })
+        .await
     }
-}
 
-impl Connection {
     /// Sends one request and counts the response body without keeping it (file downloads:
     /// a firmware image must not live in memory per device). Returns (status, headers, bytes).
     pub async fn send_counting(
@@ -329,32 +317,65 @@ impl Connection {
         limit: Duration,
         max_body: u64,
     ) -> Result<(StatusCode, HeaderMap, u64), TransportError> {
-        let exchange = async {
-            self.sender.ready().await.map_err(|e| {
-                if e.is_closed() || e.is_canceled() {
-                    TransportError::Closed
-                } else {
-                    TransportError::Http(e)
-                }
-            })?;
-            let resp = self.sender.send_request(req).await?;
-            let (parts, mut body) = resp.into_parts();
+        self.send_counting_paced(req, limit, max_body, None).await
+    }
+
+    /// [`Connection::send_counting`] reading no faster than `pace` bytes per second: past its
+    /// pace the reader waits, the socket's buffers fill and TCP's flow control slows the sender,
+    /// so the server holds the transfer as long as it would over a link of that bandwidth.
+    pub async fn send_counting_paced(
+        &mut self,
+        req: Request<Body>,
+        limit: Duration,
+        max_body: u64,
+        pace: Option<u64>,
+    ) -> Result<(StatusCode, HeaderMap, u64), TransportError> {
+        within(limit, async {
+            let (parts, mut body) = self.request(req).await?;
             let mut n: u64 = 0;
+            let t0 = tokio::time::Instant::now();
             while let Some(frame) = body.frame().await {
                 if let Ok(data) = frame?.into_data() {
                     n += data.len() as u64;
                     if n > max_body {
                         return Err(TransportError::BodyTooLarge(max_body as usize));
                     }
+                    if let Some(bps) = pace.filter(|b| *b > 0) {
+                        let due = t0 + Duration::from_secs_f64(n as f64 / bps as f64);
+                        tokio::time::sleep_until(due).await;
+                    }
                 }
             }
             Ok((parts.status, parts.headers, n))
-        };
-        match timeout(limit, exchange).await {
-            Ok(r) => r,
-            Err(_) => Err(TransportError::Timeout(limit)),
-        }
+        })
+        .await
     }
+
+    /// Waits for the connection to take a request, sends it and returns the response head and
+    /// its unread body (the part `send` and `send_counting` share).
+    async fn request(
+        &mut self,
+        req: Request<Body>,
+    ) -> Result<(http::response::Parts, Incoming), TransportError> {
+        self.sender.ready().await.map_err(|e| {
+            if e.is_closed() || e.is_canceled() {
+                TransportError::Closed
+            } else {
+                TransportError::Http(e)
+            }
+        })?;
+        Ok(self.sender.send_request(req).await?.into_parts())
+    }
+}
+
+/// `exchange` within `limit` time, else a timeout error.
+async fn within<T>(
+    limit: Duration,
+    exchange: impl std::future::Future<Output = Result<T, TransportError>>,
+) -> Result<T, TransportError> {
+    timeout(limit, exchange)
+        .await
+        .unwrap_or(Err(TransportError::Timeout(limit)))
 }
 
 async fn resolve(ep: &Endpoint) -> Result<SocketAddr, TransportError> {

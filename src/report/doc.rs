@@ -47,8 +47,10 @@ pub struct Doc {
     pub limits: Option<super::limits::Limits>,
     pub errors: BTreeMap<String, u64>,
     pub faults: BTreeMap<String, u64>,
-    pub rpcs: BTreeMap<String, RpcCounts>,
-    pub connection_requests: BTreeMap<String, u64>,
+    pub rpcs: BTreeMap<String, RpcCount>,
+    /// By transport (`http`, `udp`, `xmpp`), then by result; older flat reports read as `http`.
+    #[serde(deserialize_with = "crate::metrics::transport::deserialize")]
+    pub connection_requests: crate::metrics::transport::ByTransport,
     pub latency_ms: BTreeMap<String, Summary>,
     pub thresholds: Vec<Verdict>,
     /// One line on why the run failed (the dominant error label and the ACS), when it did.
@@ -63,7 +65,7 @@ pub struct Doc {
     pub protocol_checks: BTreeMap<String, CheckTally>,
 }
 
-pub use crate::metrics::stats::ValueChanges;
+pub use crate::metrics::stats::{RpcCount, ValueChanges};
 
 /// How often one protocol check passed and failed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -82,12 +84,6 @@ pub struct Sessions {
     pub late: u64,
     /// Open-model arrivals dropped (the device was busy or off).
     pub dropped: u64,
-}
-
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RpcCounts {
-    pub ok: u64,
-    pub fault: u64,
 }
 
 /// Percentiles of one latency, in milliseconds.

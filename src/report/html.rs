@@ -71,9 +71,33 @@ fn count_table(o: &mut String, id: &str, title: &str, m: &std::collections::BTre
     o.push_str("</table>");
 }
 
+/// The page's sections in reading order: a new section is one function and one line here.
+const SECTIONS: &[fn(&mut String, &Report)] = &[
+    head,
+    verdict,
+    summary,
+    thresholds,
+    over_time,
+    distribution,
+    latency_table,
+    |o, r| count_table(o, "errors", "errors", &r.errors),
+    |o, r| count_table(o, "events", "events", &r.events),
+    |o, r| count_table(o, "faults", "faults", &r.faults),
+    rpcs,
+    connection_requests,
+    footer,
+];
+
 /// The page.
 pub fn render(r: &Report) -> String {
     let mut o = String::new();
+    for section in SECTIONS {
+        section(&mut o, r);
+    }
+    o
+}
+
+fn head(o: &mut String, r: &Report) {
     let title = format!("cpefleet report: {}", r.scenario);
     let _ = write!(
         o,
@@ -93,8 +117,9 @@ pub fn render(r: &Report) -> String {
             String::new()
         }
     );
+}
 
-    // Verdict and summary.
+fn verdict(o: &mut String, r: &Report) {
     if !r.thresholds.is_empty() {
         let (cls, word) = if r.passed() {
             ("pass", "PASSED")
@@ -111,6 +136,9 @@ pub fn render(r: &Report) -> String {
     if let Some(d) = &r.diagnosis {
         let _ = write!(o, "<p id=\"diagnosis\">{}</p>", escape(d));
     }
+}
+
+fn summary(o: &mut String, r: &Report) {
     let s = &r.sessions;
     o.push_str("<h2>Summary</h2><table id=\"summary\">");
     for (k, v) in [
@@ -128,43 +156,64 @@ pub fn render(r: &Report) -> String {
             super::limits::Limits::of(r).diagnosis,
         ),
     ] {
-        row(&mut o, &[escape(k), escape(&v)]);
+        row(o, &[escape(k), escape(&v)]);
     }
     o.push_str("</table>");
+}
 
-    if !r.thresholds.is_empty() {
-        o.push_str("<h2>Thresholds</h2><table id=\"thresholds\"><tr><th>threshold</th><th>measured</th><th>limit</th><th>result</th></tr>");
-        for v in &r.thresholds {
-            row(
-                &mut o,
-                &[
-                    escape(&v.name),
-                    v.value
-                        .map_or("no samples".into(), |x| fmt_value(x, &v.unit)),
-                    fmt_value(v.limit, &v.unit),
-                    if v.ok {
-                        "<span class=\"pass\">PASS</span>".into()
-                    } else {
-                        "<span class=\"fail\">FAIL</span>".into()
-                    },
-                ],
-            );
-        }
-        o.push_str("</table>");
+fn thresholds(o: &mut String, r: &Report) {
+    if r.thresholds.is_empty() {
+        return;
     }
+    o.push_str("<h2>Thresholds</h2><table id=\"thresholds\"><tr><th>threshold</th><th>measured</th><th>limit</th><th>result</th></tr>");
+    for v in &r.thresholds {
+        row(
+            o,
+            &[
+                escape(&v.name),
+                v.value
+                    .map_or("no samples".into(), |x| fmt_value(x, &v.unit)),
+                fmt_value(v.limit, &v.unit),
+                if v.ok {
+                    "<span class=\"pass\">PASS</span>".into()
+                } else {
+                    "<span class=\"fail\">FAIL</span>".into()
+                },
+            ],
+        );
+    }
+    o.push_str("</table>");
+}
 
-    // Over time.
+/// The timeline's interval width (s) and the x position of interval `i` (its middle).
+fn interval_x(r: &Report) -> (f64, impl Fn(usize) -> f64) {
     let width = r.timeline.width_ms() as f64 / 1000.0;
+    (width, move |i: usize| (i as f64 + 0.5) * width)
+}
+
+fn over_time(o: &mut String, r: &Report) {
+    let (width, _) = interval_x(r);
+    o.push_str("<h2>Over time</h2>");
+    o.push_str(&rate_chart(r).render());
+    o.push_str(&latency_chart(r).render());
+    let _ = write!(
+        o,
+        "<p class=\"note\">Intervals of {} s. The dashed line measures each session from its intended start (due time): where it parts from p99, sessions waited on their schedule (coordinated omission made visible).</p>",
+        fmt_num(width)
+    );
+}
+
+/// Sessions started, finished and failed per second, interval by interval.
+fn rate_chart(r: &Report) -> Chart<'static> {
+    let (width, at) = interval_x(r);
     let iv = r.timeline.intervals();
-    let at = |i: usize| (i as f64 + 0.5) * width;
     let per_s = |f: &dyn Fn(&crate::metrics::timeline::Interval) -> u64| -> Vec<(f64, f64)> {
         iv.iter()
             .enumerate()
             .map(|(i, x)| (at(i), f(x) as f64 / width))
             .collect()
     };
-    o.push_str("<h2>Over time</h2>");
-    let rate = Chart {
+    Chart {
         id: "chart-rate",
         title: "Sessions per second",
         y_label: "sessions/s",
@@ -193,8 +242,13 @@ pub fn render(r: &Report) -> String {
                 },
             ]
         },
-    };
-    o.push_str(&rate.render());
+    }
+}
+
+/// Session latency percentiles of the sessions ending in each interval.
+fn latency_chart(r: &Report) -> Chart<'static> {
+    let (_, at) = interval_x(r);
+    let iv = r.timeline.intervals();
     let pct = |q: f64, intended: bool| -> Vec<(f64, f64)> {
         iv.iter()
             .enumerate()
@@ -233,38 +287,42 @@ pub fn render(r: &Report) -> String {
     if lat_series.iter().all(|s| s.points.is_empty()) {
         lat_series.clear();
     }
-    o.push_str(
-        &Chart {
-            id: "chart-latency",
-            title: "Session latency percentiles (sessions ending in each interval)",
-            y_label: "ms",
-            x: XAxis::Seconds,
-            series: lat_series,
-        }
-        .render(),
-    );
-    let _ = write!(
-        o,
-        "<p class=\"note\">Intervals of {} s. The dashed line measures each session from its intended start (due time): where it parts from p99, sessions waited on their schedule (coordinated omission made visible).</p>",
-        fmt_num(width)
-    );
+    Chart {
+        id: "chart-latency",
+        title: "Session latency percentiles (sessions ending in each interval)",
+        y_label: "ms",
+        x: XAxis::Seconds,
+        series: lat_series,
+    }
+}
 
-    // Distribution.
+fn distribution(o: &mut String, r: &Report) {
     let mut dist = Vec::new();
     for (n, (key, label)) in [
         ("session", "session"),
         ("session_from_intended_start", "session from intended start"),
         ("inform", "Inform → InformResponse"),
         ("cr_to_inform", "CR → Inform"),
+        // By transport, only when the run used more than one (else it repeats the line above).
+        ("cr_to_inform:http", "CR → Inform (http)"),
+        ("cr_to_inform:udp", "CR → Inform (udp)"),
+        ("cr_to_inform:xmpp", "CR → Inform (xmpp)"),
     ]
     .iter()
     .enumerate()
     {
-        if let Some(h) = r.latencies.get(*key).filter(|h| !h.is_empty()) {
+        let several = r
+            .latencies
+            .keys()
+            .filter(|k| k.starts_with("cr_to_inform:"))
+            .count()
+            > 1;
+        let shown = !key.starts_with("cr_to_inform:") || several;
+        if let Some(h) = r.latencies.get(*key).filter(|h| shown && !h.is_empty()) {
             dist.push(Series {
                 name: (*label).into(),
-                color: PALETTE[n],
-                dashed: *key == "session_from_intended_start",
+                color: PALETTE[n % PALETTE.len()],
+                dashed: *key == "session_from_intended_start" || key.starts_with("cr_to_inform:"),
                 points: percentile_points(h),
             });
         }
@@ -280,8 +338,9 @@ pub fn render(r: &Report) -> String {
         }
         .render(),
     );
+}
 
-    // Tables.
+fn latency_table(o: &mut String, r: &Report) {
     o.push_str("<h2>Latency (ms)</h2><table id=\"latency-table\"><tr><th>metric</th><th>count</th><th>p50</th><th>p90</th><th>p99</th><th>p99.9</th><th>max</th></tr>");
     for k in r.latency_names() {
         let Some(h) = r.latencies.get(k).filter(|h| !h.is_empty()) else {
@@ -289,7 +348,7 @@ pub fn render(r: &Report) -> String {
         };
         let ms = |v: u64| format!("{:.2}", v as f64 / 1000.0);
         row(
-            &mut o,
+            o,
             &[
                 escape(k),
                 h.len().to_string(),
@@ -302,31 +361,38 @@ pub fn render(r: &Report) -> String {
         );
     }
     o.push_str("</table>");
-    count_table(&mut o, "errors", "errors", &r.errors);
-    count_table(&mut o, "events", "events", &r.events);
-    count_table(&mut o, "faults", "faults", &r.faults);
-    if !r.rpcs.is_empty() {
-        o.push_str(
-            "<h2>RPCs</h2><table id=\"rpcs\"><tr><th>RPC</th><th>ok</th><th>fault</th></tr>",
-        );
-        for (k, v) in &r.rpcs {
-            row(&mut o, &[escape(k), v.ok.to_string(), v.fault.to_string()]);
-        }
-        o.push_str("</table>");
+}
+
+fn rpcs(o: &mut String, r: &Report) {
+    if r.rpcs.is_empty() {
+        return;
     }
-    let cr: std::collections::BTreeMap<String, u64> = r
-        .connection_requests
-        .iter()
-        .filter(|(_, v)| **v > 0)
-        .map(|(k, v)| (k.clone(), *v))
-        .collect();
-    count_table(&mut o, "connection-requests", "connection requests", &cr);
+    o.push_str("<h2>RPCs</h2><table id=\"rpcs\"><tr><th>RPC</th><th>ok</th><th>fault</th></tr>");
+    for (k, v) in &r.rpcs {
+        row(o, &[escape(k), v.ok.to_string(), v.fault.to_string()]);
+    }
+    o.push_str("</table>");
+}
+
+fn connection_requests(o: &mut String, r: &Report) {
+    for (transport, counts) in &r.connection_requests {
+        let cr: std::collections::BTreeMap<String, u64> = counts
+            .iter()
+            .filter(|(_, v)| **v > 0)
+            .map(|(k, v)| (k.clone(), *v))
+            .collect();
+        let id = format!("connection-requests-{transport}");
+        let title = format!("connection requests ({transport})");
+        count_table(o, &id, &title, &cr);
+    }
+}
+
+fn footer(o: &mut String, _: &Report) {
     let _ = writeln!(
         o,
         "<p class=\"note\">Generated by cpefleet {}.</p></body></html>",
         env!("CARGO_PKG_VERSION")
     );
-    o
 }
 
 fn fmt_num(v: f64) -> String {

@@ -14,6 +14,7 @@
 pub mod compare;
 pub mod doc;
 pub mod html;
+pub mod interval;
 pub mod junit;
 pub mod limits;
 pub mod svg;
@@ -23,13 +24,12 @@ use std::collections::BTreeMap;
 
 use hdrhistogram::Histogram;
 
-use crate::cr::CrResult;
-use crate::metrics::stats::histogram;
+use crate::metrics::stats::{add_counts, earliest, histogram};
 use crate::metrics::timeline::{Interval, Timeline};
 use crate::metrics::RunResult;
 use crate::threshold::{Figures, Threshold, Verdict, METRICS};
 
-pub use doc::{Doc, RpcCounts, Sessions, Summary};
+pub use doc::{Doc, RpcCount, Sessions, Summary};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
@@ -84,8 +84,9 @@ pub struct Report {
     pub value_changes: doc::ValueChanges,
     pub errors: BTreeMap<String, u64>,
     pub faults: BTreeMap<String, u64>,
-    pub rpcs: BTreeMap<String, RpcCounts>,
-    pub connection_requests: BTreeMap<String, u64>,
+    pub rpcs: BTreeMap<String, RpcCount>,
+    /// By transport (`http`, `udp`, `xmpp`), then by result.
+    pub connection_requests: crate::metrics::transport::ByTransport,
     /// Latency histograms by metric name (see [`crate::threshold`] for the names).
     pub latencies: BTreeMap<String, Histogram<u64>>,
     pub timeline: Timeline,
@@ -97,12 +98,6 @@ pub struct Report {
     pub protocol_checks: BTreeMap<String, doc::CheckTally>,
     /// When the first session ended with the ACS's 503 (s since the start).
     pub first_503_s: Option<f64>,
-}
-
-fn add_counts(mine: &mut BTreeMap<String, u64>, theirs: &BTreeMap<String, u64>) {
-    for (k, v) in theirs {
-        *mine.entry(k.clone()).or_default() += v;
-    }
 }
 
 impl Report {
@@ -136,23 +131,13 @@ impl Report {
             first_503_s: s.first_503_ms.map(|ms| ms as f64 / 1000.0),
             errors: s.errors.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
             faults: s.faults.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
-            rpcs: s
-                .rpcs
-                .iter()
-                .map(|(k, v)| {
-                    (
-                        k.to_string(),
-                        RpcCounts {
-                            ok: v.ok,
-                            fault: v.fault,
-                        },
-                    )
-                })
-                .collect(),
-            connection_requests: CrResult::ALL
-                .iter()
-                .map(|x| (x.label().to_string(), r.cr.get(*x)))
-                .collect(),
+            rpcs: s.rpcs.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+            connection_requests: crate::metrics::transport::by_transport(
+                &r.cr,
+                r.udp.as_deref(),
+                r.xmpp.as_deref(),
+                &s.cr_fate,
+            ),
             latencies,
             timeline: s.timeline.clone(),
             thresholds: Vec::new(),
@@ -246,13 +231,20 @@ impl Report {
         }
     }
 
-    /// Latency names in reading order: the fixed metrics, then RPCs, then groups.
+    /// Latency names in reading order: the fixed metrics, CR → Inform by transport, then RPCs,
+    /// then groups.
     pub fn latency_names(&self) -> Vec<&str> {
         let mut v: Vec<&str> = METRICS
             .iter()
             .copied()
             .filter(|m| self.latencies.contains_key(*m))
             .collect();
+        v.extend(
+            self.latencies
+                .keys()
+                .map(String::as_str)
+                .filter(|k| k.starts_with("cr_to_inform:")),
+        );
         v.extend(
             self.latencies
                 .keys()
@@ -293,17 +285,12 @@ impl Report {
         a.dropped += b.dropped;
         add_counts(&mut self.events, &o.events);
         self.value_changes.add(&o.value_changes);
-        self.first_503_s = match (self.first_503_s, o.first_503_s) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
+        self.first_503_s = earliest(self.first_503_s, o.first_503_s);
         add_counts(&mut self.errors, &o.errors);
         add_counts(&mut self.faults, &o.faults);
-        add_counts(&mut self.connection_requests, &o.connection_requests);
+        crate::metrics::transport::add(&mut self.connection_requests, &o.connection_requests);
         for (k, v) in &o.rpcs {
-            let c = self.rpcs.entry(k.clone()).or_default();
-            c.ok += v.ok;
-            c.fault += v.fault;
+            self.rpcs.entry(k.clone()).or_default().add(v);
         }
         for (k, h) in &o.latencies {
             let _ = self
@@ -513,6 +500,9 @@ fn diagnosis_hint(label: &str, acs_url: &str) -> String {
         "auth_failed" | "http_401" | "http_403" | "tls_client_cert" => format!(
             "do the devices' credentials match what the ACS at {acs_url} expects (`cpefleet check` shows where they come from)?"
         ),
+        "acs_outage_refused" | "acs_outage_blackhole" => {
+            "the scenario's acs_outage phase made the ACS unreachable: these are its attempts, each retried with back-off".to_string()
+        }
         _ => format!("what did the ACS at {acs_url} answer (`--trace` records it)?"),
     }
 }

@@ -12,10 +12,32 @@ fn pairs<V: std::fmt::Display>(m: &std::collections::BTreeMap<String, V>) -> Str
         .join(", ")
 }
 
+/// The summary's sections in print order: a new section is one function and one line here.
+const SECTIONS: &[fn(&mut String, &Report)] = &[
+    header,
+    sessions,
+    limits,
+    events,
+    value_changes,
+    protocol_checks,
+    errors_and_faults,
+    connection_requests,
+    rpcs,
+    latency_table,
+    thresholds,
+    diagnosis,
+];
+
 /// The summary printed at the end of a run (and by `report merge`).
 pub fn render(r: &Report) -> String {
-    let s = &r.sessions;
     let mut o = String::new();
+    for section in SECTIONS {
+        section(&mut o, r);
+    }
+    o
+}
+
+fn header(o: &mut String, r: &Report) {
     let runs = if r.runs > 1 {
         format!(" ({} runs merged)", r.runs)
     } else {
@@ -32,6 +54,10 @@ pub fn render(r: &Report) -> String {
             "PARTIAL: the run was cut short (second Ctrl-C or SIGHUP); these are the figures until then"
         );
     }
+}
+
+fn sessions(o: &mut String, r: &Report) {
+    let s = &r.sessions;
     let _ = writeln!(
         o,
         "sessions  started {}  succeeded {}  failed {}  cancelled {}  ({:.1}/s)",
@@ -48,6 +74,9 @@ pub fn render(r: &Report) -> String {
             s.late, s.dropped
         );
     }
+}
+
+fn limits(o: &mut String, r: &Report) {
     let l = super::limits::Limits::of(r);
     let _ = writeln!(
         o,
@@ -61,9 +90,15 @@ pub fn render(r: &Report) -> String {
             .map_or(String::new(), |r| format!(" (from {r:.1} sessions/s)"))
     );
     let _ = writeln!(o, "diagnosis {}", l.diagnosis);
+}
+
+fn events(o: &mut String, r: &Report) {
     if !r.events.is_empty() {
         let _ = writeln!(o, "events    {}", pairs(&r.events));
     }
+}
+
+fn value_changes(o: &mut String, r: &Report) {
     let v = &r.value_changes;
     if v.total() > 0 {
         let _ = writeln!(
@@ -75,6 +110,9 @@ pub fn render(r: &Report) -> String {
             v.not_notified
         );
     }
+}
+
+fn protocol_checks(o: &mut String, r: &Report) {
     let failed_checks: Vec<String> = r
         .protocol_checks
         .iter()
@@ -88,35 +126,49 @@ pub fn render(r: &Report) -> String {
             failed_checks.join(", ")
         );
     }
+}
+
+fn errors_and_faults(o: &mut String, r: &Report) {
     if !r.errors.is_empty() {
         let _ = writeln!(o, "errors    {}", pairs(&r.errors));
     }
     if !r.faults.is_empty() {
         let _ = writeln!(o, "faults    {}", pairs(&r.faults));
     }
-    let cr: Vec<String> = r
-        .connection_requests
-        .iter()
-        .filter(|(_, v)| **v > 0)
-        .map(|(k, v)| format!("{k}: {v}"))
-        .collect();
-    if !cr.is_empty() {
-        let _ = writeln!(o, "connection requests  {}", cr.join(", "));
-    }
-    if !r.rpcs.is_empty() {
-        let rpcs: Vec<String> = r
-            .rpcs
+}
+
+fn connection_requests(o: &mut String, r: &Report) {
+    for (transport, counts) in &r.connection_requests {
+        let cr: Vec<String> = counts
             .iter()
-            .map(|(k, v)| {
-                if v.fault > 0 {
-                    format!("{k}: {} ok, {} fault", v.ok, v.fault)
-                } else {
-                    format!("{k}: {}", v.ok)
-                }
-            })
+            .filter(|(_, v)| **v > 0)
+            .map(|(k, v)| format!("{k}: {v}"))
             .collect();
-        let _ = writeln!(o, "rpcs      {}", rpcs.join(", "));
+        if !cr.is_empty() {
+            let _ = writeln!(o, "connection requests ({transport})  {}", cr.join(", "));
+        }
     }
+}
+
+fn rpcs(o: &mut String, r: &Report) {
+    if r.rpcs.is_empty() {
+        return;
+    }
+    let rpcs: Vec<String> = r
+        .rpcs
+        .iter()
+        .map(|(k, v)| {
+            if v.fault > 0 {
+                format!("{k}: {} ok, {} fault", v.ok, v.fault)
+            } else {
+                format!("{k}: {}", v.ok)
+            }
+        })
+        .collect();
+    let _ = writeln!(o, "rpcs      {}", rpcs.join(", "));
+}
+
+fn latency_table(o: &mut String, r: &Report) {
     let _ = writeln!(
         o,
         "\n{:<34} {:>8} {:>9} {:>9} {:>9} {:>9} {:>9}",
@@ -139,23 +191,29 @@ pub fn render(r: &Report) -> String {
             ms(h.max())
         );
     }
-    if !r.thresholds.is_empty() {
-        let passed = r.thresholds.iter().filter(|v| v.ok).count();
-        let _ = writeln!(o, "\nthresholds: {passed} of {} passed", r.thresholds.len());
-        for v in &r.thresholds {
-            let measured = v
-                .value
-                .map_or("no samples".to_string(), |x| fmt_value(x, &v.unit));
-            let _ = writeln!(
-                o,
-                "  {}  {:<40} {measured}",
-                if v.ok { "PASS" } else { "FAIL" },
-                v.name
-            );
-        }
+}
+
+fn thresholds(o: &mut String, r: &Report) {
+    if r.thresholds.is_empty() {
+        return;
     }
+    let passed = r.thresholds.iter().filter(|v| v.ok).count();
+    let _ = writeln!(o, "\nthresholds: {passed} of {} passed", r.thresholds.len());
+    for v in &r.thresholds {
+        let measured = v
+            .value
+            .map_or("no samples".to_string(), |x| fmt_value(x, &v.unit));
+        let _ = writeln!(
+            o,
+            "  {}  {:<40} {measured}",
+            if v.ok { "PASS" } else { "FAIL" },
+            v.name
+        );
+    }
+}
+
+fn diagnosis(o: &mut String, r: &Report) {
     if let Some(d) = &r.diagnosis {
         let _ = writeln!(o, "\n{d}");
     }
-    o
 }

@@ -137,10 +137,19 @@ pub struct GroupSpec {
     pub downloads: DownloadSpec,
     #[serde(default)]
     pub impairments: ImpairmentSpec,
+    /// The WAN between these devices and the ACS (see [`super::wan`]).
+    #[serde(default)]
+    pub wan: Option<super::wan::WanSpec>,
     /// What one device builds in answer to one ACS request; beyond it the device answers
     /// fault 9004 (Resources exceeded), as a real CPE with finite memory does.
     #[serde(default)]
     pub answer_limit: AnswerLimitSpec,
+    /// The network its diagnostic tests see (scenario/diagnostics.rs).
+    #[serde(default)]
+    pub diagnostics: super::diagnostics::DiagnosticsSpec,
+    /// How the ACS reaches this group: transport, STUN, NAT (see `scenario::cr_transport`).
+    #[serde(default)]
+    pub connection_requests: Option<super::cr_transport::GroupCrSpec>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -168,7 +177,7 @@ pub struct DownloadSpec {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ImpairmentSpec {
-    /// Added before each POST.
+    /// Retired (it was one wait before the session): an error pointing at `wan.delay`.
     #[serde(default)]
     pub latency: Option<Dur>,
     /// Share of sessions whose connection is reset after the Inform.
@@ -194,6 +203,8 @@ pub struct PhaseSpec {
     pub outage: Option<OutagePhase>,
     #[serde(default)]
     pub churn: Option<ChurnPhase>,
+    #[serde(default)]
+    pub acs_outage: Option<super::wan::AcsOutagePhase>,
 }
 
 impl PhaseSpec {
@@ -204,6 +215,7 @@ impl PhaseSpec {
             + usize::from(self.rate.is_some())
             + usize::from(self.outage.is_some())
             + usize::from(self.churn.is_some())
+            + usize::from(self.acs_outage.is_some())
     }
 }
 
@@ -277,4 +289,12 @@ pub struct ChurnPhase {
     /// with active notification).
     #[serde(default)]
     pub parameter: Option<String>,
+    /// Autonomous deployment-unit changes (TR-157) per device per hour (simulated): the unit at
+    /// `du_url` is installed where absent, updated where another version is, uninstalled where
+    /// this one is; reported per ManagementServer.DUStateChangeComplPolicy.
+    #[serde(default)]
+    pub du_changes: Option<Rate>,
+    /// The unit's file (fetched for real); without it, a change uninstalls the first unit.
+    #[serde(default)]
+    pub du_url: Option<String>,
 }

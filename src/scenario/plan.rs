@@ -43,11 +43,19 @@ pub enum PhaseKind {
         down: Duration,
         recover_over: Duration,
     },
-    /// Value changes and reboots at rates per device per second (simulated time).
+    /// The ACS unreachable for `down` (the devices stay up and retry), see [`super::wan`].
+    AcsOutage {
+        down: Duration,
+        mode: crate::net::wan::OutageMode,
+    },
+    /// Value changes, reboots and autonomous DU changes at rates per device per second
+    /// (simulated time).
     Churn {
         value_changes_per_s: f64,
         reboots_per_s: f64,
         parameter: Option<String>,
+        du_changes_per_s: f64,
+        du_url: Option<String>,
     },
 }
 
@@ -59,6 +67,7 @@ impl PhaseKind {
             PhaseKind::Rate { .. } => "rate",
             PhaseKind::Outage { .. } => "outage",
             PhaseKind::Churn { .. } => "churn",
+            PhaseKind::AcsOutage { .. } => "acs_outage",
         }
     }
 }

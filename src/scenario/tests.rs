@@ -1,4 +1,5 @@
 use super::*;
+use crate::cwmp::EventCode;
 
 fn with_template(body: &str) -> (tempfile::TempDir, PathBuf, String) {
     let dir = tempfile::tempdir().unwrap();

@@ -52,6 +52,9 @@ pub enum SessionError {
     /// An impairment the scenario asked for (not the ACS's fault).
     #[error("injected {0}")]
     Injected(&'static str),
+    /// An `acs_outage` phase: the simulator's transport kept the ACS out of reach.
+    #[error("ACS unreachable (acs_outage, {})", .0.label())]
+    AcsOutage(crate::net::wan::OutageMode),
 }
 
 impl SessionError {
@@ -81,6 +84,7 @@ impl SessionError {
             SessionError::TooManyExchanges(_) => "too_many_exchanges",
             SessionError::Cancelled => "cancelled",
             SessionError::Injected(_) => "injected_reset",
+            SessionError::AcsOutage(mode) => mode.label(),
         }
     }
 

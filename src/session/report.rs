@@ -43,6 +43,8 @@ pub struct Timings {
     pub exchanges: Vec<(Exchange, Duration)>,
     /// Whole session, from the start of the connect to the end.
     pub total: Duration,
+    /// What the WAN model did to it (stalls, time waited).
+    pub wan: super::wan::WanTally,
 }
 
 impl Timings {

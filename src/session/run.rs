@@ -3,33 +3,28 @@
 //! Inform first; then the CPE's own requests (unless the ACS holds them); then the empty POST;
 //! then the ACS's requests, each answered through the device, until the ACS sends an empty
 //! answer. Authentication (401 → retry on the same socket), redirects (≤ 5, same POST to the new
-//! URL), cookies and reconnects are handled below the protocol logic in [`Http::post`], so the
-//! loop stays readable. The device behind [`SessionDevice`] is pure; this module is the only
-//! place that waits on the network.
+//! URL), cookies and reconnects are handled below the protocol logic in [`Http::post`]
+//! (`post.rs`), so the loop stays readable. The device behind [`SessionDevice`] is pure; this
+//! module and `post` are the only places that wait on the network.
 
 use std::net::IpAddr;
 use std::time::Duration;
 
-use crate::net::body::Body;
 use bytes::Bytes;
-use http::header::{
-    HeaderValue, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, COOKIE, HOST, USER_AGENT,
-};
-use http::{Request, StatusCode, Uri};
+use http::StatusCode;
 use tokio::time::Instant;
 
-use crate::auth::{basic, Challenge, DigestChallenge};
 use crate::cwmp::{
     decode_acs, encode_cpe_parts, AcsMessage, AcsRequest, AcsResponse, CpeMessage, CpeRequest,
     CwmpVersion, Envelope, Fault, Header, Inform, XsdType,
 };
 use crate::session::checks::{check_exchange, Check, CheckState, Observed, Sent, SessionChecks};
 
-use super::cookie::CookieJar;
 use super::error::SessionError;
+use super::post::Http;
 use super::report::{Exchange, SessionReport, Timings};
 use super::trace::Trace;
-use crate::net::client::{Connection, Connector, Endpoint, Response, TransportError};
+use crate::net::client::{Connector, Endpoint, Response};
 
 /// The device's side of a session: pure decisions, no I/O.
 pub trait SessionDevice: Send {
@@ -115,7 +110,7 @@ pub struct SessionConfig {
 
 /// Network trouble injected into a session, decided per session from a seed so a run is
 /// reproducible.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Default)]
 pub struct Impairments {
     /// Share of sessions whose connection the CPE drops right after the InformResponse (the
     /// ACS is left with a half-done session, as with a CPE losing its link).
@@ -126,15 +121,18 @@ pub struct Impairments {
     pub slow_delay: Duration,
     /// Seed of this session's draws.
     pub seed: u64,
+    /// The WAN between the device and the ACS: waits on every exchange, both directions.
+    pub wan: crate::net::wan::WanModel,
+    /// When the ACS is unreachable (`acs_outage` phases).
+    pub acs_outages: super::wan::AcsOutages,
 }
 
 impl Impairments {
     pub fn is_none(&self) -> bool {
-        self.reset_rate <= 0.0 && self.slow_body_rate <= 0.0
+        self.reset_rate <= 0.0 && self.slow_body_rate <= 0.0 && self.wan.is_none()
     }
 }
 
-const MAX_REDIRECTS: u8 = 5;
 /// How often a request answered with 8005 (retry request) is re-sent (easycwmp uses 10).
 const MAX_8005_RETRIES: u32 = 10;
 
@@ -146,19 +144,7 @@ pub async fn run(
 ) -> SessionReport {
     let started = Instant::now();
     let mut s = Session {
-        http: Http {
-            cfg,
-            endpoint: cfg.acs.clone(),
-            conn: None,
-            jar: CookieJar::default(),
-            auth: AuthState::None,
-            redirects: 0,
-            connections: 0,
-            deadline: started + cfg.session_timeout,
-            trace,
-            posts: 0,
-            target: None,
-        },
+        http: Http::new(cfg, started + cfg.session_timeout, trace),
         timings: Timings::default(),
         version: cfg.version,
         next_id: 1,
@@ -169,6 +155,7 @@ pub async fn run(
         checks: SessionChecks::default(),
     };
     let outcome = s.drive(dev).await;
+    s.timings.wan = s.http.link.tally;
     s.timings.total = started.elapsed();
     SessionReport {
         outcome,
@@ -178,11 +165,7 @@ pub async fn run(
         acs_requests: s.acs_requests,
         connections: s.http.connections,
         checks: s.checks,
-        auth: match s.http.auth {
-            AuthState::None => None,
-            AuthState::Digest { .. } => Some("Digest"),
-            AuthState::Basic => Some("Basic"),
-        },
+        auth: s.http.auth_scheme(),
     }
 }
 
@@ -207,7 +190,41 @@ enum Answer {
 
 impl Session<'_> {
     async fn drive(&mut self, dev: &mut dyn SessionDevice) -> Result<(), SessionError> {
-        // --- Inform ---
+        let mut hold = self.inform(dev).await?;
+        self.inform_acknowledged = true;
+        dev.inform_acknowledged();
+        let imp = &self.http.cfg.impairments;
+        if imp.reset_rate > 0.0 && crate::seed::unit(imp.seed, 0x7e5e7, 0) < imp.reset_rate {
+            // Injected: the link goes down after the InformResponse.
+            self.http.conn = None;
+            return Err(SessionError::Injected("reset"));
+        }
+
+        // CPE requests, then the empty POST, then the ACS's requests.
+        loop {
+            hold = self.send_cpe_requests(dev, hold).await?;
+            let answer = self
+                .exchange(
+                    dev,
+                    Exchange::EmptyPost,
+                    Sent::Empty,
+                    &Header::default(),
+                    None,
+                    false,
+                )
+                .await?;
+            hold = self.answer_acs_requests(dev, answer, hold).await?;
+            // The ACS is done. If requests were held back and the ACS no longer holds them,
+            // they go now (TR-069 §3.7.1.4); otherwise the session is over.
+            if hold || !dev.has_request() {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Sends the Inform until the ACS acknowledges it (with a fresh cwmp:ID after each 8005
+    /// Retry request fault); returns the InformResponse's HoldRequests.
+    async fn inform(&mut self, dev: &mut dyn SessionDevice) -> Result<bool, SessionError> {
         let inform = dev.inform();
         let mut header = Header::with_id(self.fresh_id());
         match self.version {
@@ -219,7 +236,6 @@ impl Session<'_> {
             _ => {}
         }
         let inform_msg = CpeMessage::Request(CpeRequest::Inform(inform));
-        let mut hold;
         let mut tries = 0;
         loop {
             let id = header.id.clone().unwrap_or_default();
@@ -242,7 +258,6 @@ impl Session<'_> {
             check_id(&id, &env.header)?;
             match env.body {
                 AcsMessage::Response(AcsResponse::InformResponse(_)) => {
-                    hold = env.header.hold_requests.unwrap_or(false);
                     if let Some(v) = env
                         .header
                         .use_cwmp_version
@@ -254,7 +269,7 @@ impl Session<'_> {
                             self.version = v;
                         }
                     }
-                    break;
+                    return Ok(env.header.hold_requests.unwrap_or(false));
                 }
                 AcsMessage::Fault(f) if f.code == 8005 => {
                     tries += 1;
@@ -272,75 +287,57 @@ impl Session<'_> {
                 }
             }
         }
-        self.inform_acknowledged = true;
-        dev.inform_acknowledged();
-        let imp = self.http.cfg.impairments;
-        if imp.reset_rate > 0.0 && crate::seed::unit(imp.seed, 0x7e5e7, 0) < imp.reset_rate {
-            // Injected: the link goes down after the InformResponse.
-            self.http.conn = None;
-            return Err(SessionError::Injected("reset"));
-        }
+    }
 
-        // --- CPE requests, then the empty POST, then the ACS's requests ---
+    /// Answers the ACS's requests until it sends an empty body; returns the last HoldRequests
+    /// seen (`hold` if the ACS sent none).
+    async fn answer_acs_requests(
+        &mut self,
+        dev: &mut dyn SessionDevice,
+        mut answer: Answer,
+        mut hold: bool,
+    ) -> Result<bool, SessionError> {
         loop {
-            hold = self.send_cpe_requests(dev, hold).await?;
-            let mut answer = self
+            let env = match answer {
+                Answer::Empty => return Ok(hold),
+                Answer::Message(env) => env,
+            };
+            hold = env.header.hold_requests.unwrap_or(false);
+            let req = match env.body {
+                AcsMessage::Request(r) => r,
+                other => {
+                    return Err(SessionError::Unexpected {
+                        expected: "an ACS request",
+                        got: message_name(&other),
+                    })
+                }
+            };
+            let name = req.name();
+            self.acs_requests.push(name);
+            match dev.answer_timing(&req) {
+                Answering::Now => {}
+                Answering::After(d) => tokio::time::sleep(d).await,
+                Answering::Never => {
+                    self.http.conn = None;
+                    return Err(SessionError::Injected("no answer"));
+                }
+            }
+            let reply = dev.apply(&req);
+            // A response echoes the request's cwmp:ID byte for byte.
+            let header = Header {
+                id: env.header.id.clone(),
+                ..Header::default()
+            };
+            answer = self
                 .exchange(
                     dev,
-                    Exchange::EmptyPost,
-                    Sent::Empty,
-                    &Header::default(),
-                    None,
+                    Exchange::AcsRpc(name),
+                    Sent::Response,
+                    &header,
+                    Some(&reply),
                     false,
                 )
                 .await?;
-            loop {
-                let env = match answer {
-                    Answer::Empty => break,
-                    Answer::Message(env) => env,
-                };
-                hold = env.header.hold_requests.unwrap_or(false);
-                let req = match env.body {
-                    AcsMessage::Request(r) => r,
-                    other => {
-                        return Err(SessionError::Unexpected {
-                            expected: "an ACS request",
-                            got: message_name(&other),
-                        })
-                    }
-                };
-                let name = req.name();
-                self.acs_requests.push(name);
-                match dev.answer_timing(&req) {
-                    Answering::Now => {}
-                    Answering::After(d) => tokio::time::sleep(d).await,
-                    Answering::Never => {
-                        self.http.conn = None;
-                        return Err(SessionError::Injected("no answer"));
-                    }
-                }
-                let reply = dev.apply(&req);
-                // A response echoes the request's cwmp:ID byte for byte.
-                let header = Header {
-                    id: env.header.id.clone(),
-                    ..Header::default()
-                };
-                answer = self
-                    .exchange(
-                        dev,
-                        Exchange::AcsRpc(name),
-                        Sent::Response,
-                        &header,
-                        Some(&reply),
-                        false,
-                    )
-                    .await?;
-            }
-            // The ACS is done. If requests were held back and the ACS no longer holds them,
-            // they go now (TR-069 §3.7.1.4); otherwise the session is over.
-            if hold || !dev.has_request() {
-                return Ok(());
-            }
         }
     }
 
@@ -522,237 +519,4 @@ fn retry_after(resp: &Response) -> Option<Duration> {
         .and_then(|v| v.to_str().ok())
         .and_then(|s| s.trim().parse::<u64>().ok())
         .map(|s| Duration::from_secs(s.min(86_400)))
-}
-
-/// Authentication state of the session.
-enum AuthState {
-    None,
-    Digest { challenge: DigestChallenge, nc: u32 },
-    Basic,
-}
-
-/// The HTTP side: connection, cookies, auth, redirects.
-struct Http<'a> {
-    cfg: &'a SessionConfig,
-    endpoint: Endpoint,
-    conn: Option<Connection>,
-    jar: CookieJar,
-    auth: AuthState,
-    redirects: u8,
-    connections: u32,
-    deadline: Instant,
-    trace: Option<&'a mut Trace>,
-    /// POSTs made (numbers the impairment draws).
-    posts: u32,
-    /// [`Http::target`]'s cache for the current endpoint.
-    target: Option<(Uri, HeaderValue, HeaderValue)>,
-}
-
-/// The SOAPAction header of TR-069 §3.4.1, named once rather than parsed from a string per POST.
-const SOAP_ACTION: http::HeaderName = http::HeaderName::from_static("soapaction");
-
-impl Http<'_> {
-    async fn connect(&mut self, timings: &mut Timings) -> Result<(), SessionError> {
-        let conn = self
-            .cfg
-            .connector
-            .connect(&self.endpoint, self.cfg.local_addr)
-            .await?;
-        if self.connections == 0 {
-            timings.connect = Some(conn.timings.tcp);
-            timings.tls = conn.timings.tls;
-        }
-        self.connections += 1;
-        if let Some(t) = self.trace.as_deref_mut() {
-            t.note(&format!(
-                "connect {} (connection {})",
-                self.endpoint.authority(),
-                self.connections
-            ));
-        }
-        self.conn = Some(conn);
-        Ok(())
-    }
-
-    fn authorization(&mut self, uri: &str) -> Option<String> {
-        let (user, pass) = self.cfg.credentials.as_ref()?;
-        match &mut self.auth {
-            AuthState::None => None,
-            AuthState::Basic => Some(basic::authorization(user, pass)),
-            AuthState::Digest { challenge, nc } => {
-                *nc += 1;
-                let cnonce = format!("{:016x}", rand::random::<u64>());
-                Some(challenge.authorization(user, pass, "POST", uri, *nc, &cnonce))
-            }
-        }
-    }
-
-    /// The request line's target and the Host and User-Agent values, parsed once per endpoint
-    /// (a session posts several times to the same one; parsing them per POST was measurable).
-    fn target(&mut self) -> (Uri, HeaderValue, HeaderValue) {
-        if let Some(t) = &self.target {
-            return t.clone();
-        }
-        let uri = Uri::try_from(self.endpoint.path.as_str()).unwrap_or_default();
-        let host = HeaderValue::try_from(self.endpoint.authority())
-            .unwrap_or(HeaderValue::from_static(""));
-        let agent = HeaderValue::try_from(self.cfg.user_agent.as_str())
-            .unwrap_or(HeaderValue::from_static("cpefleet"));
-        let t = (uri, host, agent);
-        self.target = Some(t.clone());
-        t
-    }
-
-    fn request(&mut self, body: &Bytes, is_request: bool, slow: bool) -> Request<Body> {
-        let (uri, host, agent) = self.target();
-        let mut b = Request::post(uri)
-            .header(HOST, host)
-            .header(USER_AGENT, agent);
-        if !body.is_empty() {
-            b = b.header(
-                CONTENT_TYPE,
-                HeaderValue::from_static("text/xml; charset=\"utf-8\""),
-            );
-        }
-        if is_request {
-            // Deployed CPEs send an empty SOAPAction on POSTs that carry a request (TR-069 §3.4.1).
-            b = b.header(SOAP_ACTION, HeaderValue::from_static("\"\""));
-        }
-        b = b.header(CONTENT_LENGTH, HeaderValue::from(body.len()));
-        if self.cfg.credentials.is_some() {
-            let path = self.endpoint.path.clone();
-            if let Some(a) = self.authorization(&path) {
-                b = b.header(AUTHORIZATION, a);
-            }
-        }
-        if let Some(c) = self.jar.header() {
-            if let Ok(v) = HeaderValue::from_str(&c) {
-                b = b.header(COOKIE, v);
-            }
-        }
-        let imp = &self.cfg.impairments;
-        let payload = if slow {
-            Body::trickle(body.clone(), imp.slow_chunk.max(1), imp.slow_delay)
-        } else {
-            Body::full(body.clone())
-        };
-        b.body(payload)
-            .unwrap_or_else(|_| Request::new(Body::full(body.clone())))
-    }
-
-    /// POSTs `body`, handling reconnects, auth challenges and redirects; returns the final
-    /// response (any status other than 401/3xx).
-    async fn post(
-        &mut self,
-        body: Bytes,
-        is_request: bool,
-        timings: &mut Timings,
-    ) -> Result<Response, SessionError> {
-        let mut challenged_on_this_conn = false;
-        let mut reconnects = 0;
-        loop {
-            let now = Instant::now();
-            if now >= self.deadline {
-                return Err(SessionError::SessionTimeout(self.cfg.session_timeout));
-            }
-            if self.conn.as_ref().is_none_or(Connection::is_closed) {
-                self.conn = None;
-                self.connect(timings).await?;
-                challenged_on_this_conn = false;
-            }
-            let limit = self.cfg.exchange_timeout.min(self.deadline - now);
-            self.posts += 1;
-            let imp = self.cfg.impairments;
-            let slow = imp.slow_body_rate > 0.0
-                && !body.is_empty()
-                && crate::seed::unit(imp.seed, 0x5104, u64::from(self.posts)) < imp.slow_body_rate;
-            let req = self.request(&body, is_request, slow);
-            if let Some(t) = self.trace.as_deref_mut() {
-                t.request(&req, &body);
-            }
-            let Some(conn) = self.conn.as_mut() else {
-                continue;
-            };
-            let t0 = Instant::now();
-            let resp = match conn.send(req, limit, self.cfg.max_body).await {
-                Ok(r) => r,
-                // The ACS closed between exchanges (keep-alive expired, 204 with close): a CPE
-                // reconnects and carries on with its cookies (GenieACS resumes the session).
-                Err(TransportError::Closed) if reconnects < 2 => {
-                    reconnects += 1;
-                    self.conn = None;
-                    continue;
-                }
-                Err(TransportError::Timeout(_)) if Instant::now() >= self.deadline => {
-                    return Err(SessionError::SessionTimeout(self.cfg.session_timeout))
-                }
-                Err(e) => return Err(e.into()),
-            };
-            if let Some(t) = self.trace.as_deref_mut() {
-                t.response(&resp);
-            }
-            for v in resp.headers.get_all(http::header::SET_COOKIE) {
-                if let Ok(s) = v.to_str() {
-                    self.jar.store(s);
-                }
-            }
-            let status = resp.status.as_u16();
-            match status {
-                401 => {
-                    if challenged_on_this_conn || self.cfg.credentials.is_none() {
-                        return Err(SessionError::Auth(if self.cfg.credentials.is_none() {
-                            "challenged but no credentials configured"
-                        } else {
-                            "credentials rejected"
-                        }));
-                    }
-                    challenged_on_this_conn = true;
-                    self.auth = parse_challenge(&resp)?;
-                    timings.auth_challenge.get_or_insert(t0.elapsed());
-                    // The retry goes on the same socket (GenieACS binds its nonce to it); if the
-                    // ACS closed it, the loop reconnects and the new socket is challenged anew.
-                }
-                301 | 302 | 303 | 307 | 308 => {
-                    self.redirects += 1;
-                    if self.redirects > MAX_REDIRECTS {
-                        return Err(SessionError::TooManyRedirects(MAX_REDIRECTS));
-                    }
-                    let loc = resp
-                        .headers
-                        .get(http::header::LOCATION)
-                        .and_then(|v| v.to_str().ok())
-                        .ok_or(SessionError::Status(status))?;
-                    // Same POST to the new URL, for the rest of this session only (TR-069 §3.4.5).
-                    self.endpoint = self.endpoint.join(loc)?;
-                    self.target = None;
-                    self.conn = None;
-                    self.auth = AuthState::None;
-                }
-                _ => return Ok(resp),
-            }
-        }
-    }
-}
-
-fn parse_challenge(resp: &Response) -> Result<AuthState, SessionError> {
-    let mut basic = false;
-    for v in resp.headers.get_all(http::header::WWW_AUTHENTICATE) {
-        let Ok(s) = v.to_str() else { continue };
-        match Challenge::parse(s) {
-            Ok(Some(Challenge::Digest(d))) => {
-                return Ok(AuthState::Digest {
-                    challenge: d,
-                    nc: 0,
-                })
-            }
-            Ok(Some(Challenge::Basic { .. })) => basic = true,
-            Ok(None) => {}
-            Err(e) => return Err(SessionError::Auth(e.label())),
-        }
-    }
-    if basic {
-        Ok(AuthState::Basic)
-    } else {
-        Err(SessionError::Auth("401 without a usable challenge"))
-    }
 }

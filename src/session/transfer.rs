@@ -9,7 +9,7 @@ use std::time::Duration;
 use crate::net::body::Body;
 use bytes::Bytes;
 use http::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, HOST};
-use http::{Method, Request};
+use http::{Method, Request, StatusCode};
 
 use crate::auth::{basic, Challenge};
 use crate::cwmp::{CwmpVersion, TransferCompleteFaultStruct};
@@ -80,47 +80,43 @@ pub async fn download(
     expected_size: u32,
     limits: &TransferLimits,
 ) -> Result<u64, TransferFault> {
+    download_over(connector, url, credentials, expected_size, limits, None).await
+}
+
+/// [`download`] over a link of `bandwidth` bytes per second (None: as fast as the file server
+/// sends): the body is read at that pace, so the file server sees the device's link.
+pub async fn download_over(
+    connector: &Connector,
+    url: &str,
+    credentials: (&str, &str),
+    expected_size: u32,
+    limits: &TransferLimits,
+    bandwidth: Option<u64>,
+) -> Result<u64, TransferFault> {
     let ep = endpoint(url)?;
-    let mut conn = connector
-        .connect(&ep, None)
-        .await
-        .map_err(|e| unreachable_fault(&e))?;
-    let mut authz: Option<String> = None;
-    for attempt in 0..2 {
-        let req = request(Method::GET, &ep, authz.as_deref(), Bytes::new());
-        if conn.is_closed() {
-            conn = connector
-                .connect(&ep, None)
-                .await
-                .map_err(|e| unreachable_fault(&e))?;
-        }
-        let (status, headers, n) = conn
-            .send_counting(req, limits.timeout, limits.max_bytes)
-            .await
-            .map_err(|e| match e {
-                TransportError::BodyTooLarge(_) => TransferFault::new(9010, "file too large"),
-                TransportError::Timeout(_) => TransferFault::new(9017, "download timed out"),
-                other => TransferFault::new(9017, other.to_string()),
-            })?;
-        match status.as_u16() {
-            200 => {
-                if expected_size != 0 && n != u64::from(expected_size) {
-                    return Err(TransferFault::new(
-                        9018,
-                        format!("received {n} bytes, FileSize says {expected_size}"),
-                    ));
-                }
-                return Ok(n);
+    let (status, n) = authorised(
+        connector,
+        &ep,
+        Method::GET,
+        credentials,
+        (Bytes::new(), bandwidth),
+        limits,
+    )
+    .await?;
+    match status.as_u16() {
+        200 => {
+            if expected_size != 0 && n != u64::from(expected_size) {
+                return Err(TransferFault::new(
+                    9018,
+                    format!("received {n} bytes, FileSize says {expected_size}"),
+                ));
             }
-            401 if attempt == 0 => {
-                authz = Some(answer_challenge(&headers, credentials, "GET", &ep.path)?);
-            }
-            401 | 403 => return Err(TransferFault::new(9012, "file server refused credentials")),
-            404 | 410 => return Err(TransferFault::new(9016, format!("HTTP {status}"))),
-            _ => return Err(TransferFault::new(9010, format!("HTTP {status}"))),
+            Ok(n)
         }
+        401 | 403 => Err(TransferFault::new(9012, "file server refused credentials")),
+        404 | 410 => Err(TransferFault::new(9016, format!("HTTP {status}"))),
+        _ => Err(TransferFault::new(9010, format!("HTTP {status}"))),
     }
-    Err(TransferFault::new(9012, "file server refused credentials"))
 }
 
 /// Uploads `body` to `url` with PUT (TR-069 allows PUT or POST for HTTP uploads; PUT is what
@@ -133,39 +129,78 @@ pub async fn upload(
     limits: &TransferLimits,
 ) -> Result<u64, TransferFault> {
     let ep = endpoint(url)?;
-    let upload_fault = |e: TransportError| TransferFault::new(9011, e.to_string());
+    let len = body.len() as u64;
+    let (status, _) = authorised(
+        connector,
+        &ep,
+        Method::PUT,
+        credentials,
+        (body, None),
+        limits,
+    )
+    .await?;
+    match status.as_u16() {
+        200..=299 => Ok(len),
+        401 | 403 => Err(TransferFault::new(9012, "file server refused credentials")),
+        s => Err(TransferFault::new(9011, format!("HTTP {s}"))),
+    }
+}
+
+/// Sends `method` to `ep` on a connection of its own (reopened if the server closed it),
+/// answering the first 401 with `credentials`: the last answer's status and, for a GET, the
+/// bytes counted, read at the `bandwidth` given (a PUT sends `body`). A second 401 is returned
+/// for the caller to classify, so there are at most two requests.
+async fn authorised(
+    connector: &Connector,
+    ep: &Endpoint,
+    method: Method,
+    credentials: (&str, &str),
+    (body, bandwidth): (Bytes, Option<u64>),
+    limits: &TransferLimits,
+) -> Result<(StatusCode, u64), TransferFault> {
     let mut conn = connector
-        .connect(&ep, None)
+        .connect(ep, None)
         .await
         .map_err(|e| unreachable_fault(&e))?;
     let mut authz: Option<String> = None;
-    for attempt in 0..2 {
+    loop {
         if conn.is_closed() {
             conn = connector
-                .connect(&ep, None)
+                .connect(ep, None)
                 .await
                 .map_err(|e| unreachable_fault(&e))?;
         }
-        let req = request(Method::PUT, &ep, authz.as_deref(), body.clone());
-        let resp = conn
-            .send(req, limits.timeout, 64 * 1024)
-            .await
-            .map_err(upload_fault)?;
-        match resp.status.as_u16() {
-            200..=299 => return Ok(body.len() as u64),
-            401 if attempt == 0 => {
-                authz = Some(answer_challenge(
-                    &resp.headers,
-                    credentials,
-                    "PUT",
-                    &ep.path,
-                )?);
-            }
-            401 | 403 => return Err(TransferFault::new(9012, "file server refused credentials")),
-            s => return Err(TransferFault::new(9011, format!("HTTP {s}"))),
+        let req = request(method.clone(), ep, authz.as_deref(), body.clone());
+        let (status, headers, n) = if method == Method::GET {
+            conn.send_counting_paced(req, limits.timeout, limits.max_bytes, bandwidth)
+                .await
+                .map_err(download_fault)?
+        } else {
+            let r = conn
+                .send(req, limits.timeout, 64 * 1024)
+                .await
+                .map_err(|e| TransferFault::new(9011, e.to_string()))?;
+            (r.status, r.headers, 0)
+        };
+        if status == StatusCode::UNAUTHORIZED && authz.is_none() {
+            authz = Some(answer_challenge(
+                &headers,
+                credentials,
+                method.as_str(),
+                &ep.path,
+            )?);
+        } else {
+            return Ok((status, n));
         }
     }
-    Err(TransferFault::new(9012, "file server refused credentials"))
+}
+
+fn download_fault(e: TransportError) -> TransferFault {
+    match e {
+        TransportError::BodyTooLarge(_) => TransferFault::new(9010, "file too large"),
+        TransportError::Timeout(_) => TransferFault::new(9017, "download timed out"),
+        other => TransferFault::new(9017, other.to_string()),
+    }
 }
 
 fn endpoint(url: &str) -> Result<Endpoint, TransferFault> {

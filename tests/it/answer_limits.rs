@@ -21,6 +21,7 @@ fn env() -> Env<'static> {
         seed: 7,
         now: DateTime::from_unix_ms(1_800_000_000_000),
         cr_url_base: "http://127.0.0.1:7548",
+        udp: None,
     }
 }
 

@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use cpefleet::acs::{self, AcsConfig, Policy};
-use cpefleet::conformance::{case, run_suite, AcsProfile, Check, SuiteOptions};
+use cpefleet::conformance::{case, run_suite, AcsProfile, Check, SuiteOptions, XmppJoin};
 use tokio_util::sync::CancellationToken;
 
 fn suite_dir() -> PathBuf {
@@ -29,11 +29,20 @@ async fn with_acs(misbehave: &[&str], cases: &[case::Case]) -> cpefleet::conform
         Policy::parse(&text).unwrap(),
     );
     cfg.auth = Some(("cpe".into(), "cpe-secret".into()));
+    cfg.xmpp = Some(acs::xmpp::XmppGatewayConfig {
+        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        secret: "suite".into(),
+    });
     let acs = acs::start(cfg, cancel.clone()).await.unwrap();
     let mut opts = SuiteOptions::new(&acs.url());
     opts.username = Some("cpe".into());
     opts.password = Some("cpe-secret".into());
     opts.profile = AcsProfile::embedded(Some(2), true);
+    opts.profile.xmpp = acs.xmpp_addr().map(|server| XmppJoin {
+        server,
+        domain: "cpe.suite.invalid".into(),
+        secret: "suite".into(),
+    });
     let r = run_suite(cases, &opts).await;
     cancel.cancel();
     r
@@ -78,6 +87,19 @@ const BUGS: &[(&str, &[&str])] = &[
     ("spv-parameter-key-and-types", &["wrong_xsi_type"]),
     ("session-end-and-cookies", &["end_with200_body"]),
     ("session-end-and-cookies", &["change_cookie"]),
+    ("diagnostics", &["one_parameter_per_spv"]),
+    ("schedule-download", &["overlapping_windows"]),
+    ("schedule-download", &["reject_transfer_complete"]),
+    ("change-du-state", &["reject_du_state_change_complete"]),
+    (
+        "autonomous-du-state-change",
+        &["reject_du_state_change_complete"],
+    ),
+    ("udp-connection-request", &["no_connection_request"]),
+    ("udp-connection-request", &["udp_bad_signature"]),
+    ("xmpp-connection-request", &["http_instead_of_xmpp"]),
+    ("xmpp-connection-request", &["xmpp_wrong_password"]),
+    ("xmpp-connection-request", &["no_connection_request"]),
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -247,4 +269,23 @@ fn the_binary_writes_junit_and_exits_3_on_failure() {
     let failed: Vec<&str> = cases.iter().filter(|c| c.1).map(|c| c.0.as_str()).collect();
     assert_eq!(failed.len(), 2, "{failed:?}");
     assert!(failed[1].starts_with("inform_response_max_envelopes"));
+}
+
+/// The XMPP case says why it failed: the ACS's IQ carried the wrong credentials (the device
+/// answered not-authorized, TR-069 Annex K), or the request came over HTTP instead.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_xmpp_case_names_the_refusal() {
+    let (cases, _, _) = case::load_suite(&suite_dir()).unwrap();
+    let case = cases
+        .iter()
+        .find(|c| c.spec.name == "xmpp-connection-request")
+        .unwrap();
+    for (bug, says) in [
+        ("xmpp_wrong_password", "not-authorized"),
+        ("http_instead_of_xmpp", "over HTTP"),
+    ] {
+        let r = with_acs(&[bug], std::slice::from_ref(case)).await;
+        let text = r.cases[0].failures.join("\n");
+        assert!(text.contains(says), "{bug}: {text}");
+    }
 }

@@ -22,6 +22,9 @@ struct Router {
     devices: HashMap<String, CrDevice>,
     woken: Mutex<Vec<u32>>,
     busy: bool,
+    /// The WAN's legs of every request (down, up), and when each delivery happened.
+    legs: (Duration, Duration),
+    delivered: Mutex<Vec<Instant>>,
 }
 
 impl CrRouter for Router {
@@ -33,11 +36,22 @@ impl CrRouter for Router {
             return CrResult::Busy;
         }
         self.woken.lock().unwrap().push(index);
+        self.delivered.lock().unwrap().push(Instant::now());
         CrResult::Accepted
+    }
+    fn wan_legs(&self, _index: u32) -> (Duration, Duration) {
+        self.legs
     }
 }
 
 async fn start(busy: bool) -> (String, Arc<Router>, Arc<CrStats>, CancellationToken) {
+    start_over(busy, (Duration::ZERO, Duration::ZERO)).await
+}
+
+async fn start_over(
+    busy: bool,
+    legs: (Duration, Duration),
+) -> (String, Arc<Router>, Arc<CrStats>, CancellationToken) {
     let mut devices = HashMap::new();
     devices.insert(
         "/cr/42".to_string(),
@@ -51,6 +65,8 @@ async fn start(busy: bool) -> (String, Arc<Router>, Arc<CrStats>, CancellationTo
         devices,
         woken: Mutex::new(vec![]),
         busy,
+        legs,
+        delivered: Mutex::new(vec![]),
     });
     let stats = Arc::new(CrStats::default());
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -209,5 +225,50 @@ async fn replayed_or_misdirected_digest_is_refused() {
     assert_eq!(*router.woken.lock().unwrap(), vec![42], "woken once only");
     assert_eq!(stats.get(CrResult::Accepted), 1);
     assert_eq!(stats.get(CrResult::AuthFailed), 1);
+    cancel.cancel();
+}
+
+#[tokio::test(start_paused = true)]
+async fn each_exchange_crosses_the_wan_both_ways() {
+    // The request reaches the device after the down leg; the answer is back after the up leg.
+    let legs = (Duration::from_millis(300), Duration::from_millis(200));
+    let (base, router, _stats, cancel) = start_over(false, legs).await;
+    let ep = Endpoint::parse(&format!("{base}/cr/42")).unwrap();
+    let mut conn = connector().connect(&ep, None).await.unwrap();
+    let t = Duration::from_secs(5);
+    let t0 = Instant::now();
+    let r = conn.send(get("/cr/42", None), t, 1024).await.unwrap();
+    assert_eq!(r.status, 401);
+    // Loopback costs nothing on the paused clock; timers round up to the millisecond.
+    let took = t0.elapsed();
+    assert!(
+        took >= Duration::from_millis(500) && took <= Duration::from_millis(502),
+        "the challenge: {took:?}"
+    );
+    let ch = r.headers["www-authenticate"].to_str().unwrap().to_string();
+    let Ok(Some(Challenge::Digest(c))) = Challenge::parse(&ch) else {
+        panic!("{ch}")
+    };
+    let authz = c.authorization(
+        "00D09E-HGW181-CPF00000042",
+        "pw42",
+        "GET",
+        "/cr/42",
+        1,
+        "ab12",
+    );
+    let t1 = Instant::now();
+    let r = conn
+        .send(get("/cr/42", Some(&authz)), t, 1024)
+        .await
+        .unwrap();
+    assert_eq!(r.status, 200);
+    let took = t1.elapsed();
+    assert!(took >= Duration::from_millis(500), "{took:?}");
+    let at = router.delivered.lock().unwrap()[0] - t1;
+    assert!(
+        at >= Duration::from_millis(300) && at < Duration::from_millis(500),
+        "delivered after the down leg only: {at:?}"
+    );
     cancel.cancel();
 }

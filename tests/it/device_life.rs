@@ -12,6 +12,8 @@ use cpefleet::fleet::{self, RunOptions};
 use cpefleet::scenario::{Overrides, Scenario};
 use tokio_util::sync::CancellationToken;
 
+use crate::support::until::run_until;
+
 const POLICY: &str = r#"
 seed: life
 bootstrap:
@@ -49,6 +51,33 @@ connection_requests:
 
 const DEVICES: u64 = 10;
 
+/// The events every device's life must show, and how many of each at least.
+const LIFE: [(&str, u64); 10] = [
+    ("1 BOOT", 2 * DEVICES),
+    ("3 SCHEDULED", DEVICES),
+    ("M ScheduleInform", DEVICES),
+    ("8 DIAGNOSTICS COMPLETE", DEVICES),
+    ("7 TRANSFER COMPLETE", DEVICES),
+    ("M Upload", DEVICES),
+    ("M Reboot", DEVICES),
+    ("6 CONNECTION REQUEST", DEVICES),
+    ("4 VALUE CHANGE", DEVICES),
+    ("2 PERIODIC", DEVICES),
+];
+
+/// The ACS has seen every device's whole life: each event of [`LIFE`], a second BOOTSTRAP
+/// for each factory reset it sent, the uploads and their TransferCompletes. The run ends on
+/// this rather than after a fixed time a loaded machine may not fit the life in.
+fn life_done(acs: &acs::AcsHandle) -> bool {
+    let status = acs.status();
+    let n = |e: &str| status.events.get(e).copied().unwrap_or(0);
+    let resets = status.rpcs_sent.get("FactoryReset").copied().unwrap_or(0);
+    LIFE.iter().all(|(e, at_least)| n(e) >= *at_least)
+        && n("0 BOOTSTRAP") >= DEVICES + resets
+        && acs.files().uploads().len() as u64 >= DEVICES
+        && status.transfers.complete_ok >= DEVICES
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_event_code_path_over_real_sessions() {
     let dir = tempfile::tempdir().unwrap();
@@ -57,7 +86,7 @@ async fn every_event_code_path_over_real_sessions() {
         "name: life
 seed: 8
 time_scale: 60
-duration: 12s
+duration: 120s
 fleet:
   max_sessions: 64
   groups:
@@ -68,7 +97,7 @@ fleet:
 phases:
   - boot: {{ over: 1s }}
   - steady: {{ for: 3s }}
-  - churn: {{ for: 8s, value_changes: 200/h, parameter: Device.WiFi.SSID.1.SSID }}
+  - churn: {{ for: 116s, value_changes: 200/h, parameter: Device.WiFi.SSID.1.SSID }}
 ",
         template.display()
     );
@@ -90,24 +119,12 @@ phases:
         grace: Duration::from_secs(5),
         ..RunOptions::default()
     };
-    let r = fleet::run(&s, &acs.url(), &opts, cancel.child_token())
-        .await
-        .unwrap();
+    // Normally over in about 10 s; at the latest after the scenario's 120 s.
+    let r = run_until(&s, &acs.url(), &opts, &cancel, || life_done(&acs)).await;
     let st = &r.stats;
     assert_eq!(st.failed, 0, "{:?}", st.errors);
     let n = |e: &str| st.events.get(e).copied().unwrap_or(0);
-    for (event, at_least) in [
-        ("1 BOOT", 2 * DEVICES),
-        ("3 SCHEDULED", DEVICES),
-        ("M ScheduleInform", DEVICES),
-        ("8 DIAGNOSTICS COMPLETE", DEVICES),
-        ("7 TRANSFER COMPLETE", DEVICES),
-        ("M Upload", DEVICES),
-        ("M Reboot", DEVICES),
-        ("6 CONNECTION REQUEST", DEVICES),
-        ("4 VALUE CHANGE", DEVICES),
-        ("2 PERIODIC", DEVICES),
-    ] {
+    for (event, at_least) in LIFE {
         assert!(
             n(event) >= at_least,
             "{event}: {} < {at_least}; {:?}",

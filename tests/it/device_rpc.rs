@@ -19,6 +19,7 @@ fn env() -> Env<'static> {
         seed: 7,
         now: DateTime::from_unix_ms(NOW_MS),
         cr_url_base: "http://127.0.0.1:7548",
+        udp: None,
     }
 }
 
@@ -230,6 +231,34 @@ fn unknown_and_du_methods_are_9000() {
         command_key: "k".into(),
     });
     assert_eq!(fault(apply(&t, &mut d, du)).code, 9000);
+}
+
+#[test]
+fn unreadable_arguments_draw_their_fault() {
+    let t = template();
+    let mut d = device(1);
+    let bad = |xml: &str| {
+        let env = format!(
+            r#"<soap-env:Envelope xmlns:soap-env="http://schemas.xmlsoap.org/soap/envelope/" xmlns:cwmp="urn:dslforum-org:cwmp-1-2"><soap-env:Body>{xml}</soap-env:Body></soap-env:Envelope>"#
+        );
+        match cpefleet::cwmp::decode_acs(env.as_bytes())
+            .expect("the envelope parses")
+            .body
+        {
+            cpefleet::cwmp::AcsMessage::Request(r) => r,
+            other => panic!("{other:?}"),
+        }
+    };
+    for (xml, code) in [
+        ("<cwmp:GetParameterNames><NextLevel>1</NextLevel></cwmp:GetParameterNames>", 9003),
+        ("<cwmp:SetParameterValues><ParameterKey>k</ParameterKey></cwmp:SetParameterValues>", 9003),
+        ("<cwmp:Download><CommandKey>k</CommandKey><FileType>1 Firmware Upgrade Image</FileType><URL>http://x/f</URL><FileSize>big</FileSize></cwmp:Download>", 9003),
+    ] {
+        let f = fault(apply(&t, &mut d, bad(xml)));
+        assert_eq!(f.code, code, "{xml}");
+        assert!(f.is_client(), "the ACS's arguments are to blame: {xml}");
+    }
+    assert!(d.delta().is_none(), "a fault changes nothing");
 }
 
 // === GetParameterNames ===
@@ -1166,7 +1195,8 @@ fn download_faults() {
         &mut d,
         AcsRequest::Download(download("k", "not a url")),
     ));
-    assert_eq!(f.code, 9013);
+    // Not a URL at all is an invalid argument; a URL of another protocol is 9013.
+    assert_eq!(f.code, 9003);
     for i in 0..16 {
         response(apply(
             &t,

@@ -37,6 +37,8 @@ struct FakeRunner {
     overload: Option<Duration>,
     /// The ACS asks every device for a firmware Download from this URL.
     download: Option<String>,
+    /// Each session waits for a permit of this before it ends (the test says when).
+    gate: Option<Arc<tokio::sync::Semaphore>>,
 }
 
 impl FakeRunner {
@@ -48,6 +50,7 @@ impl FakeRunner {
             fail,
             overload: None,
             download: None,
+            gate: None,
         })
     }
     fn seen(&self) -> Vec<Seen> {
@@ -77,6 +80,9 @@ impl Runner for FakeRunner {
                 retry: inform.retry_count,
             });
             tokio::time::sleep(self.took).await;
+            if let Some(g) = &self.gate {
+                g.acquire().await.unwrap().forget();
+            }
             let outcome = if let Some(ra) = self.overload {
                 Err(SessionError::Overloaded {
                     retry_after: Some(ra),
@@ -549,6 +555,7 @@ fleet:
         fail: false,
         overload: Some(Duration::from_secs(60)),
         download: None,
+        gate: None,
     });
     let res = run(&s, r.clone()).await;
     let seen = r.seen();
@@ -591,6 +598,7 @@ fleet:
         fail: false,
         overload: Some(Duration::from_secs(120)),
         download: None,
+        gate: None,
     });
     let res = run(&s, r.clone()).await;
     let seen = r.seen();
@@ -607,7 +615,9 @@ fleet:
 
 /// A connection request that arrives while the device is in a session is answered at once
 /// (200) and starts a new `6 CONNECTION REQUEST` session right after the current one
-/// (TR-069 §3.2.2). Real time: the request goes through the real listener with Digest.
+/// (TR-069 §3.2.2). Real time: the request goes through the real listener with Digest. The
+/// boot session lasts until the test has its answer (a gate, not a guessed duration), and the
+/// run ends once the second session was seen.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connection_request_mid_session_starts_a_session_right_after() {
     use cpefleet::auth::Challenge;
@@ -622,16 +632,31 @@ async fn connection_request_mid_session_starts_a_session_right_after() {
     let (_d, s) = scenario(&format!(
         "name: cr
 seed: 1
-duration: 3s
+duration: 60s
 fleet:
   max_sessions: 10
   connection_requests: {{ listen: \"127.0.0.1:{port}\", min_interval: 0s }}
   groups: [{{ name: gw, template: TEMPLATE, count: 1, bootstrapped: true }}]
 "
     ));
-    let r = FakeRunner::new(Duration::from_millis(1000), false);
+    let gate = Arc::new(tokio::sync::Semaphore::new(0));
+    let r = Arc::new(FakeRunner {
+        gate: Some(gate.clone()),
+        ..Arc::into_inner(FakeRunner::new(Duration::ZERO, false)).unwrap()
+    });
     let runner = r.clone();
-    let fleet_task = tokio::spawn(async move { run(&s, runner).await });
+    let end = CancellationToken::new();
+    let end2 = end.clone();
+    let fleet_task = tokio::spawn(async move {
+        let opts = RunOptions {
+            shards: Some(2),
+            runner: Some(runner),
+            ..RunOptions::default()
+        };
+        fleet::run(&s, "http://127.0.0.1:9/acs", &opts, end2)
+            .await
+            .unwrap()
+    });
 
     // Device 0's credentials, as the template generates them.
     let t = cpefleet::model::Template::load(Path::new(&template())).unwrap();
@@ -640,6 +665,7 @@ fleet:
         seed: 1,
         now: cpefleet::cwmp::DateTime::from_unix_ms(0),
         cr_url_base: "",
+        udp: None,
     };
     let v = cpefleet::device::DeviceView::new(&t, &mut dev, &env);
     let user = v
@@ -689,20 +715,28 @@ fleet:
         .await
         .unwrap();
     assert_eq!(ok.status, 200, "answered at once, mid-session");
-    // At once: the answer came while the boot session (1 s) was still running, since the
-    // connection-request session can only start after it.
+    // At once: the boot session is still held at its gate.
     assert_eq!(r.seen().len(), 1, "answered before the boot session ended");
 
+    // The boot session ends; the connection-request session follows it.
+    let released_ms = r.t0.elapsed().as_millis() as u64;
+    gate.add_permits(2);
+    for _ in 0..1000 {
+        if r.seen().len() >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    end.cancel();
     let res = fleet_task.await.unwrap();
     let seen = r.seen();
-    // The boot session and the connection-request one, nothing else in the 3 s run (the
-    // periodic interval is 300 s): without the hand-over there would be no second session.
+    // The boot session and the connection-request one, nothing else (the periodic interval is
+    // 300 s): without the hand-over there would be no second session.
     assert_eq!(seen.len(), 2, "{seen:?}");
     assert_eq!(seen[1].events, vec!["6 CONNECTION REQUEST".to_string()]);
     assert!(
-        // After the first session (1 s), measured on the runner's own record, not a guess.
-        seen[1].at_ms >= seen[0].at_ms + 1000,
-        "started after the first session ended: {seen:?}"
+        seen[1].at_ms >= released_ms,
+        "started after the first session ended at {released_ms} ms: {seen:?}"
     );
     assert_eq!(res.cr.get(cpefleet::cr::CrResult::Accepted), 1);
     accounted(&res);

@@ -166,6 +166,7 @@ impl SessionDevice for Replayed {
             seed: 1,
             now: DateTime::from_unix_ms(1_795_000_000_000),
             cr_url_base: "http://127.0.0.1:37548",
+            udp: None,
         };
         DeviceView::new(&self.template, &mut self.device, &env).inform(self.events.clone(), 0)
     }
@@ -182,6 +183,7 @@ impl SessionDevice for Replayed {
             seed: 1,
             now: DateTime::from_unix_ms(1_795_000_000_000),
             cr_url_base: "http://127.0.0.1:37548",
+            udp: None,
         };
         DeviceView::new(&self.template, &mut self.device, &env)
             .apply(req)

@@ -297,6 +297,18 @@ fn session_cases() -> Vec<Case> {
                 "<cwmp:X_Frobnicate><Level>11</Level></cwmp:X_Frobnicate>",
             )))
         }),
+        // The envelope parses, the arguments do not: the CPE answers the RPC's fault and the
+        // session goes on (TR-069 A.5), rather than dropping it as undecodable.
+        after_inform("rpc_missing_its_argument", Faults(9003), |s| {
+            Act::Send(soap(s.reply(
+                "<cwmp:GetParameterNames><NextLevel>1</NextLevel></cwmp:GetParameterNames>",
+            )))
+        }),
+        after_inform("rpc_with_unreadable_number", Faults(9003), |s| {
+            Act::Send(soap(s.reply(
+                "<cwmp:ScheduleInform><DelaySeconds>soon</DelaySeconds><CommandKey>k</CommandKey></cwmp:ScheduleInform>",
+            )))
+        }),
         after_inform("rpc_after_204", Copes, |s| {
             let mut out = http(204, &[], "");
             out.extend(soap(

@@ -14,17 +14,17 @@ use std::process::Command;
 
 use cpefleet::conformance::{case, run_suite, AcsProfile, Dialect, SuiteOptions};
 
-struct Genie {
-    cwmp: String,
-    nbi: String,
+pub(crate) struct Genie {
+    pub(crate) cwmp: String,
+    pub(crate) nbi: String,
 }
 
-fn root() -> PathBuf {
+pub(crate) fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
 /// The GenieACS to use, or None after a loud skip.
-fn genieacs(test: &str) -> Option<Genie> {
+pub(crate) fn genieacs(test: &str) -> Option<Genie> {
     let slash = |s: String| if s.ends_with('/') { s } else { s + "/" };
     match (
         std::env::var("CPEFLEET_GENIEACS_CWMP"),
@@ -48,12 +48,12 @@ fn genieacs(test: &str) -> Option<Genie> {
 }
 
 /// One test at a time against the shared GenieACS.
-fn lock() -> &'static tokio::sync::Mutex<()> {
+pub(crate) fn lock() -> &'static tokio::sync::Mutex<()> {
     static L: std::sync::OnceLock<tokio::sync::Mutex<()>> = std::sync::OnceLock::new();
     L.get_or_init(|| tokio::sync::Mutex::new(()))
 }
 
-fn nbi_get(url: &str) -> (u16, String) {
+pub(crate) fn nbi_get(url: &str) -> (u16, String) {
     let out = Command::new("curl")
         .args(["-s", "-m", "10", "-w", "\n%{http_code}", url])
         .output()
@@ -70,6 +70,7 @@ fn options(g: &Genie) -> SuiteOptions {
         dialect: Dialect::GenieAcs,
         session_cap: None,
         cpe_auth: false,
+        xmpp: None,
     };
     o.session_gap = std::time::Duration::from_millis(500);
     o.run_id = Some(cpefleet::conformance::new_run_id());
@@ -85,11 +86,26 @@ async fn the_conformance_suite_holds_on_genieacs() {
     };
     let _l = lock().lock().await;
     let (cases, _, _) = case::load_suite(&root().join("scenarios/conformance")).unwrap();
-    let opts = options(&g);
+    let mut opts = options(&g);
+    // The XMPP case through the Prosody GenieACS sends through, its devices as components.
+    let prosody = xmpp_prosody("the_conformance_suite_holds_on_genieacs");
+    if let Some((p, _)) = &prosody {
+        opts.profile.xmpp = Some(cpefleet::conformance::XmppJoin {
+            server: p.component,
+            domain: p.component_domain.clone(),
+            secret: p.secret.clone(),
+        });
+    }
     let run_id = opts.run_id.unwrap();
     let r = run_suite(&cases, &opts).await;
     eprintln!("{}", r.text());
     assert!(r.passed(), "{}", r.text());
+    let x = r
+        .cases
+        .iter()
+        .find(|c| c.name == "xmpp-connection-request")
+        .unwrap();
+    assert_eq!(x.skipped.is_none(), prosody.is_some(), "{}", r.text());
     for c in &r.cases {
         if let Some(why) = &c.skipped {
             assert!(why.len() > 10, "{}: skip without a reason", c.name);
@@ -384,4 +400,149 @@ async fn cpe_auth_right_credentials_in_wrong_ones_counted() {
         "{}\n{text}",
         doc["errors"]
     );
+}
+
+/// XMPP connection requests (TR-069 Annex K) from GenieACS: `scripts/test.sh` starts it with
+/// `GENIEACS_XMPP_JID`/`_PASSWORD` (and passes them on as `CPEFLEET_GENIEACS_XMPP_JID`/
+/// `_PASSWORD`); this test starts Prosody where GenieACS looks for it (the JID's domain, port
+/// 5222), registers GenieACS's account and one per device, and runs two devices in client mode.
+/// Each logs in, reports its ConnReqJabberID (a value change), and an NBI task posted with
+/// `?connection_request` reaches it as an XMPP IQ through Prosody, opens a
+/// `6 CONNECTION REQUEST` session and completes: 200.
+///
+/// GenieACS keeps one XMPP login for its life and does not notice a server that vanished
+/// without closing its stream (its IQs then time out: 202 "Did not receive IQ stanza response
+/// in a timely manner"); the test's Prosody therefore always ends with SIGTERM, which closes
+/// every stream.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_nbi_task_reaches_a_device_over_xmpp_and_completes() {
+    use std::sync::Arc;
+    let test = "an_nbi_task_reaches_a_device_over_xmpp_and_completes";
+    let Some(g) = genieacs(test) else {
+        return;
+    };
+    let _l = lock().lock().await;
+    let Some((p, jid)) = xmpp_prosody(test) else {
+        return;
+    };
+    let (user, domain) = jid.split_once('@').expect("XMPP JID user@domain");
+    // Serials carry a run id, so a persistent GenieACS never meets an earlier run's devices.
+    let run_id = cpefleet::conformance::new_run_id();
+    let dir = tempfile::tempdir().unwrap();
+    let template = dir.path().join("gw.yaml");
+    let original = std::fs::read_to_string(root().join("data-models/tr181-gateway.yaml")).unwrap();
+    let serial = format!("X{run_id}N{{index}}");
+    std::fs::write(&template, original.replace("CPF{index:08}", &serial)).unwrap();
+    let ids: Vec<String> = (0..2)
+        .map(|i| format!("00D09E-HGW181-X{run_id}N{i}"))
+        .collect();
+    for i in 0..2 {
+        p.register(&format!("cpe{i}"), &format!("xmpp-{i}"));
+    }
+    let text = format!(
+        "name: xmpp\nseed: 5\ntime_scale: 1\nduration: 40s\nfleet:\n  groups:\n    - name: xmpp\n      template: {}\n      count: 2\n      connection_requests:\n        transport: xmpp\n        xmpp: {{ mode: client, server: '{}', domain: {domain}, user: 'cpe{{index}}', password: 'xmpp-{{index}}', allowed_jids: [{user}@{domain}] }}\nphases:\n  - boot: {{ over: 1s }}\n  - steady: {{ for: 39s }}\n",
+        template.display(),
+        p.c2s,
+    );
+    let s = cpefleet::scenario::Scenario::parse(
+        &text,
+        &root().join("s.yaml"),
+        &cpefleet::scenario::Overrides::default(),
+    )
+    .unwrap();
+    let live = Arc::new(cpefleet::metrics::stats::Live::default());
+    let opts = cpefleet::fleet::RunOptions {
+        grace: std::time::Duration::from_secs(3),
+        live: Some(live.clone()),
+        ..Default::default()
+    };
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let (acs, stop) = (g.cwmp.clone(), cancel.clone());
+    let run = tokio::spawn(async move { cpefleet::fleet::run(&s, &acs, &opts, stop).await });
+    let known = |id: &str| {
+        let url = format!(
+            "{}devices?query=%7B%22_id%22%3A%22{id}%22%7D&projection=Device.ManagementServer.ConnReqJabberID",
+            g.nbi
+        );
+        let (code, body) = nbi_get(&url);
+        code == 200 && body.contains(&format!("@{domain}/cwmp"))
+    };
+    // Bounded: 60 × 500 ms.
+    for _ in 0..60 {
+        if ids.iter().all(|id| known(id)) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+    assert!(
+        ids.iter().all(|id| known(id)),
+        "GenieACS never learnt the JIDs; prosody log:\n{}",
+        p.log()
+    );
+    for id in &ids {
+        let url = format!(
+            "{}devices/{id}/tasks?connection_request&timeout=10000",
+            g.nbi
+        );
+        let out = tokio::task::block_in_place(|| {
+            Command::new("curl")
+                .args(["-s", "-m", "20", "-i", "-w", "\n%{http_code}", "-X", "POST"])
+                .args(["-d", r#"{"name":"getParameterValues","parameterNames":["Device.DeviceInfo.UpTime"]}"#])
+                .arg(&url)
+                .output()
+                .expect("curl")
+        });
+        let text = String::from_utf8_lossy(&out.stdout);
+        let code = text.rsplit('\n').next().unwrap_or_default();
+        assert_eq!(code, "200", "{id}: {text}\nprosody log:\n{}", p.log());
+    }
+    cancel.cancel();
+    let result = run.await.unwrap().unwrap();
+    for id in &ids {
+        let _ = Command::new("curl")
+            .args(["-s", "-X", "DELETE", &format!("{}devices/{id}", g.nbi)])
+            .status();
+    }
+    let x = &live.xmpp;
+    assert_eq!(x.get(cpefleet::cr::xmpp::XmppCrResult::Accepted), 2);
+    assert_eq!(x.logins.load(std::sync::atomic::Ordering::Relaxed), 2);
+    let woken = result.stats.cr_to_inform_by[cpefleet::cr::CrTransport::Xmpp.slot()].len();
+    assert_eq!(woken, 2, "{:?}", result.stats.events);
+}
+
+/// The Prosody GenieACS sends XMPP connection requests through: on port 5222 of its JID's
+/// domain (where GenieACS connects), GenieACS's account registered. `None` after a loud skip
+/// when GenieACS has no XMPP login, prosody is missing, or the port is taken. Returns the JID.
+fn xmpp_prosody(test: &str) -> Option<(crate::support::prosody::Prosody, String)> {
+    use crate::support::skip::skip;
+    let (Ok(jid), Ok(secret)) = (
+        std::env::var("CPEFLEET_GENIEACS_XMPP_JID"),
+        std::env::var("CPEFLEET_GENIEACS_XMPP_PASSWORD"),
+    ) else {
+        skip(&format!(
+            "interop_genieacs::{test} (XMPP): GenieACS was not started with XMPP (scripts/test.sh \
+             sets CPEFLEET_GENIEACS_XMPP_JID and _PASSWORD)"
+        ));
+        return None;
+    };
+    if std::net::TcpStream::connect("127.0.0.1:5222").is_ok() {
+        skip(&format!(
+            "interop_genieacs::{test} (XMPP): 127.0.0.1:5222 is taken (another XMPP server?); \
+             GenieACS connects to port 5222 of its JID's domain"
+        ));
+        return None;
+    }
+    let Some(p) = crate::support::prosody::Prosody::start(Some(5222), false) else {
+        skip(&format!(
+            "interop_genieacs::{test} (XMPP): prosody is not installed (apt-get install prosody)"
+        ));
+        return None;
+    };
+    let (user, domain) = jid.split_once('@').expect("XMPP JID user@domain");
+    assert_eq!(
+        domain, p.domain,
+        "GenieACS's JID must be on the test Prosody's domain"
+    );
+    p.register(user, &secret);
+    Some((p, jid))
 }

@@ -196,7 +196,7 @@ fn merge_and_compare_through_the_command_line() {
     assert_eq!(dm["thresholds"].as_array().unwrap().len(), 1);
     assert!(dir.path().join("merged.html").is_file());
 
-    // A run compared with itself has no regression.
+    // A run compared with itself has no regression (a short one: too few sessions to judge).
     let o = cpefleet(&[
         "report",
         "compare",
@@ -204,26 +204,45 @@ fn merge_and_compare_through_the_command_line() {
         ja.to_str().unwrap(),
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert!(String::from_utf8_lossy(&o.stdout).contains("no regression"));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(!out.contains("REGRESSION"), "{out}");
+    assert!(out.contains("not enough data"), "{out}");
 
-    // A run whose sessions all took 100 ms longer regresses.
-    let mut slow = cpefleet::report::Report::load(&ja).unwrap();
-    let h = slow.latencies.get_mut("session").unwrap();
-    let mut shifted = cpefleet::metrics::stats::histogram();
-    for v in h.iter_recorded() {
-        shifted
-            .record_n(v.value_iterated_to() + 100_000, v.count_at_value())
-            .unwrap();
-    }
-    *h = shifted;
-    let slow_path = dir.path().join("slow.json");
-    std::fs::write(&slow_path, slow.to_json()).unwrap();
-    let o = cpefleet(&[
-        "report",
-        "compare",
-        ja.to_str().unwrap(),
-        slow_path.to_str().unwrap(),
-    ]);
+    // A run whose sessions all took 100 ms longer: a dozen sessions cannot tell that from
+    // noise, so "not enough data", exit 0; with 50 times the sessions it is a regression.
+    let shifted = |r: &cpefleet::report::Report, by_us: u64, times: u64| {
+        let mut r = r.clone();
+        let h = r.latencies.get_mut("session").unwrap();
+        let mut out = cpefleet::metrics::stats::histogram();
+        for v in h.iter_recorded() {
+            out.record_n(v.value_iterated_to() + by_us, v.count_at_value() * times)
+                .unwrap();
+        }
+        *h = out;
+        r
+    };
+    let compare = |base: &cpefleet::report::Report, new: &cpefleet::report::Report| {
+        let (bp, np) = (dir.path().join("base.json"), dir.path().join("new.json"));
+        std::fs::write(&bp, base.to_json()).unwrap();
+        std::fs::write(&np, new.to_json()).unwrap();
+        cpefleet(&[
+            "report",
+            "compare",
+            bp.to_str().unwrap(),
+            np.to_str().unwrap(),
+        ])
+    };
+    let small = cpefleet::report::Report::load(&ja).unwrap();
+    let o = compare(&small, &shifted(&small, 100_000, 1));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("session ") && l.contains("not enough data")),
+        "{out}"
+    );
+    assert!(!out.contains("REGRESSION"), "{out}");
+    let o = compare(&shifted(&small, 0, 50), &shifted(&small, 100_000, 50));
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(

@@ -33,7 +33,10 @@ fn the_shipped_scenarios_are_all_there() {
         "open-rate",
         "outage-recovery",
         "firmware-wave",
+        "device-fidelity",
         "million-idle",
+        "cr-udp",
+        "cr-xmpp",
     ] {
         assert!(names.contains(&n.to_string()), "scenarios/{n}.yaml missing");
     }
@@ -352,4 +355,29 @@ fn the_readme_lists_every_flag_of_run() {
             "README's run row lacks {f}"
         );
     }
+}
+
+/// The README's scenario example, every key it documents (diagnostics, du_changes …), is a
+/// valid scenario.
+#[test]
+fn the_readme_scenario_example_is_valid() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let section = &readme[readme.find("## Scenarios").unwrap()..];
+    let start = section.find("```yaml\n").unwrap() + "```yaml\n".len();
+    let yaml = &section[start..start + section[start..].find("```").unwrap()];
+    assert!(
+        yaml.contains("diagnostics:") && yaml.contains("du_changes"),
+        "{yaml}"
+    );
+    let yaml = yaml.replace(
+        "../data-models/",
+        &format!("{}/data-models/", root.display()),
+    );
+    let path = root.join("scenarios/readme-example.yaml");
+    let s = cpefleet::scenario::Scenario::parse(&yaml, &path, &Default::default())
+        .unwrap_or_else(|e| panic!("{e}\n{yaml}"));
+    let d = &s.groups[0].diagnostics;
+    assert_eq!(d.latency, std::time::Duration::from_millis(20));
+    assert!(!d.measure_real);
 }

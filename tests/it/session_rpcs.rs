@@ -178,7 +178,9 @@ fn requests() -> Vec<(AcsRequest, &'static str)> {
                 }],
                 command_key: "du-1".into(),
             }),
-            "Fault 9000",
+            // Accepted (TR-157 SoftwareModules is in the model); the unknown unit is reported
+            // in the DUStateChangeComplete that follows, not here.
+            "ChangeDUStateResponse",
         ),
         (
             AcsRequest::Unknown("X_ACME_SelfDestruct".into()),
@@ -230,6 +232,8 @@ async fn every_acs_request_kind_in_one_session() {
         answer_limit: Default::default(),
         effects: vec![],
         faults: vec![],
+        cr_router: None,
+        udp_addrs: None,
     };
     let cfg = SessionConfig {
         acs: Endpoint::parse(&acs.url).unwrap(),

@@ -7,7 +7,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use cpefleet::acs::file_server::{self, FileStore};
 use cpefleet::net::client::Connector;
-use cpefleet::session::transfer::{download, upload, TransferLimits};
+use cpefleet::session::transfer::{download, download_over, upload, TransferLimits};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
@@ -131,5 +131,33 @@ async fn download_and_upload_with_credentials() {
     )
     .await;
     assert_eq!(denied.unwrap_err().code, 9012);
+    cancel.cancel();
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_download_over_a_capped_link_reads_at_the_cap() {
+    // 400 kB at 100 kB/s: 4 s on the paused clock (loopback itself costs nothing), the body read
+    // at that pace so the file server's sending is held back by TCP as over the real link.
+    let (base, store, cancel) = start(None).await;
+    store.put("big.bin", FileStore::synthetic(400_000));
+    let url = format!("{base}/big.bin");
+    let limits = TransferLimits {
+        timeout: Duration::from_secs(30),
+        max_bytes: 1 << 20,
+    };
+    let t0 = tokio::time::Instant::now();
+    let got = download_over(&connector(), &url, ("", ""), 0, &limits, Some(100_000)).await;
+    assert_eq!(got, Ok(400_000));
+    let took = t0.elapsed();
+    assert!(
+        took >= Duration::from_secs(4) && took < Duration::from_millis(4100),
+        "{took:?}"
+    );
+    let t0 = tokio::time::Instant::now();
+    assert_eq!(
+        download_over(&connector(), &url, ("", ""), 0, &limits, None).await,
+        Ok(400_000)
+    );
+    assert!(t0.elapsed() < Duration::from_millis(10), "uncapped");
     cancel.cancel();
 }

@@ -4,51 +4,36 @@
 use super::{Dec, MAX_ARRAY_ITEMS};
 use crate::cwmp::error::DecodeError;
 use crate::cwmp::message::{AcsMessage, AcsRequest, AcsResponse};
+use crate::cwmp::methods::{sent_only_by, Caller};
 use crate::cwmp::rpc::*;
 use crate::cwmp::tree::NodeId;
-
-/// Element names that exist only in the other direction: a clear error rather than `Unknown`.
-const CPE_ONLY: &[&[u8]] = &[
-    b"Inform",
-    b"TransferComplete",
-    b"AutonomousTransferComplete",
-    b"RequestDownload",
-    b"DUStateChangeComplete",
-    b"AutonomousDUStateChangeComplete",
-    b"Kicked",
-    b"GetParameterNamesResponse",
-    b"GetParameterValuesResponse",
-    b"SetParameterValuesResponse",
-    b"GetParameterAttributesResponse",
-    b"SetParameterAttributesResponse",
-    b"AddObjectResponse",
-    b"DeleteObjectResponse",
-    b"RebootResponse",
-    b"FactoryResetResponse",
-    b"DownloadResponse",
-    b"UploadResponse",
-    b"ScheduleInformResponse",
-    b"ScheduleDownloadResponse",
-    b"CancelTransferResponse",
-    b"GetQueuedTransfersResponse",
-    b"GetAllQueuedTransfersResponse",
-    b"ChangeDUStateResponse",
-    b"SetVouchersResponse",
-    b"GetOptionsResponse",
-];
 
 impl Dec<'_, '_> {
     /// An ACS request, else an ACS response; a CPE-only name is a direction error, any other
     /// name an `Unknown` request (the CPE answers it with fault 9000).
     pub(super) fn acs_rpc(&self, el: NodeId) -> Result<AcsMessage, DecodeError> {
         let name = self.t.local(el);
-        if let Some(q) = self.acs_request(el, name)? {
-            return Ok(AcsMessage::Request(q));
+        match self.acs_request(el, name) {
+            Ok(Some(q)) => return Ok(AcsMessage::Request(q)),
+            Ok(None) => {}
+            // The envelope parsed and names a known RPC: its arguments are the CPE's to fault,
+            // not a reason to drop the session (TR-069 A.5).
+            Err(error) => {
+                let method = AcsRequest::NAMES
+                    .iter()
+                    .find(|n| n.as_bytes() == name)
+                    .copied()
+                    .unwrap_or("Unknown");
+                return Ok(AcsMessage::Request(AcsRequest::Invalid(InvalidRequest {
+                    method,
+                    error,
+                })));
+            }
         }
         if let Some(r) = self.acs_response(el, name)? {
             return Ok(AcsMessage::Response(r));
         }
-        if CPE_ONLY.contains(&name) {
+        if sent_only_by(name) == Some(Caller::Cpe) {
             return Err(DecodeError::Direction {
                 path: self.t.path(el),
                 name: String::from_utf8_lossy(name).into_owned(),

@@ -4,38 +4,9 @@
 use super::{Dec, MAX_ARRAY_ITEMS};
 use crate::cwmp::error::DecodeError;
 use crate::cwmp::message::{CpeMessage, CpeRequest, CpeResponse};
+use crate::cwmp::methods::{sent_only_by, Caller};
 use crate::cwmp::rpc::*;
 use crate::cwmp::tree::NodeId;
-
-/// Element names that exist only in the other direction: a clear error rather than `Unknown`.
-const ACS_ONLY: &[&[u8]] = &[
-    b"GetParameterNames",
-    b"GetParameterValues",
-    b"SetParameterValues",
-    b"GetParameterAttributes",
-    b"SetParameterAttributes",
-    b"AddObject",
-    b"DeleteObject",
-    b"Reboot",
-    b"FactoryReset",
-    b"Download",
-    b"Upload",
-    b"ScheduleInform",
-    b"ScheduleDownload",
-    b"CancelTransfer",
-    b"GetQueuedTransfers",
-    b"GetAllQueuedTransfers",
-    b"ChangeDUState",
-    b"SetVouchers",
-    b"GetOptions",
-    b"InformResponse",
-    b"TransferCompleteResponse",
-    b"AutonomousTransferCompleteResponse",
-    b"RequestDownloadResponse",
-    b"DUStateChangeCompleteResponse",
-    b"AutonomousDUStateChangeCompleteResponse",
-    b"KickedResponse",
-];
 
 impl Dec<'_, '_> {
     /// A CPE request, else a CPE response; any other name is an error (an ACS-only name a
@@ -51,7 +22,7 @@ impl Dec<'_, '_> {
         let path = self.t.path(el);
         let other = name;
         let name = String::from_utf8_lossy(other).into_owned();
-        Err(if ACS_ONLY.contains(&other) {
+        Err(if sent_only_by(other) == Some(Caller::Acs) {
             DecodeError::Direction { path, name }
         } else {
             DecodeError::UnknownRpc { path, name }

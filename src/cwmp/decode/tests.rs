@@ -23,6 +23,14 @@ fn acs_request(xml: &[u8]) -> AcsRequest {
     }
 }
 
+/// The argument error of a request whose envelope parsed (answered with a fault, not dropped).
+fn arg_error(xml: &[u8]) -> DecodeError {
+    match acs_request(xml) {
+        AcsRequest::Invalid(r) => r.error,
+        other => panic!("arguments read: {other:?}"),
+    }
+}
+
 fn gpn(next_level: &str) -> Vec<u8> {
     env(&format!(
         "<cwmp:GetParameterNames><ParameterPath>Device.</ParameterPath><NextLevel>{next_level}</NextLevel></cwmp:GetParameterNames>"
@@ -51,7 +59,7 @@ fn booleans_in_all_four_spellings() {
 
 #[test]
 fn non_numeric_or_non_boolean_values_name_their_element() {
-    let err = decode_acs(&gpn("maybe")).expect_err("maybe is no boolean");
+    let err = arg_error(&gpn("maybe"));
     assert_eq!(err.label(), "decode_value");
     assert_eq!(err.path(), "Envelope/Body/GetParameterNames/NextLevel");
 
@@ -61,7 +69,7 @@ fn non_numeric_or_non_boolean_values_name_their_element() {
         ))
     };
     for bad in ["x", "-1", "4294967296", "", "1.5"] {
-        let err = decode_acs(&download(bad)).expect_err(bad);
+        let err = arg_error(&download(bad));
         assert_eq!(err.path(), "Envelope/Body/Download/FileSize", "{bad}");
         assert_eq!(err.label(), "decode_value");
     }
@@ -94,21 +102,25 @@ fn non_numeric_or_non_boolean_values_name_their_element() {
 
 #[test]
 fn missing_required_elements_error() {
-    let err = decode_acs(&env(
+    let err = arg_error(&env(
         "<cwmp:GetParameterNames><NextLevel>1</NextLevel></cwmp:GetParameterNames>",
-    ))
-    .expect_err("no ParameterPath");
+    ));
     assert_eq!(
         err,
         DecodeError::Missing {
             path: "Envelope/Body/GetParameterNames/ParameterPath".into()
         }
     );
-    let err = decode_acs(&env("<cwmp:GetParameterValues/>")).expect_err("no names");
+    let err = arg_error(&env("<cwmp:GetParameterValues/>"));
     assert_eq!(
         err.path(),
         "Envelope/Body/GetParameterValues/ParameterNames"
     );
+    // The method is named, so the CPE can answer with its fault.
+    let AcsRequest::Invalid(r) = acs_request(&env("<cwmp:GetParameterValues/>")) else {
+        panic!("kind")
+    };
+    assert_eq!((r.method, r.fault_code()), ("GetParameterValues", 9003));
     let no_body = format!("{ENV_OPEN}<soap-env:Header/></soap-env:Envelope>");
     assert_eq!(
         decode_acs(no_body.as_bytes()).map_err(|e| e.label()).err(),
@@ -195,14 +207,9 @@ fn spa_empty_notification_means_unchanged() {
         panic!("kind")
     };
     assert_eq!(s.parameter_list[0].notification, Some(2));
-    let err = decode_acs(&spa("true", "")).expect_err("a change needs a value");
+    let err = arg_error(&spa("true", ""));
     assert_eq!(err.path(), "Envelope/Body/SetParameterAttributes/ParameterList/SetParameterAttributesStruct/Notification");
-    assert_eq!(
-        decode_acs(&spa("true", "often"))
-            .map_err(|e| e.label())
-            .err(),
-        Some("decode_value")
-    );
+    assert_eq!(arg_error(&spa("true", "often")).label(), "decode_value");
 }
 
 #[test]
@@ -407,11 +414,8 @@ fn change_du_state_dispatches_on_xsi_type() {
         r#"<cwmp:ChangeDUState><Operations xsi:type="cwmp:RebootOpStruct"/></cwmp:ChangeDUState>"#,
     );
     assert_eq!(
-        decode_acs(&bad)
-            .err()
-            .map(|e| e.path().to_owned())
-            .as_deref(),
-        Some("Envelope/Body/ChangeDUState/Operations")
+        arg_error(&bad).path(),
+        "Envelope/Body/ChangeDUState/Operations"
     );
 }
 
@@ -419,11 +423,19 @@ fn change_du_state_dispatches_on_xsi_type() {
 fn hostile_input_is_bounded() {
     let items = "<string>a</string>".repeat(MAX_ARRAY_ITEMS + 1);
     let xml = env(&format!("<cwmp:GetParameterValues><ParameterNames>{items}</ParameterNames></cwmp:GetParameterValues>"));
-    let err = decode_acs(&xml).expect_err("too many items");
+    let err = arg_error(&xml);
     assert_eq!(err.label(), "decode_limit");
     assert_eq!(
         err.path(),
         "Envelope/Body/GetParameterValues/ParameterNames"
+    );
+    let AcsRequest::Invalid(r) = acs_request(&xml) else {
+        panic!("kind")
+    };
+    assert_eq!(
+        r.fault_code(),
+        9004,
+        "an argument past a bound: resources exceeded"
     );
     let deep = env(&format!("<cwmp:Reboot>{}</cwmp:Reboot>", "<a>".repeat(100)));
     assert_eq!(

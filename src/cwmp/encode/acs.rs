@@ -70,7 +70,9 @@ impl W<'_> {
             | AcsRequest::FactoryReset
             | AcsRequest::GetQueuedTransfers
             | AcsRequest::GetAllQueuedTransfers
-            | AcsRequest::Unknown(_) => {}
+            | AcsRequest::Unknown(_)
+            // Its arguments were unreadable: the bare element (which decodes as invalid again).
+            | AcsRequest::Invalid(_) => {}
         }
         self.rpc_close(name);
     }

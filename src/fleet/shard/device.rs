@@ -19,6 +19,7 @@ impl Shard {
             seed: ctx.seed,
             now: sim,
             cr_url_base: &ctx.cr_url_base,
+            udp: Some(&ctx.udp_addrs),
         };
         let mut view = DeviceView::new(template, &mut s.device, &env);
         f(&mut view)
@@ -34,7 +35,7 @@ impl Shard {
                     self.ctx.live.online.fetch_sub(1, Ordering::Relaxed);
                 }
                 s.state = State::Off;
-                self.side.remove(&slot);
+                self.drop_side(slot);
             }
         }
         self.ready.retain(|x| *x != slot);
@@ -51,13 +52,30 @@ impl Shard {
         }
         s.device.set_boot_time(sim);
         s.state = State::Idle;
+        let s = &mut self.slots[slot as usize];
+        let first_boot = s.flags & BOOTSTRAPPED == 0;
+        let component = self.ctx.groups[s.group as usize]
+            .xmpp
+            .as_ref()
+            .is_some_and(|p| matches!(p.mode, crate::scenario::xmpp::XmppMode::Component { .. }));
         s.periodic_due = u64::MAX;
         self.ctx.live.online.fetch_add(1, Ordering::Relaxed);
+        if component && first_boot {
+            // The component serves the device from the start: its ConnReqJabberID (a group
+            // value, stored nowhere per device) becomes known, as when a CPE's XMPP connection
+            // first comes up, and the ACS hears of it in the boot Inform (Annex K).
+            let path = format!(
+                "{}ManagementServer.ConnReqJabberID",
+                self.template(slot).root()
+            );
+            let _ = self.with_view(slot, |v| v.note_local_change(&path));
+        }
         let now = self.now_ms();
         self.make_due(slot, now);
     }
 
     pub(super) fn reboot(&mut self, slot: u32, key: Option<String>) {
+        self.diagnostics_interrupted(slot);
         let s = &mut self.slots[slot as usize];
         s.state = State::Rebooting;
         self.ctx.live.online.fetch_sub(1, Ordering::Relaxed);
@@ -95,29 +113,112 @@ impl Shard {
     }
 
     pub(super) fn message(&mut self, msg: ShardMsg) {
-        match msg {
-            ShardMsg::ConnectionRequest { index, at } => {
-                let Some(slot) = self.slot_of(index) else {
+        if let ShardMsg::XmppLink { index, .. } | ShardMsg::UdpBinding { index, .. } = &msg {
+            if let Some(slot) = self.slot_of(*index) {
+                if self.slots[slot as usize].state == State::InSession {
+                    self.side.entry(slot).or_default().held_msgs.push(msg);
                     return;
-                };
-                let s = &mut self.slots[slot as usize];
-                match s.state {
-                    State::Off | State::Rebooting => {}
-                    State::InSession => {
-                        let side = self.side.entry(slot).or_default();
-                        side.held.push(EventCode::ConnectionRequest);
-                        side.cr_at = Some(at);
-                    }
-                    _ => {
-                        s.life.add(EventCode::ConnectionRequest);
-                        self.side.entry(slot).or_default().cr_at = Some(at);
-                        // Idle: start now. Queued or in a session: the event rides along or
-                        // starts a new session right after (TR-069 §3.2.2).
-                        let now = self.now_ms();
-                        self.make_due(slot, now);
-                    }
                 }
             }
+        }
+        match msg {
+            ShardMsg::ConnectionRequest { index, at, via } => {
+                let Some(slot) = self.slot_of(index) else {
+                    self.stats.cr_fate.count(via, CrFate::Unserved);
+                    return;
+                };
+                self.connection_request(slot, at, via);
+            }
+            ShardMsg::XmppLink { index, jid, status } => {
+                if let Some(slot) = self.slot_of(index) {
+                    self.xmpp_link(slot, jid.as_deref(), status);
+                }
+            }
+            ShardMsg::UdpBinding {
+                index,
+                addr,
+                nat_detected,
+            } => self.udp_binding(index, addr, nat_detected),
+        }
+    }
+
+    /// The device's XMPP client connection changed (TR-069 Annex K): XMPP.Connection.1's
+    /// Status, LastChangeDate and JabberID follow it (TR-181), and ConnReqJabberID takes the
+    /// bound JID, a value change the ACS hears of per its notification (active by default).
+    pub(super) fn xmpp_link(&mut self, slot: u32, jid: Option<&str>, status: &str) {
+        let root = self.template(slot).root().to_string();
+        let conn = format!("{root}XMPP.Connection.1.");
+        let now = self.ctx.sim_now().format();
+        let active = self.with_view(slot, |v| {
+            let mut active = false;
+            let changed = v
+                .get(&format!("{conn}Status"))
+                .is_some_and(|p| p.value != status);
+            if changed {
+                let _ = v.set_local(&format!("{conn}Status"), status);
+                let _ = v.set_local(&format!("{conn}LastChangeDate"), &now);
+            }
+            if let Some(jid) = jid {
+                let _ = v.set_local(&format!("{conn}JabberID"), jid);
+                let path = format!("{root}ManagementServer.ConnReqJabberID");
+                active |= v.set_local(&path, jid).unwrap_or(false);
+            }
+            active
+        });
+        if active && self.slots[slot as usize].state == State::Idle {
+            self.slots[slot as usize].life.add(EventCode::ValueChange);
+            let now = self.now_ms();
+            self.make_due(slot, now);
+        }
+    }
+
+    /// A connection request the listener accepted (HTTP, UDP or XMPP): the device opens a session
+    /// with `6 CONNECTION REQUEST`, now or right after the one it is in; its fate is counted.
+    fn connection_request(&mut self, slot: u32, at: Instant, via: CrTransport) {
+        let s = &mut self.slots[slot as usize];
+        let state = s.state;
+        if matches!(state, State::Off | State::Rebooting) {
+            self.stats.cr_fate.count(via, CrFate::DeviceOff);
+            return;
+        }
+        let side = self.side.entry(slot).or_default();
+        if side.cr_at.is_some() {
+            // One session answers both: the event is already pending.
+            self.stats.cr_fate.count(via, CrFate::Merged);
+            return;
+        }
+        side.cr_at = Some(at);
+        side.cr_via = via;
+        if state == State::InSession {
+            side.held.push(EventCode::ConnectionRequest);
+            return;
+        }
+        s.life.add(EventCode::ConnectionRequest);
+        // Idle: start now. Queued: the event rides along in the session it waits for
+        // (TR-069 §3.2.2); in a session (above): a new one right after.
+        let now = self.now_ms();
+        self.make_due(slot, now);
+    }
+
+    /// A new STUN binding: the device's UDPConnectionRequestAddress (`host:port`, TR-069
+    /// Annex G), NATDetected and STUNEnable become their new values (in the device's binding
+    /// byte, `device::binding`), notified per each one's notification attribute; an active
+    /// one opens a `4 VALUE CHANGE` session.
+    fn udp_binding(&mut self, index: u32, addr: std::net::SocketAddr, nat_detected: bool) {
+        let Some(slot) = self.slot_of(index) else {
+            return;
+        };
+        if self.slots[slot as usize].state == State::InSession {
+            // Its record is in the session task: written when it comes back.
+            self.side.entry(slot).or_default().binding = Some((addr, nat_detected));
+            return;
+        }
+        let active = self.with_view(slot, |v| v.stun_binding(addr, nat_detected));
+        let s = &mut self.slots[slot as usize];
+        if active && s.state == State::Idle {
+            s.life.add(EventCode::ValueChange);
+            let now = self.now_ms();
+            self.make_due(slot, now);
         }
     }
 
@@ -180,15 +281,13 @@ impl Shard {
                 l.add(EventCode::Scheduled);
                 l.add_keyed(EventCode::MScheduleInform, &key);
             }
-            Pending::Diagnostics(object) => {
-                let _ = self.with_view(slot, |v| {
-                    v.set_local(&format!("{object}DiagnosticsState"), "Complete")
-                });
-                self.slots[slot as usize]
-                    .life
-                    .add(EventCode::DiagnosticsComplete);
-            }
-            Pending::Download(d) => self.start_download(slot, d),
+            Pending::Diagnostics(object) => self.diagnostics_done(slot, &object, false),
+            Pending::DiagnosticsInterrupted(object) => self.diagnostics_done(slot, &object, true),
+            Pending::Measuring(..) => {}
+            Pending::Measured(done) => self.measured_apply(slot, &done),
+            Pending::Download(d) => self.start_download(slot, d, None),
+            Pending::Scheduled(s) => self.start_scheduled(slot, s),
+            Pending::DuApply(d) => self.du_apply(slot, &d),
             Pending::Upload(u) => self.start_upload(slot, u),
             Pending::Apply {
                 firmware,
@@ -276,8 +375,16 @@ impl Shard {
         let next = life::next_periodic(sim_now, interval, time, boot.unix_ms());
         let mut wait = Duration::from_millis((next.unix_ms() - sim_now.unix_ms()).max(0) as u64);
         if g.jitter > 0.0 {
+            // Drawn per (seed, device, periodic ordinal since boot): a clock reading (the due
+            // instant) would move every jitter from one run to the next.
             let index = self.index_of(slot);
-            let u = seed::unit(self.ctx.seed, next.unix_ms() as u64, u64::from(index));
+            let ordinal = (next.unix_ms() - boot.unix_ms()).div_euclid(i64::from(interval) * 1000);
+            let u = seed::event_unit(
+                self.ctx.seed,
+                seed::Stream::PeriodicJitter,
+                u64::from(index),
+                ordinal as u64,
+            );
             wait += Duration::from_secs(u64::from(interval)).mul_f64(g.jitter * u);
         }
         self.now_ms() + self.ctx.real(wait).as_millis() as u64

@@ -1,5 +1,6 @@
-//! Phases in a shard: power-ups spread over a ramp, outages, and the open-model and churn
-//! arrival generators, each a pure function of (seed, phase, device) (`crate::seed`, `scenario::plan`).
+//! Phases in a shard: power-ups spread over a ramp, outages, and what an open-model or churn
+//! arrival does to its device; each choice a pure function of (seed, phase, device)
+//! (`crate::seed`; the generators themselves are in `generators.rs`).
 
 use super::*;
 
@@ -21,11 +22,6 @@ impl Shard {
     }
 
     pub(super) fn start_phase(&mut self, n: u64, start: u64, kind: &PhaseKind) {
-        let seed = self.ctx.seed;
-        // This shard's part of a fleet-wide rate: one of `shards` in this process, which itself
-        // holds `count` of the `total` devices when the run is split over processes.
-        let shards = f64::from(self.ctx.shards.max(1)) * f64::from(self.ctx.total.max(1))
-            / f64::from(self.ctx.count.max(1));
         let len = self
             .ctx
             .phases
@@ -38,127 +34,55 @@ impl Shard {
                 over,
                 groups,
                 share,
-            } => {
-                for slot in 0..self.slots.len() as u32 {
-                    let index = self.index_of(slot);
-                    let s = &self.slots[slot as usize];
-                    let g = &self.ctx.groups[s.group as usize];
-                    if s.state != State::Off
-                        || (!groups.is_empty() && !groups.contains(&g.name))
-                        || !seed::selected(seed, n, u64::from(index), *share)
-                    {
-                        continue;
-                    }
-                    let at =
-                        start + seed::spread(seed, n, u64::from(index), *over).as_millis() as u64;
-                    self.wake(slot, at);
-                }
-            }
+            } => self.boot(n, start, *over, groups, *share),
             PhaseKind::Outage {
                 share,
                 down,
                 recover_over,
-            } => {
-                for slot in 0..self.slots.len() as u32 {
-                    let index = self.index_of(slot);
-                    if !seed::selected(seed, n, u64::from(index), *share) {
-                        continue;
-                    }
-                    let back = start
-                        + down.as_millis() as u64
-                        + seed::spread(seed, n, u64::from(index), *recover_over).as_millis() as u64;
-                    self.power_off(slot);
-                    self.wake(slot, back);
-                }
-            }
-            PhaseKind::Steady => {}
-            PhaseKind::Rate {
-                from,
-                to,
-                poisson,
-                event,
-            } => {
-                // Each shard carries its share of the rate over its own devices: no messages,
-                // and the union of the shards' processes is the requested one.
-                self.generators.push(Generator {
-                    what: GenKind::Session(event.clone()),
-                    arrivals: Arrivals::new(
-                        from / shards,
-                        to / shards,
-                        len,
-                        *poisson,
-                        seed ^ seed::mix(n) ^ u64::from(self.id),
-                    ),
-                    phase_start_ms: start,
-                    next_ms: None,
-                    rng: seed::picker(seed ^ u64::from(self.id), n),
-                });
-            }
-            PhaseKind::Churn {
-                value_changes_per_s,
-                reboots_per_s,
-                parameter,
-            } => {
-                // Per device per simulated second → this shard's devices, real time.
-                let k = self.slots.len() as f64 * self.ctx.time_scale;
-                for (rate, what, salt) in [
-                    (
-                        *value_changes_per_s,
-                        GenKind::ValueChange(parameter.clone()),
-                        1u64,
-                    ),
-                    (*reboots_per_s, GenKind::Reboot, 2),
-                ] {
-                    if rate <= 0.0 {
-                        continue;
-                    }
-                    self.generators.push(Generator {
-                        what,
-                        arrivals: Arrivals::new(
-                            rate * k,
-                            rate * k,
-                            len,
-                            true,
-                            seed ^ seed::mix(n * 7 + salt) ^ u64::from(self.id),
-                        ),
-                        phase_start_ms: start,
-                        next_ms: None,
-                        rng: seed::picker(seed ^ u64::from(self.id) ^ salt, n),
-                    });
-                }
-            }
-        }
-        for g in &mut self.generators {
-            if g.next_ms.is_none() && g.phase_start_ms == start {
-                g.next_ms = g.arrivals.next().map(|d| start + d.as_millis() as u64);
-            }
+            } => self.outage(n, start, *share, *down, *recover_over),
+            // The ACS's outage is in the transport (session::wan); the devices carry on.
+            PhaseKind::Steady | PhaseKind::AcsOutage { .. } => {}
+            PhaseKind::Rate { .. } => self.start_rate(n, start, len, kind),
+            PhaseKind::Churn { .. } => self.start_churn(n, start, len, kind),
         }
     }
 
-    pub(super) fn fire_generators(&mut self, now: u64) {
-        for gi in 0..self.generators.len() {
-            while let Some(at) = self.generators[gi].next_ms.filter(|t| *t <= now) {
-                let n = self.slots.len();
-                if n > 0 {
-                    let slot = self.generators[gi].rng.random_range(0..n) as u32;
-                    let what = match &self.generators[gi].what {
-                        GenKind::Session(e) => GenKind::Session(e.clone()),
-                        GenKind::ValueChange(p) => GenKind::ValueChange(p.clone()),
-                        GenKind::Reboot => GenKind::Reboot,
-                    };
-                    self.arrival(slot, at, what);
-                }
-                let g = &mut self.generators[gi];
-                g.next_ms = g
-                    .arrivals
-                    .next()
-                    .map(|d| g.phase_start_ms + d.as_millis() as u64);
+    /// Powers up the selected devices that are off, spread over `over`.
+    fn boot(&mut self, n: u64, start: u64, over: Duration, groups: &[String], share: f64) {
+        let seed = self.ctx.seed;
+        for slot in 0..self.slots.len() as u32 {
+            let index = self.index_of(slot);
+            let s = &self.slots[slot as usize];
+            let g = &self.ctx.groups[s.group as usize];
+            if s.state != State::Off
+                || (!groups.is_empty() && !groups.contains(&g.name))
+                || !seed::selected(seed, n, u64::from(index), share)
+            {
+                continue;
             }
+            let at = start + seed::spread(seed, n, u64::from(index), over).as_millis() as u64;
+            self.wake(slot, at);
         }
-        self.generators.retain(|g| g.next_ms.is_some());
     }
 
-    pub(super) fn arrival(&mut self, slot: u32, at: u64, what: GenKind) {
+    /// Powers off the selected devices; each comes back after `down`, spread over `recover_over`.
+    fn outage(&mut self, n: u64, start: u64, share: f64, down: Duration, recover_over: Duration) {
+        let seed = self.ctx.seed;
+        for slot in 0..self.slots.len() as u32 {
+            let index = self.index_of(slot);
+            if !seed::selected(seed, n, u64::from(index), share) {
+                continue;
+            }
+            let back = start
+                + down.as_millis() as u64
+                + seed::spread(seed, n, u64::from(index), recover_over).as_millis() as u64;
+            self.power_off(slot);
+            self.wake(slot, back);
+        }
+    }
+
+    /// Arrival `tag` (phase, number) of a generator reaches device `slot` at `at`.
+    pub(super) fn arrival(&mut self, slot: u32, at: u64, what: GenKind, tag: (u64, u64)) {
         let state = self.slots[slot as usize].state;
         match what {
             GenKind::Session(event) => {
@@ -176,8 +100,8 @@ impl Shard {
                     self.stats.dropped += 1;
                     return;
                 }
-                self.churn_seq += 1;
-                let value = format!("churn-{}", self.churn_seq);
+                // Named by the phase and the device's change number: the same value in every run.
+                let value = format!("churn-{}.{}", tag.0, tag.1 + 1);
                 let root = self.template(slot).root().to_string();
                 let candidates = match param {
                     Some(p) => vec![p],
@@ -217,6 +141,13 @@ impl Shard {
                     return;
                 }
                 self.reboot(slot, None);
+            }
+            GenKind::DuChange(url) => {
+                if state != State::Idle {
+                    self.stats.dropped += 1;
+                    return;
+                }
+                self.autonomous_du_change(slot, url.as_deref());
             }
         }
     }

@@ -23,7 +23,7 @@ impl Shard {
     pub(super) fn session_config(&mut self, slot: u32) -> SessionConfig {
         let g = &self.ctx.groups[self.slots[slot as usize].group as usize];
         let version = g.version;
-        let (g_reset, g_slow) = (g.reset_rate, g.slow_body_rate);
+        let (g_reset, g_slow, g_wan) = (g.reset_rate, g.slow_body_rate, g.wan);
         let (user_pat, pass_pat) = (g.username.clone(), g.password.clone());
         let root = self.template(slot).root().to_string();
         let index = self.index_of(slot);
@@ -63,7 +63,16 @@ impl Shard {
             // A slow link: 128 bytes every 100 ms (an Inform takes a few seconds to arrive).
             slow_chunk: 128,
             slow_delay: Duration::from_millis(100),
-            seed: seed::mix(self.ctx.seed ^ seed::mix(u64::from(index)) ^ self.session_seq),
+            wan: g_wan,
+            acs_outages: self.ctx.session.impairments.acs_outages.clone(),
+            // The device's own session ordinal, not the shard's: which other devices ran
+            // first must not change this device's dice.
+            seed: seed::event(
+                self.ctx.seed,
+                seed::Stream::Impairments,
+                u64::from(index),
+                u64::from(self.slots[slot as usize].life.ordinal),
+            ),
         };
         cfg.credentials = username.map(|u| (u, password.unwrap_or_default()));
         cfg.id_prefix = format!("{}-{}", id.serial_number, self.session_seq);
@@ -106,10 +115,15 @@ impl Shard {
 
     pub(super) fn start_session(&mut self, slot: u32) {
         self.session_seq += 1;
+        let life = &mut self.slots[slot as usize].life;
+        life.ordinal = life.ordinal.wrapping_add(1);
         let now = self.now_ms();
         let side = self.side.entry(slot).or_default();
         let due_ms = side.due_ms.take().unwrap_or(now);
-        let cr_at = side.cr_at.take();
+        let cr_at = side.cr_at.take().map(|at| (at, side.cr_via));
+        if let Some((_, via)) = cr_at {
+            self.stats.cr_fate.count(via, CrFate::Session);
+        }
         let queued_at = side.queued_at.take();
         self.tidy_side(slot);
         // µs precision: the due time is whole ms, the start is not.
@@ -130,6 +144,8 @@ impl Shard {
             answer_limit: g.answer_limit,
             effects: Vec::new(),
             faults: Vec::new(),
+            cr_router: Some(self.ctx.router.clone()),
+            udp_addrs: Some(self.ctx.udp_addrs.clone()),
         });
         let events = cpe.life.inform_events();
         self.stats.record_start(
@@ -141,13 +157,9 @@ impl Shard {
         );
         self.sessions += 1;
         let trace = self.ctx.trace_path(index, self.session_seq);
-        let latency = g.latency;
         let runner = self.ctx.runner.clone();
         self.tasks.spawn(async move {
             let mut cpe = cpe;
-            if !latency.is_zero() {
-                tokio::time::sleep(latency).await;
-            }
             let mut trace = trace.and_then(|p| Trace::create(&p).ok());
             let began = Instant::now();
             let report = Box::new(runner.run(&cfg, cpe.as_mut(), trace.as_mut()).await);
@@ -175,16 +187,17 @@ impl Shard {
         cpe: &Cpe,
         report: &SessionReport,
         from_due: Option<Duration>,
-        cr_at: Option<Instant>,
+        cr_at: Option<(Instant, CrTransport)>,
         began: Instant,
     ) {
         let t = &report.timings;
         // The Inform went out once the connection (and TLS) was up.
         let inform_sent = t.connect.is_some() || report.inform_acknowledged;
-        let cr_to_inform = cr_at.filter(|_| inform_sent).map(|cr| {
-            began.saturating_duration_since(cr)
+        let cr_to_inform = cr_at.filter(|_| inform_sent).map(|(cr, via)| {
+            let d = began.saturating_duration_since(cr)
                 + t.connect.unwrap_or_default()
-                + t.tls.unwrap_or_default()
+                + t.tls.unwrap_or_default();
+            (d, via)
         });
         let group = self.slots[slot as usize].group;
         let ctx = self.ctx.clone();
@@ -219,10 +232,26 @@ impl Shard {
                 self.session_ended(slot, *cpe, &report);
             }
             TaskResult::Transfer { slot, done } => self.transfer_ended(slot, done),
+            TaskResult::Du { slot, done } => self.du_fetched(slot, done),
+            TaskResult::Measured { slot, done } => self.measured(slot, done),
         }
     }
 
+    /// The device is back from its session: what the session left, then what arrived for it
+    /// meanwhile (held messages, handled now that the device is there to take them).
     pub(super) fn session_ended(&mut self, slot: u32, cpe: Cpe, report: &SessionReport) {
+        let held = self
+            .side
+            .get_mut(&slot)
+            .map(|side| std::mem::take(&mut side.held_msgs))
+            .unwrap_or_default();
+        self.device_back(slot, cpe, report);
+        for m in held {
+            self.message(m);
+        }
+    }
+
+    fn device_back(&mut self, slot: u32, cpe: Cpe, report: &SessionReport) {
         let ok = report.is_ok();
         let Cpe {
             device,
@@ -243,141 +272,30 @@ impl Shard {
         if report.inform_acknowledged {
             s.flags |= BOOTSTRAPPED;
         }
+        // A STUN binding learnt while the device was out in its session (TR-069 Annex G).
+        if let Some((addr, nat)) = self.side.get_mut(&slot).and_then(|x| x.binding.take()) {
+            self.with_view(slot, |v| v.stun_binding(addr, nat));
+            self.tidy_side(slot);
+        }
+        let s = &mut self.slots[slot as usize];
         if s.flags & POWER_LOST != 0 {
             s.flags &= !POWER_LOST;
             s.state = State::Off;
             self.ctx.live.online.fetch_sub(1, Ordering::Relaxed);
             return; // the outage's power-on timer brings it back
         }
-        let index = self.index_of(slot);
         let mut rebooting = false;
         for e in effects {
-            match e {
-                Effect::Reboot { command_key } => {
-                    self.reboot(slot, Some(command_key));
-                    rebooting = true;
-                }
-                Effect::FactoryReset => {
-                    self.with_view(slot, |v| v.factory_reset());
-                    self.ctx.router.reset_credentials(index);
-                    let s = &mut self.slots[slot as usize];
-                    s.life.factory_reset();
-                    s.flags &= !(BOOTSTRAPPED | ACS_SET_PERIODIC);
-                    self.side.remove(&slot);
-                    self.reboot(slot, None);
-                    rebooting = true;
-                }
-                Effect::Download(d) => {
-                    self.hold_timer(slot, u64::from(d.delay_seconds), Pending::Download(d));
-                }
-                Effect::Upload(u) => {
-                    self.hold_timer(slot, u64::from(u.delay_seconds), Pending::Upload(u));
-                }
-                Effect::ScheduleDownload(sd) => {
-                    let start = sd.time_window_list.first().map_or(0, |w| w.window_start);
-                    let d = crate::cwmp::Download {
-                        command_key: sd.command_key,
-                        file_type: sd.file_type,
-                        url: sd.url,
-                        username: sd.username,
-                        password: sd.password,
-                        file_size: sd.file_size,
-                        target_file_name: sd.target_file_name,
-                        delay_seconds: 0,
-                        success_url: String::new(),
-                        failure_url: String::new(),
-                    };
-                    self.hold_timer(slot, u64::from(start), Pending::Download(d));
-                }
-                Effect::ScheduleInform {
-                    delay_seconds,
-                    command_key,
-                } => {
-                    self.hold_timer(
-                        slot,
-                        u64::from(delay_seconds),
-                        Pending::ScheduleInform(command_key),
-                    );
-                }
-                Effect::CancelTransfer { command_key } => {
-                    if let Some(side) = self.side.get_mut(&slot) {
-                        side.timers.retain(|(_, p)| match p {
-                            Pending::Download(d) => d.command_key != command_key,
-                            Pending::Upload(u) => u.command_key != command_key,
-                            _ => true,
-                        });
-                    }
-                }
-                Effect::PeriodicInformChanged => {
-                    let s = &mut self.slots[slot as usize];
-                    s.flags |= ACS_SET_PERIODIC;
-                    s.periodic_due = u64::MAX;
-                }
-                Effect::ManagementServerUrlChanged => {
-                    let s = &mut self.slots[slot as usize];
-                    s.life.add(EventCode::Bootstrap);
-                    s.flags &= !BOOTSTRAPPED;
-                }
-                Effect::ConnectionRequestCredentialsChanged => {
-                    let root = self.template(slot).root().to_string();
-                    let (u, p) = self.with_view(slot, |v| {
-                        let get = |n: &str| {
-                            v.get(&format!("{root}ManagementServer.{n}"))
-                                .map(|x| x.value)
-                                .unwrap_or_default()
-                        };
-                        (
-                            get("ConnectionRequestUsername"),
-                            // Hidden parameters read back empty: ask the delta for the stored one.
-                            v.get(&format!("{root}ManagementServer.ConnectionRequestPassword"))
-                                .map(|p| p.value)
-                                .unwrap_or_default(),
-                        )
-                    });
-                    self.ctx.router.set_credentials(index, u, p);
-                }
-                Effect::DiagnosticsRequested { object } => {
-                    // Diagnostics "run" for a few simulated seconds, then report 8 DIAGNOSTICS
-                    // COMPLETE.
-                    self.hold_timer(slot, 5, Pending::Diagnostics(object));
-                }
-            }
+            rebooting |= self.apply_effect(slot, e);
         }
         if rebooting {
             return;
         }
-        let s = &self.slots[slot as usize];
         if !ok {
-            // TR-069 retry (§3.2.1.1): a randomised wait growing with the consecutive failures
-            // (simulated time, scaled), at least what a 503's Retry-After asked for.
-            let root = self.template(slot).root().to_string();
-            let (m, k) = self.with_view(slot, |v| {
-                let get = |p: &str| {
-                    v.get(&format!("{root}ManagementServer.{p}"))
-                        .and_then(|x| x.value.parse::<u32>().ok())
-                };
-                (
-                    get("CWMPRetryMinimumWaitInterval").unwrap_or(5),
-                    get("CWMPRetryIntervalMultiplier").unwrap_or(2000),
-                )
-            });
-            let policy = RetryPolicy::new(m, k);
-            let retries = u32::from(self.slots[slot as usize].life.retry);
-            let index = u64::from(self.index_of(slot));
-            let mut rng = <rand::rngs::SmallRng as rand::SeedableRng>::seed_from_u64(seed::mix(
-                self.ctx.seed ^ index ^ self.session_seq,
-            ));
-            let sim_wait = Duration::from_millis(policy.wait_ms(retries, &mut rng));
-            let mut wait = self.ctx.real(sim_wait);
-            // Retry-After is the ACS's wall-clock instruction (RFC 9110 §10.2.3), not a device
-            // timer: it is never divided by the time scale.
-            if let Some(ra) = report.outcome.as_ref().err().and_then(|e| e.retry_after()) {
-                wait = wait.max(ra);
-            }
-            let at = self.now_ms() + wait.as_millis() as u64;
-            self.add_timer(slot, at, Pending::Retry);
+            self.schedule_retry(slot, report);
             return;
         }
+        let s = &self.slots[slot as usize];
         if s.life.has_events() || s.life.has_transfer_complete() || s.device.active_change_pending()
         {
             let now = self.now_ms();
@@ -385,5 +303,116 @@ impl Shard {
         } else {
             self.schedule_next(slot);
         }
+    }
+
+    /// Carries out what the session left for after it; true when the device reboots.
+    fn apply_effect(&mut self, slot: u32, e: Effect) -> bool {
+        let index = self.index_of(slot);
+        match e {
+            Effect::Reboot { command_key } => {
+                self.reboot(slot, Some(command_key));
+                return true;
+            }
+            Effect::FactoryReset => {
+                self.with_view(slot, |v| v.factory_reset());
+                self.ctx.router.reset_credentials(index);
+                let s = &mut self.slots[slot as usize];
+                s.life.factory_reset();
+                s.flags &= !(BOOTSTRAPPED | ACS_SET_PERIODIC);
+                self.drop_side(slot);
+                self.reboot(slot, None);
+                return true;
+            }
+            Effect::Download(d) => {
+                self.hold_timer(slot, u64::from(d.delay_seconds), Pending::Download(d));
+            }
+            Effect::Upload(u) => {
+                self.hold_timer(slot, u64::from(u.delay_seconds), Pending::Upload(u));
+            }
+            Effect::ScheduleDownload(sd) => self.schedule_download(slot, sd),
+            Effect::ScheduleInform {
+                delay_seconds,
+                command_key,
+            } => {
+                self.hold_timer(
+                    slot,
+                    u64::from(delay_seconds),
+                    Pending::ScheduleInform(command_key),
+                );
+            }
+            Effect::CancelTransfer { command_key } => self.cancel_transfer(slot, &command_key),
+            Effect::PeriodicInformChanged => {
+                let s = &mut self.slots[slot as usize];
+                s.flags |= ACS_SET_PERIODIC;
+                s.periodic_due = u64::MAX;
+            }
+            Effect::ManagementServerUrlChanged => {
+                let s = &mut self.slots[slot as usize];
+                s.life.add(EventCode::Bootstrap);
+                s.flags &= !BOOTSTRAPPED;
+            }
+            Effect::ConnectionRequestCredentialsChanged => self.cr_credentials_changed(slot),
+            Effect::DiagnosticsRequested { object } => self.diagnostics_requested(slot, object),
+            Effect::DiagnosticsCanceled { object } => self.diagnostics_canceled(slot, &object),
+            Effect::ChangeDuState(r) => self.start_change_du_state(slot, r),
+        }
+        false
+    }
+
+    /// Drops the held transfers with this command key (CancelTransfer, TR-069 A.4.1.13).
+    fn cancel_transfer(&mut self, slot: u32, command_key: &str) {
+        if let Some(side) = self.side.get_mut(&slot) {
+            side.timers.retain(|(_, p)| match p {
+                Pending::Download(d) => d.command_key != command_key,
+                Pending::Upload(u) => u.command_key != command_key,
+                Pending::Scheduled(s) => s.sd.command_key != command_key,
+                _ => true,
+            });
+        }
+    }
+
+    /// Tells the router the connection-request credentials the ACS just set (already told
+    /// during the session, see [`Cpe::cr_router`]; again here, where the scheduler has the
+    /// device back).
+    fn cr_credentials_changed(&mut self, slot: u32) {
+        let index = self.index_of(slot);
+        let root = self.template(slot).root().to_string();
+        let (u, p) = self.with_view(slot, |v| crate::fleet::cpe::cr_credentials(v, &root));
+        self.ctx.router.set_credentials(index, u, p);
+    }
+
+    /// TR-069 retry (§3.2.1.1): a randomised wait growing with the consecutive failures
+    /// (simulated time, scaled), at least what a 503's Retry-After asked for.
+    fn schedule_retry(&mut self, slot: u32, report: &SessionReport) {
+        let root = self.template(slot).root().to_string();
+        let (m, k) = self.with_view(slot, |v| {
+            let get = |p: &str| {
+                v.get(&format!("{root}ManagementServer.{p}"))
+                    .and_then(|x| x.value.parse::<u32>().ok())
+            };
+            (
+                get("CWMPRetryMinimumWaitInterval").unwrap_or(5),
+                get("CWMPRetryIntervalMultiplier").unwrap_or(2000),
+            )
+        });
+        let policy = RetryPolicy::new(m, k);
+        let retries = u32::from(self.slots[slot as usize].life.retry);
+        let index = u64::from(self.index_of(slot));
+        let ordinal = u64::from(self.slots[slot as usize].life.ordinal);
+        let mut rng = <rand::rngs::SmallRng as rand::SeedableRng>::seed_from_u64(seed::event(
+            self.ctx.seed,
+            seed::Stream::Retry,
+            index,
+            ordinal,
+        ));
+        let sim_wait = Duration::from_millis(policy.wait_ms(retries, &mut rng));
+        let mut wait = self.ctx.real(sim_wait);
+        // Retry-After is the ACS's wall-clock instruction (RFC 9110 §10.2.3), not a device
+        // timer: it is never divided by the time scale.
+        if let Some(ra) = report.outcome.as_ref().err().and_then(|e| e.retry_after()) {
+            wait = wait.max(ra);
+        }
+        let at = self.now_ms() + wait.as_millis() as u64;
+        self.add_timer(slot, at, Pending::Retry);
     }
 }

@@ -196,6 +196,9 @@ fn role_of(rel: &str, name: &str) -> Role {
         "ManagementServer.URL" => Role::AcsUrl,
         "ManagementServer.ConnectionRequestUsername"
         | "ManagementServer.ConnectionRequestPassword" => Role::CrCredentials,
+        "ManagementServer.UDPConnectionRequestAddress" => Role::UdpCrAddress,
+        "ManagementServer.NATDetected" => Role::NatDetected,
+        "ManagementServer.STUNEnable" => Role::StunEnable,
         _ if name == "DiagnosticsState" => Role::DiagnosticsState,
         _ => Role::None,
     }

@@ -6,10 +6,14 @@
 //! the request it answers.
 #![allow(dead_code)]
 
+pub mod coturn;
 pub mod device;
 pub mod hostile;
+pub mod prosody;
 pub mod schema;
+pub mod script;
 pub mod skip;
+pub mod until;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
