@@ -50,6 +50,9 @@ pub enum Act {
     Stall,
     /// Write these bytes one a second.
     Trickle(Vec<u8>),
+    /// Wait this long, then write these bytes and keep the connection: an ACS that is slow on
+    /// every exchange rather than stalled on one.
+    Paced(Duration, Vec<u8>),
     /// Write `head`, then `chunk` again and again until the peer goes away (at most 256 MiB).
     Endless { head: Vec<u8>, chunk: Vec<u8> },
 }
@@ -109,6 +112,12 @@ async fn serve(mut stream: TcpStream, url: String, behaviour: Behaviour, counts:
                 return;
             }
             Act::Close => return,
+            Act::Paced(wait, b) => {
+                tokio::time::sleep(wait).await;
+                if !write(&mut stream, &counts, b).await {
+                    return;
+                }
+            }
             Act::Stall => {
                 tokio::time::sleep(Duration::from_secs(3600)).await;
                 return;
