@@ -58,7 +58,20 @@ fi
 
 cargo fmt --check
 cargo clippy --all-targets --locked -- -D warnings
-cargo test --all-targets --locked
+# Every loud skip is listed again after the run (the harness's own output buries it).
+export CPEFLEET_SKIP_LOG
+CPEFLEET_SKIP_LOG=$(mktemp /tmp/cpefleet-skips.XXXXXX)
+list_skips() {
+  if [ -s "$CPEFLEET_SKIP_LOG" ]; then
+    echo "scripts/test.sh: $(wc -l <"$CPEFLEET_SKIP_LOG") test(s) skipped:" >&2
+    sort -u "$CPEFLEET_SKIP_LOG" >&2
+  fi
+  rm -f "$CPEFLEET_SKIP_LOG"
+}
+test_rc=0
+cargo test --all-targets --locked || test_rc=$?
+list_skips
+[ "$test_rc" = 0 ] || exit "$test_rc"
 
 # A bounded fuzz run: every fuzz target 10 s (about a minute), failing on any crash
 # (fuzz/README.md; it installs cargo-fuzz when missing).

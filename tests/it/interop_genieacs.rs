@@ -41,7 +41,7 @@ pub(crate) fn genieacs(test: &str) -> Option<Genie> {
             if std::env::var("CI").as_deref() == Ok("true") && live.is_dir() {
                 panic!("{test}: {why}; CI=true and {} exists", live.display());
             }
-            eprintln!("SKIPPED: interop_genieacs::{test}: {why}");
+            crate::support::skip::say(&format!("interop_genieacs::{test}: {why}"));
             None
         }
     }
@@ -340,9 +340,9 @@ async fn cpe_auth_right_credentials_in_wrong_ones_counted() {
         std::env::var("CPEFLEET_GENIEACS_CONFIG"),
         std::env::var("CPEFLEET_GENIEACS_DB_PORT"),
     ) else {
-        eprintln!(
-            "SKIPPED: interop_genieacs::cpe_auth: needs CPEFLEET_GENIEACS_CONFIG (config.sh) and \
-             CPEFLEET_GENIEACS_DB_PORT to set cwmp.auth"
+        crate::support::skip::say(
+            "interop_genieacs::cpe_auth: needs CPEFLEET_GENIEACS_CONFIG (config.sh) and \
+             CPEFLEET_GENIEACS_DB_PORT to set cwmp.auth",
         );
         return;
     };
