@@ -84,6 +84,21 @@ fn wait_for_line(rx: &mpsc::Receiver<String>, seen: &mut Vec<String>, needle: &s
     panic!("no stderr line with {needle:?}: {seen:?}");
 }
 
+/// Every stderr line up to the end of the stream (the child has exited, so it ends). Not
+/// `try_iter` after the exit: the reader thread may not have passed the last lines on yet,
+/// which made `unwritable_report_paths_are_refused_before_the_run` fail about 1 run in 15.
+fn rest_of(rx: &mpsc::Receiver<String>) -> Vec<String> {
+    let deadline = Instant::now() + BOUND;
+    let mut lines = Vec::new();
+    while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+        match rx.recv_timeout(left) {
+            Ok(l) => lines.push(l),
+            Err(_) => break,
+        }
+    }
+    lines
+}
+
 /// Waits for the child to exit (killed and failed past the bound).
 fn wait_exit(child: &mut Child) -> Option<i32> {
     let deadline = Instant::now() + BOUND;
@@ -153,7 +168,7 @@ fn unwritable_report_paths_are_refused_before_the_run() {
         ]);
         let rx = stderr_lines(&mut child);
         let code = wait_exit(&mut child);
-        let err: Vec<String> = rx.try_iter().collect();
+        let err = rest_of(&rx);
         assert_eq!(code, Some(2), "{flag}: {err:?}");
         assert!(err.iter().any(|l| l.contains(flag)), "{flag}: {err:?}");
     }
