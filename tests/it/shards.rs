@@ -1,7 +1,9 @@
 //! A distributed run on loopback: N `cpefleet run --shard I/N` processes against one embedded
 //! ACS, their reports merged with `cpefleet report merge`, compared with a single-process run
 //! of the same scenario: the same devices reach the ACS (none missing, none twice) and the
-//! merged counts and histogram totals equal the single run's.
+//! merged counts and histogram totals equal the single run's. Each run ends (as on Ctrl-C) as
+//! soon as its ACS has seen every device's boot session end; the scenario's duration is only an
+//! upper bound.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -9,6 +11,8 @@ use std::process::{Command, Output};
 
 use cpefleet::acs::{self, AcsConfig, Policy};
 use tokio_util::sync::CancellationToken;
+
+use crate::support::until::{cli_until, sessions_over};
 
 const DEVICES: u64 = 60;
 const SHARDS: u32 = 3;
@@ -18,13 +22,13 @@ fn scenario(dir: &Path) -> PathBuf {
     let body = format!(
         "name: sharded
 seed: 5
-duration: 4s
+duration: 120s
 fleet:
   max_sessions: 100
   groups:
     - {{ name: gw, template: {}, count: {DEVICES}, periodic_interval: 1h }}
 phases:
-  - boot: {{ over: 1s }}
+  - boot: {{ over: 500ms }}
 ",
         template.display()
     );
@@ -34,10 +38,13 @@ phases:
 }
 
 fn run(args: Vec<String>) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_cpefleet"))
-        .args(args)
-        .output()
-        .unwrap()
+    cpefleet(args).output().unwrap()
+}
+
+fn cpefleet(args: Vec<String>) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_cpefleet"));
+    c.args(args);
+    c
 }
 
 async fn acs() -> (acs::AcsHandle, CancellationToken) {
@@ -62,11 +69,13 @@ async fn n_shards_merge_into_the_single_run() {
     let dir = tempfile::tempdir().unwrap();
     let s = scenario(dir.path());
 
-    // N processes at once against one ACS.
+    // N processes at once against one ACS, and the same scenario in one process against a
+    // fresh ACS, side by side: each ends when its ACS has seen every device's boot session.
     let (sharded_acs, c1) = acs().await;
-    let mut handles = Vec::new();
+    let (single_acs, c2) = acs().await;
+    let mut children = Vec::new();
     for i in 0..SHARDS {
-        let args = vec![
+        children.push(cpefleet(vec![
             "run".into(),
             s.display().to_string(),
             "--acs".into(),
@@ -79,11 +88,23 @@ async fn n_shards_merge_into_the_single_run() {
                 .join(format!("shard-{i}.json"))
                 .display()
                 .to_string(),
-        ];
-        handles.push(tokio::task::spawn_blocking(move || run(args)));
+        ]));
     }
-    for h in handles {
-        let out = h.await.unwrap();
+    let single_path = dir.path().join("single.json");
+    children.push(cpefleet(vec![
+        "run".into(),
+        s.display().to_string(),
+        "--acs".into(),
+        single_acs.url(),
+        "--quiet".into(),
+        "--report-json".into(),
+        single_path.display().to_string(),
+    ]));
+    let outs = cli_until(children, || {
+        sessions_over(&sharded_acs, DEVICES) && sessions_over(&single_acs, DEVICES)
+    })
+    .await;
+    for out in &outs {
         assert!(
             out.status.success(),
             "{}",
@@ -109,27 +130,6 @@ async fn n_shards_merge_into_the_single_run() {
     );
     let sharded_status = sharded_acs.status();
     c1.cancel();
-
-    // The same scenario in one process, against a fresh ACS.
-    let (single_acs, c2) = acs().await;
-    let single_path = dir.path().join("single.json");
-    let args = vec![
-        "run".into(),
-        s.display().to_string(),
-        "--acs".into(),
-        single_acs.url(),
-        "--quiet".into(),
-        "--report-json".into(),
-        single_path.display().to_string(),
-    ];
-    let out = tokio::task::spawn_blocking(move || run(args))
-        .await
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     let single_status = single_acs.status();
     c2.cancel();
 
