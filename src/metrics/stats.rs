@@ -536,6 +536,9 @@ pub struct Live {
     pub online: AtomicU64,
     /// Devices due and waiting for a session slot.
     pub queued: AtomicU64,
+    /// Parameter value changes applied by churn phases, whatever their notification level (the
+    /// per-level counts are in the run's stats): lets a watcher see a churn happen.
+    pub value_changes: AtomicU64,
     /// Session latencies (µs) since the last reader took them: shards add theirs every
     /// [`WINDOW_FLUSH_MS`], the progress display swaps it out.
     pub window: Mutex<Histogram<u64>>,
@@ -556,6 +559,7 @@ impl Default for Live {
             in_flight: AtomicU64::new(0),
             online: AtomicU64::new(0),
             queued: AtomicU64::new(0),
+            value_changes: AtomicU64::new(0),
             window: Mutex::new(histogram()),
             cr: Arc::new(CrStats::default()),
             xmpp: Arc::default(),

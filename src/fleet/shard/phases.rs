@@ -124,6 +124,9 @@ impl Shard {
                 });
                 // TR-069 §3.2.1: off means the change is never reported; count it apart so a
                 // churn that produces no Inform is visible.
+                if level.is_some() {
+                    self.ctx.live.value_changes.fetch_add(1, Ordering::Relaxed);
+                }
                 match level {
                     Some(2) => self.stats.value_changes.active += 1,
                     Some(1) => self.stats.value_changes.passive += 1,
