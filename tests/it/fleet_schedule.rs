@@ -481,10 +481,12 @@ async fn transfers_cut_off_at_shutdown_are_not_counted_as_sessions() {
     // A file server that accepts and never answers: every Download hangs until cancelled.
     let server = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/fw.bin", server.local_addr().unwrap());
+    let (hanging_tx, mut hanging) = tokio::sync::mpsc::unbounded_channel();
     let held = tokio::spawn(async move {
         let mut conns = vec![];
         while let Ok((c, _)) = server.accept().await {
             conns.push(c);
+            let _ = hanging_tx.send(());
         }
     });
     let (_d, s) = scenario(
@@ -501,8 +503,15 @@ fleet:
     });
     let cancel = CancellationToken::new();
     let c2 = cancel.clone();
+    // The shutdown comes once every device's Download hangs at the file server (an event, not
+    // a guessed time a loaded machine may not fit the boot sessions in), bounded.
     tokio::spawn(async move {
-        tokio::time::sleep(Duration::from_millis(500)).await;
+        for _ in 0..4 {
+            let got = tokio::time::timeout(Duration::from_secs(20), hanging.recv()).await;
+            if !matches!(got, Ok(Some(()))) {
+                break;
+            }
+        }
         c2.cancel();
     });
     let opts = RunOptions {
