@@ -11,10 +11,12 @@ use std::time::Duration;
 use cpefleet::acs::{self, AcsConfig, Policy};
 use cpefleet::cwmp::*;
 use cpefleet::device::{Device, DeviceView, Env};
-use cpefleet::fleet::{self, RunOptions};
+use cpefleet::fleet::RunOptions;
 use cpefleet::model::Template;
 use cpefleet::scenario::{Overrides, Scenario};
 use tokio_util::sync::CancellationToken;
+
+use crate::support::until::{run_until, sessions_over};
 
 fn gateway() -> Template {
     Template::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("data-models/tr181-gateway.yaml"))
@@ -341,7 +343,7 @@ async fn wrong_requests_in_a_real_session_are_faulted_and_the_session_goes_on() 
     let dir = tempfile::tempdir().unwrap();
     let template = Path::new(env!("CARGO_MANIFEST_DIR")).join("data-models/tr181-gateway.yaml");
     let src = format!(
-        "name: wrong\nseed: 2\ntime_scale: 60\nduration: 3s\nfleet:\n  groups: [{{ name: g, template: {}, count: 2, bootstrapped: true }}]\n",
+        "name: wrong\nseed: 2\ntime_scale: 60\nduration: 120s\nfleet:\n  groups: [{{ name: g, template: {}, count: 2, bootstrapped: true }}]\n",
         template.display()
     );
     let path = dir.path().join("s.yaml");
@@ -362,9 +364,9 @@ async fn wrong_requests_in_a_real_session_are_faulted_and_the_session_goes_on() 
         grace: Duration::from_secs(5),
         ..RunOptions::default()
     };
-    let result = fleet::run(&s, &acs.url(), &opts, cancel.child_token())
-        .await
-        .unwrap();
+    // Ends once the ACS has seen both boot sessions end (the scenario's duration is only the
+    // upper bound a loaded machine never needs).
+    let result = run_until(&s, &acs.url(), &opts, &cancel, || sessions_over(&acs, 2)).await;
     let st = &result.stats;
     assert_eq!(st.failed, 0, "no session lost: {:?}", st.errors);
     assert!(st.succeeded >= 2);
