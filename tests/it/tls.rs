@@ -187,7 +187,7 @@ async fn mutual_tls_with_a_client_certificate() {
 /// its session, the one without fails with its own label instead of connecting without one.
 #[tokio::test]
 async fn per_device_client_certificates_from_a_pattern() {
-    use cpefleet::fleet::{self, RunOptions};
+    use cpefleet::fleet::RunOptions;
     use cpefleet::scenario::{Overrides, Scenario};
 
     let p = pki();
@@ -211,7 +211,7 @@ async fn per_device_client_certificates_from_a_pattern() {
     let dir = p.dir.path().display().to_string();
     let src = format!(
         "name: mtls
-duration: 2s
+duration: 120s
 acs:
   url: {}
   tls: {{ ca_file: {dir}/ca.pem, client_cert: \"{dir}/{{serial}}.pem\", client_key: \"{dir}/{{serial}}.key\" }}
@@ -224,17 +224,25 @@ fleet:
     let path = p.dir.path().join("s.yaml");
     std::fs::write(&path, &src).unwrap();
     let s = Scenario::parse(&src, &path, &Overrides::default()).unwrap();
-    let r = fleet::run(
+    // Ends once device 0's session is over and device 1's attempt has failed (the scenario's
+    // duration is only an upper bound; the first retry is seconds away, TR-069 §3.2.1.1).
+    let live = std::sync::Arc::new(cpefleet::metrics::stats::Live::default());
+    let opts = RunOptions {
+        shards: Some(1),
+        live: Some(live.clone()),
+        ..RunOptions::default()
+    };
+    let r = crate::support::until::run_until(
         &s,
         &acs.url,
-        &RunOptions {
-            shards: Some(1),
-            ..RunOptions::default()
+        &opts,
+        &tokio_util::sync::CancellationToken::new(),
+        || {
+            use cpefleet::metrics::stats::Live;
+            Live::get(&live.finished) >= 2 && Live::get(&live.failed) >= 1
         },
-        tokio_util::sync::CancellationToken::new(),
     )
-    .await
-    .unwrap();
+    .await;
     assert_eq!(r.stats.succeeded, 1, "{:?}", r.stats.errors);
     assert_eq!(r.stats.errors.get("tls_client_cert").copied(), Some(1));
     assert_eq!(acs.recorded().len(), 2, "only device 0 reached the ACS");
