@@ -11,7 +11,7 @@ use cpefleet::cwmp::{
     ScheduleInform, SetParameterValues, XsdType,
 };
 
-use crate::support::script::{run_one, run_with, Script, Seen};
+use crate::support::script::{run_one, run_with_until, Script, Seen};
 
 const MODEL: &str = "diagnostics: { latency: 30ms, jitter: 10ms, loss: 20%, hops: 5, download_size: 1MiB, upload_per_s: 1MiB, duration: 10s }";
 
@@ -355,12 +355,22 @@ async fn transfer_tests_on_loopback_are_measured_for_real() {
         vec![gpv(&[DOWN, UP])],
     ]);
     let model = MODEL.replace("duration: 10s", "duration: 10s, measure: real");
-    run_with(
+    // Real transfers on the real clock: the run ends once a session has read both tests
+    // Complete (the 60 s duration is only an upper bound).
+    let both_complete = |seen: &[Seen]| {
+        let v: std::collections::HashMap<String, String> = seen.iter().flat_map(values).collect();
+        [DOWN, UP].iter().all(|o| {
+            v.get(&format!("{o}DiagnosticsState"))
+                .is_some_and(|s| s == "Complete")
+        })
+    };
+    run_with_until(
         script.clone(),
         "tr181-gateway",
-        "4s",
+        "60s",
         &model,
         "time_scale: 100\n",
+        both_complete,
     )
     .await;
     cancel.cancel();

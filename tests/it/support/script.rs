@@ -156,6 +156,32 @@ pub async fn run_with(
     group: &str,
     extra: &str,
 ) -> RunResult {
+    run_scenario(script, template, duration, group, extra, None).await
+}
+
+/// [`run_with`] ending as soon as `done(sessions seen so far)` holds (checked every 20 ms):
+/// for runs on the real clock, whose `duration` is then only an upper bound.
+pub async fn run_with_until(
+    script: Arc<Script>,
+    template: &str,
+    duration: &str,
+    group: &str,
+    extra: &str,
+    done: impl Fn(&[Seen]) -> bool,
+) -> RunResult {
+    run_scenario(script, template, duration, group, extra, Some(&done)).await
+}
+
+/// No watcher at all without `done`: under the paused clock its wake-ups would be most of a
+/// long run's work.
+async fn run_scenario(
+    script: Arc<Script>,
+    template: &str,
+    duration: &str,
+    group: &str,
+    extra: &str,
+    done: Option<&dyn Fn(&[Seen]) -> bool>,
+) -> RunResult {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("s.yaml");
     // A name of data-models/, or a path to a template file.
@@ -173,15 +199,22 @@ pub async fn run_with(
     let s = Scenario::parse(&src, &path, &Overrides::default()).unwrap();
     let opts = RunOptions {
         shards: Some(1),
-        runner: Some(script),
+        runner: Some(script.clone()),
         ..RunOptions::default()
     };
-    fleet::run(
-        &s,
-        "http://127.0.0.1:9/acs",
-        &opts,
-        CancellationToken::new(),
-    )
-    .await
-    .unwrap()
+    let end = CancellationToken::new();
+    let watch = async {
+        let Some(done) = done else { return };
+        while !end.is_cancelled() && !done(&script.seen()) {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        end.cancel();
+    };
+    let run = async {
+        let r = fleet::run(&s, "http://127.0.0.1:9/acs", &opts, end.clone()).await;
+        end.cancel();
+        r
+    };
+    let (result, ()) = tokio::join!(run, watch);
+    result.unwrap()
 }
