@@ -1,9 +1,21 @@
 //! The run command's verdicts and report files, through the real binary: exit 0 when every
 //! threshold holds, 3 with the failures listed when one does not, 2 with line and column for a
 //! malformed threshold; `report merge` and `report compare` and their exit codes.
+//!
+//! A run against an ACS in this process ends (as on Ctrl-C) once that ACS has seen every
+//! device's boot session end: the scenario's duration is only an upper bound.
 
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+
+use cpefleet::acs::{self, AcsConfig, Policy};
+use tokio_util::sync::CancellationToken;
+
+use crate::support::until::{cli_until, sessions_over};
+
+/// The devices of every scenario here.
+const DEVICES: u64 = 4;
 
 fn template() -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -20,10 +32,10 @@ fn scenario(dir: &Path, name: &str, thresholds: &str) -> PathBuf {
         format!(
             "name: {name}
 time_scale: 60
-duration: 2s
+duration: 120s
 fleet:
   groups:
-    - {{ name: gw, template: {}, count: 4, bootstrapped: true, periodic_interval: 60s }}
+    - {{ name: gw, template: {}, count: {DEVICES}, bootstrapped: true, periodic_interval: 60s }}
 phases:
   - boot: {{ over: 500ms }}
 thresholds:
@@ -42,8 +54,10 @@ fn cpefleet(args: &[&str]) -> Output {
         .expect("run cpefleet")
 }
 
-fn run(scenario: &Path, out: &Path) -> Output {
-    cpefleet(&[
+/// `cpefleet run SCENARIO` with every report into `out` (and `extra` arguments).
+fn run_command(scenario: &Path, out: &Path, extra: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_cpefleet"));
+    c.args([
         "run",
         scenario.to_str().unwrap(),
         "--quiet",
@@ -54,21 +68,48 @@ fn run(scenario: &Path, out: &Path) -> Output {
         "--junit",
         out.join("r.xml").to_str().unwrap(),
     ])
+    .args(extra);
+    c
+}
+
+/// The runs (scenario, report folder) at once, each against its own ACS in this process (the
+/// null policy, as the embedded one), each ended once its ACS has seen every boot session end.
+async fn runs(each: &[(&Path, &Path)]) -> Vec<Output> {
+    let cancel = CancellationToken::new();
+    let mut acses = Vec::new();
+    let mut children = Vec::new();
+    for (scenario, out) in each {
+        let h = acs::start(
+            AcsConfig::new(SocketAddr::from(([127, 0, 0, 1], 0)), Policy::Null),
+            cancel.clone(),
+        )
+        .await
+        .unwrap();
+        children.push(run_command(scenario, out, &["--acs", &h.url()]));
+        acses.push(h);
+    }
+    let outs = cli_until(children, || acses.iter().all(|h| sessions_over(h, DEVICES))).await;
+    cancel.cancel();
+    outs
+}
+
+async fn run(scenario: &Path, out: &Path) -> Output {
+    runs(&[(scenario, out)]).await.pop().unwrap()
 }
 
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).to_string()
 }
 
-#[test]
-fn passing_thresholds_exit_0_and_every_report_is_written() {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn passing_thresholds_exit_0_and_every_report_is_written() {
     let dir = tempfile::tempdir().unwrap();
     let s = scenario(
         dir.path(),
         "pass",
         "  - { metric: session, p99: 5s }\n  - { metric: inform, max: 5s }\n  - { error_rate: 0% }\n",
     );
-    let o = run(&s, dir.path());
+    let o = run(&s, dir.path()).await;
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let doc: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("r.json")).unwrap()).unwrap();
@@ -84,15 +125,15 @@ fn passing_thresholds_exit_0_and_every_report_is_written() {
     assert!(html.contains("Thresholds PASSED"));
 }
 
-#[test]
-fn a_failed_threshold_exits_3_and_lists_the_failures() {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_threshold_exits_3_and_lists_the_failures() {
     let dir = tempfile::tempdir().unwrap();
     let s = scenario(
         dir.path(),
         "fail",
         "  - { metric: session, p99: 5s }\n  - { name: impossible, metric: session, p50: 0ms }\n  - { metric: cr_to_inform, p99: 2s }\n",
     );
-    let o = run(&s, dir.path());
+    let o = run(&s, dir.path()).await;
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
     let err = stderr(&o);
     assert!(err.contains("2 threshold(s) failed"), "{err}");
@@ -147,19 +188,16 @@ fn malformed_thresholds_exit_2_at_their_line() {
     }
 }
 
-#[test]
-fn merge_and_compare_through_the_command_line() {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn merge_and_compare_through_the_command_line() {
     let dir = tempfile::tempdir().unwrap();
     let (a, b) = (dir.path().join("a"), dir.path().join("b"));
     std::fs::create_dir_all(&a).unwrap();
     std::fs::create_dir_all(&b).unwrap();
     let s = scenario(dir.path(), "m", "  - { metric: session, p99: 5s }\n");
     // The two processes of a "distributed" run, side by side.
-    let (oa, ob) = std::thread::scope(|t| {
-        let ha = t.spawn(|| run(&s, &a));
-        let hb = t.spawn(|| run(&s, &b));
-        (ha.join().unwrap(), hb.join().unwrap())
-    });
+    let mut outs = runs(&[(s.as_path(), a.as_path()), (s.as_path(), b.as_path())]).await;
+    let (ob, oa) = (outs.pop().unwrap(), outs.pop().unwrap());
     assert_eq!(oa.status.code(), Some(0), "{}", stderr(&oa));
     assert_eq!(ob.status.code(), Some(0), "{}", stderr(&ob));
     let (ja, jb) = (a.join("r.json"), b.join("r.json"));
@@ -261,8 +299,9 @@ fn merge_and_compare_through_the_command_line() {
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
 }
 
-/// A scenario without thresholds against `acs_url` (none: the embedded ACS).
-fn no_thresholds(dir: &Path, name: &str, acs_url: Option<&str>) -> PathBuf {
+/// A scenario without thresholds against `acs_url` (none: the embedded ACS, or the one
+/// `--acs` names), running at most `duration`.
+fn no_thresholds(dir: &Path, name: &str, acs_url: Option<&str>, duration: &str) -> PathBuf {
     let path = dir.join(format!("{name}.yaml"));
     let acs = acs_url.map_or(String::new(), |u| format!("acs:\n  url: {u}\n"));
     std::fs::write(
@@ -270,10 +309,10 @@ fn no_thresholds(dir: &Path, name: &str, acs_url: Option<&str>) -> PathBuf {
         format!(
             "name: {name}
 time_scale: 60
-duration: 2s
+duration: {duration}
 {acs}fleet:
   groups:
-    - {{ name: gw, template: {}, count: 4, bootstrapped: true, periodic_interval: 60s }}
+    - {{ name: gw, template: {}, count: {DEVICES}, bootstrapped: true, periodic_interval: 60s }}
 phases:
   - boot: {{ over: 300ms }}
 ",
@@ -289,9 +328,10 @@ phases:
 #[test]
 fn a_run_without_thresholds_where_every_session_failed_exits_3() {
     let dir = tempfile::tempdir().unwrap();
-    // Port 1 on loopback: nothing listens, every connect is refused.
-    let s = no_thresholds(dir.path(), "down", Some("http://127.0.0.1:1/"));
-    let o = run(&s, dir.path());
+    // Port 1 on loopback: nothing listens, every connect is refused. No ACS to watch: the run
+    // goes to its end, and every boot is due within its first 300 ms.
+    let s = no_thresholds(dir.path(), "down", Some("http://127.0.0.1:1/"), "2s");
+    let o = run_command(&s, dir.path(), &[]).output().unwrap();
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(3), "{err}");
     let doc: serde_json::Value =
@@ -319,11 +359,11 @@ fn a_run_without_thresholds_where_every_session_failed_exits_3() {
 }
 
 /// The same default verdict passes a healthy run (exit 0) and says so.
-#[test]
-fn a_healthy_run_without_thresholds_passes_the_default_verdict() {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_healthy_run_without_thresholds_passes_the_default_verdict() {
     let dir = tempfile::tempdir().unwrap();
-    let s = no_thresholds(dir.path(), "fine", None);
-    let o = run(&s, dir.path());
+    let s = no_thresholds(dir.path(), "fine", None, "120s");
+    let o = run(&s, dir.path()).await;
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert!(stdout.contains("thresholds: 1 of 1 passed"), "{stdout}");
@@ -340,19 +380,16 @@ fn merge(inputs: &[&Path], out: &Path) -> Output {
 
 /// A report given twice would count its sessions twice: refused (exit 2) by its run id. Reports
 /// of different scenarios merge with a warning that names both.
-#[test]
-fn merge_refuses_a_report_given_twice_and_warns_on_different_scenarios() {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn merge_refuses_a_report_given_twice_and_warns_on_different_scenarios() {
     let dir = tempfile::tempdir().unwrap();
     let (a, b) = (dir.path().join("a"), dir.path().join("b"));
     std::fs::create_dir_all(&a).unwrap();
     std::fs::create_dir_all(&b).unwrap();
     let sa = scenario(dir.path(), "alpha", "  - { error_rate: 100% }\n");
     let sb = scenario(dir.path(), "beta", "  - { error_rate: 100% }\n");
-    let (oa, ob) = std::thread::scope(|t| {
-        let ha = t.spawn(|| run(&sa, &a));
-        let hb = t.spawn(|| run(&sb, &b));
-        (ha.join().unwrap(), hb.join().unwrap())
-    });
+    let mut outs = runs(&[(sa.as_path(), a.as_path()), (sb.as_path(), b.as_path())]).await;
+    let (ob, oa) = (outs.pop().unwrap(), outs.pop().unwrap());
     assert_eq!(oa.status.code(), Some(0), "{}", stderr(&oa));
     assert_eq!(ob.status.code(), Some(0), "{}", stderr(&ob));
     let (ja, jb) = (a.join("r.json"), b.join("r.json"));
