@@ -59,7 +59,8 @@ fn no_function_is_long_without_a_reason() {
 /// a test module and a trait method without a body.
 #[test]
 fn the_counter_counts_code_lines_only() {
-    let src = "/// Short.\nfn a() {\n    let c = '{';\n    // a comment }\n\n    let s = \"}}\";\n}\n\
+    let src =
+        "/// Short.\nfn a() {\n    let c = '{';\n    // a comment }\n\n    let s = \"}}\";\n}\n\
                trait T {\n    fn b(&self);\n}\n\
                #[cfg(test)]\nmod tests {\n    fn c() {\n        x();\n    }\n}\n\
                /// Long because: a table.\nfn d() {\n    y();\n}\n";
@@ -80,7 +81,11 @@ fn is_test_file(p: &Path) -> bool {
 
 fn functions(path: &PathBuf, root: &Path) -> Vec<Func> {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let shown = path.strip_prefix(root).unwrap_or(path).display().to_string();
+    let shown = path
+        .strip_prefix(root)
+        .unwrap_or(path)
+        .display()
+        .to_string();
     scan(&text, &shown)
 }
 
@@ -120,7 +125,9 @@ fn scan(text: &str, shown: &str) -> Vec<Func> {
                 at: format!("{shown}:{first}"),
                 name,
                 lines,
-                explained: comment_above(&original, first).to_lowercase().contains("long"),
+                explained: comment_above(&original, first)
+                    .to_lowercase()
+                    .contains("long"),
             });
             // Nested functions are part of their parent's length; go on after the body.
             i = close + 1;
@@ -187,7 +194,10 @@ fn matching(b: &[char], open: usize) -> usize {
 
 /// Past the end of the item after the attribute at `i`: its braced body or its `;`.
 fn item_end(b: &[char], i: usize) -> usize {
-    let attr_end = b[i..].iter().position(|&c| c == ']').map_or(b.len(), |p| i + p + 1);
+    let attr_end = b[i..]
+        .iter()
+        .position(|&c| c == ']')
+        .map_or(b.len(), |p| i + p + 1);
     match body_start(b, attr_end) {
         Some(open) => matching(b, open) + 1,
         None => b[attr_end..]
