@@ -172,6 +172,9 @@ pub async fn run_with_until(
     run_scenario(script, template, duration, group, extra, Some(&done)).await
 }
 
+/// When a run may end early (the sessions seen so far).
+type Done<'a> = &'a dyn Fn(&[Seen]) -> bool;
+
 /// No watcher at all without `done`: under the paused clock its wake-ups would be most of a
 /// long run's work.
 async fn run_scenario(
@@ -180,7 +183,7 @@ async fn run_scenario(
     duration: &str,
     group: &str,
     extra: &str,
-    done: Option<&dyn Fn(&[Seen]) -> bool>,
+    done: Option<Done<'_>>,
 ) -> RunResult {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("s.yaml");
