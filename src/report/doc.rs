@@ -65,6 +65,7 @@ pub struct Doc {
     pub protocol_checks: BTreeMap<String, CheckTally>,
 }
 
+pub use crate::metrics::counts::Sessions;
 pub use crate::metrics::stats::{RpcCount, ValueChanges};
 
 /// How often one protocol check passed and failed.
@@ -72,18 +73,6 @@ pub use crate::metrics::stats::{RpcCount, ValueChanges};
 pub struct CheckTally {
     pub pass: u64,
     pub fail: u64,
-}
-
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
-pub struct Sessions {
-    pub started: u64,
-    pub succeeded: u64,
-    pub failed: u64,
-    pub cancelled: u64,
-    /// Most devices waiting for a session slot at once (summed over shards and runs).
-    pub late: u64,
-    /// Open-model arrivals dropped (the device was busy or off).
-    pub dropped: u64,
 }
 
 /// Percentiles of one latency, in milliseconds.

@@ -118,14 +118,7 @@ impl Report {
             devices: r.devices,
             duration_s: (r.elapsed.as_secs_f64() * 1000.0).round() / 1000.0,
             runs: 1,
-            sessions: Sessions {
-                started: s.started,
-                succeeded: s.succeeded,
-                failed: s.failed,
-                cancelled: s.cancelled,
-                late: s.late,
-                dropped: s.dropped,
-            },
+            sessions: s.sessions,
             events: s.events.clone(),
             value_changes: s.value_changes,
             first_503_s: s.first_503_ms.map(|ms| ms as f64 / 1000.0),
@@ -276,13 +269,7 @@ impl Report {
         self.devices += o.devices;
         self.duration_s = self.duration_s.max(o.duration_s);
         self.runs += o.runs;
-        let (a, b) = (&mut self.sessions, &o.sessions);
-        a.started += b.started;
-        a.succeeded += b.succeeded;
-        a.failed += b.failed;
-        a.cancelled += b.cancelled;
-        a.late += b.late;
-        a.dropped += b.dropped;
+        self.sessions.add(&o.sessions);
         add_counts(&mut self.events, &o.events);
         self.value_changes.add(&o.value_changes);
         self.first_503_s = earliest(self.first_503_s, o.first_503_s);

@@ -122,7 +122,7 @@ phases:
     // Normally over in about 10 s; at the latest after the scenario's 120 s.
     let r = run_until(&s, &acs.url(), &opts, &cancel, || life_done(&acs)).await;
     let st = &r.stats;
-    assert_eq!(st.failed, 0, "{:?}", st.errors);
+    assert_eq!(st.sessions.failed, 0, "{:?}", st.errors);
     let n = |e: &str| st.events.get(e).copied().unwrap_or(0);
     for (event, at_least) in LIFE {
         assert!(

@@ -126,11 +126,14 @@ phases:
             .map(|r| (r.label(), result.cr.get(*r)))
             .collect::<Vec<_>>()
     );
-    assert_eq!(st.failed, 0, "{:?}", st.errors);
-    assert_eq!(st.started, st.succeeded + st.cancelled);
+    assert_eq!(st.sessions.failed, 0, "{:?}", st.errors);
+    assert_eq!(
+        st.sessions.started,
+        st.sessions.succeeded + st.sessions.cancelled
+    );
     // The protocol checks ran on every session of the load run, and the embedded ACS passes.
     assert!(!st.checks.any_failed(), "{}", st.checks.to_json());
-    assert!(st.checks.passed(cpefleet::conformance::Check::MaxEnvelopes) >= st.succeeded);
+    assert!(st.checks.passed(cpefleet::conformance::Check::MaxEnvelopes) >= st.sessions.succeeded);
     for event in EVENTS {
         let n = st.events.get(event).copied().unwrap_or(0);
         assert!(n >= DEVICES as u64, "{event}: {n} sessions; {seen}");

@@ -175,7 +175,7 @@ async fn each_phase_records_the_acs_delay() {
     let r = run(&s, &url).await;
     let st = &r.stats;
     assert_eq!(
-        (st.started, st.succeeded),
+        (st.sessions.started, st.sessions.succeeded),
         (6, 6),
         "errors: {:?}",
         st.errors
@@ -240,7 +240,7 @@ async fn a_stalled_acs_shows_in_the_time_from_the_intended_start() {
     let r = run(&s, &url).await;
     let st = &r.stats;
     assert_eq!(
-        (st.started, st.succeeded),
+        (st.sessions.started, st.sessions.succeeded),
         (5, 5),
         "errors: {:?}",
         st.errors
@@ -264,7 +264,7 @@ async fn a_stalled_acs_shows_in_the_time_from_the_intended_start() {
         st.lag.max() >= stall_us * 999 / 1000,
         "the queued ones waited"
     );
-    assert_eq!(st.late, 4, "four devices queued behind the cap");
+    assert_eq!(st.sessions.late, 4, "four devices queued behind the cap");
     // Both figures reach the report, side by side.
     let doc = Report::from_run(&r, "stall").to_doc();
     let raw = doc.latency_ms["session"];

@@ -366,8 +366,8 @@ async fn wrong_requests_in_a_real_session_are_faulted_and_the_session_goes_on() 
         .await
         .unwrap();
     let st = &result.stats;
-    assert_eq!(st.failed, 0, "no session lost: {:?}", st.errors);
-    assert!(st.succeeded >= 2);
+    assert_eq!(st.sessions.failed, 0, "no session lost: {:?}", st.errors);
+    assert!(st.sessions.succeeded >= 2);
     for i in 0..2 {
         let id = format!("00D09E-HGW181-CPF{i:08}");
         let d = acs.device(&id).unwrap_or_else(|| panic!("{id} unknown"));
