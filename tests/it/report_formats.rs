@@ -220,7 +220,7 @@ fn merging_two_halves_equals_the_whole() {
         merged.thresholds, whole.thresholds,
         "judged again on the whole"
     );
-    assert_eq!(merged.to_doc().latency_ms, whole.to_doc().latency_ms);
+    assert_eq!(merged.latency_ms(), whole.latency_ms());
     assert_valid(
         &validator(),
         &serde_json::from_str(&merged.to_json()).unwrap(),
