@@ -372,6 +372,19 @@ impl Report {
     }
 }
 
+/// One section of a rendered report (the text summary's or the HTML page's): appends its part.
+pub type Section = fn(&mut String, &Report);
+
+/// Renders `r` as `sections` in order: the one walk of the text summary and the HTML page, so
+/// a new section is one function and one line in its form's list.
+pub fn render_sections(r: &Report, sections: &[Section]) -> String {
+    let mut o = String::new();
+    for section in sections {
+        section(&mut o, r);
+    }
+    o
+}
+
 /// A fresh report id: 128 random bits in hex.
 fn new_run_id() -> String {
     format!(
