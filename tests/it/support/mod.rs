@@ -6,6 +6,7 @@
 //! the request it answers.
 #![allow(dead_code)]
 
+pub mod child;
 pub mod coturn;
 pub mod device;
 pub mod hostile;
