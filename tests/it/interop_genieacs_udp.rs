@@ -137,7 +137,7 @@ async fn an_nbi_task_reaches_a_device_over_udp_and_completes() {
     let template = template(dir.path(), run);
     let path = scenario(dir.path(), &template, 3, stun.as_ref().map(|s| s.addr));
     let report = dir.path().join("r.json");
-    let mut fleet = Guard(child::spawn([
+    let mut fleet = Guard(child::spawn(&[
         "run",
         &path,
         "--acs",

@@ -5,9 +5,12 @@
 
 use std::ffi::OsStr;
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+// The clock tests may use (clippy.toml): tokio's, which a paused test runtime controls.
+use tokio::time::Instant;
 
 /// Every wait here ends by this bound (a hung binary fails, never hangs the suite).
 pub const BOUND: Duration = Duration::from_secs(60);
@@ -17,8 +20,13 @@ pub fn cpefleet() -> Command {
     Command::new(env!("CARGO_BIN_EXE_cpefleet"))
 }
 
+/// Runs the binary with `args` to its end and gives what it wrote and its exit status.
+pub fn output<S: AsRef<OsStr>>(args: &[S]) -> Output {
+    cpefleet().args(args).output().expect("run cpefleet")
+}
+
 /// Starts the binary with `args`: stdin and stdout closed, stderr piped (see [`stderr_lines`]).
-pub fn spawn<S: AsRef<OsStr>>(args: impl IntoIterator<Item = S>) -> Child {
+pub fn spawn<S: AsRef<OsStr>>(args: &[S]) -> Child {
     cpefleet()
         .args(args)
         .stdin(Stdio::null())
