@@ -8,6 +8,7 @@
 
 pub mod coturn;
 pub mod device;
+pub mod embedded;
 pub mod hostile;
 pub mod prosody;
 pub mod schema;
