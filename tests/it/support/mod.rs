@@ -9,6 +9,7 @@
 pub mod child;
 pub mod coturn;
 pub mod device;
+pub mod embedded;
 pub mod hostile;
 pub mod prosody;
 pub mod schema;
