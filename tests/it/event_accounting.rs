@@ -108,7 +108,10 @@ phases:
     // Every attempt succeeded, so every Inform the fleet sent was acknowledged: the ACS
     // counted each exactly once, and so must the fleet.
     assert_eq!(st.sessions.failed, 0, "{:?}", st.errors);
-    assert_eq!(st.sessions.started, st.sessions.succeeded, "no session cut off at the end");
+    assert_eq!(
+        st.sessions.started, st.sessions.succeeded,
+        "no session cut off at the end"
+    );
     let fleet = nonzero(&st.events);
     let acs_seen = nonzero(&status.events);
     for code in fleet.keys().chain(acs_seen.keys()) {
