@@ -9,6 +9,8 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use crate::support::child::output as cpefleet;
+
 use cpefleet::acs::{self, AcsConfig, Policy};
 use tokio_util::sync::CancellationToken;
 
@@ -47,16 +49,9 @@ thresholds:
     path
 }
 
-fn cpefleet(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_cpefleet"))
-        .args(args)
-        .output()
-        .expect("run cpefleet")
-}
-
 /// `cpefleet run SCENARIO` with every report into `out` (and `extra` arguments).
 fn run_command(scenario: &Path, out: &Path, extra: &[&str]) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_cpefleet"));
+    let mut c = crate::support::child::cpefleet();
     c.args([
         "run",
         scenario.to_str().unwrap(),

@@ -7,11 +7,12 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
 use cpefleet::acs::{self, AcsConfig, Policy};
 use tokio_util::sync::CancellationToken;
 
+use crate::support::child::output as run;
 use crate::support::until::{cli_until, sessions_over};
 
 const DEVICES: u64 = 60;
@@ -37,12 +38,8 @@ phases:
     p
 }
 
-fn run(args: Vec<String>) -> Output {
-    cpefleet(args).output().unwrap()
-}
-
 fn cpefleet(args: Vec<String>) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_cpefleet"));
+    let mut c = crate::support::child::cpefleet();
     c.args(args);
     c
 }
@@ -122,7 +119,7 @@ async fn n_shards_merge_into_the_single_run() {
     }
     let merged_path = dir.path().join("merged.json");
     args.extend(["-o".into(), merged_path.display().to_string()]);
-    let out = run(args);
+    let out = run(&args);
     assert!(
         out.status.success(),
         "{}",
