@@ -124,9 +124,13 @@ pub fn cr_transports(o: &Opts) {
                     .collect()
             };
             let (a, m, z) = median(&mut pick(|x| x.per_s));
+            let (sa, sm, sz) = median(&mut pick(|x| x.sessions_per_s));
             let (fa, fm, fz) = median(&mut pick(|x| x.fleet_us));
+            let (_, am, _) = median(&mut pick(|x| x.acs_us));
+            let (_, lm, _) = median(&mut pick(|x| x.load_us));
             println!(
-                "  {} {transport}: {a:.0} / {m:.0} / {z:.0} CR/s; fleet CPU-µs per CR {fa:.0} / {fm:.0} / {fz:.0}",
+                "  {} {transport}: {a:.0} / {m:.0} / {z:.0} CR/s accepted, {sa:.0} / {sm:.0} / {sz:.0} sessions/s; \
+                 fleet CPU-µs per CR {fa:.0} / {fm:.0} / {fz:.0} (medians: null ACS {am:.0}, load {lm:.0})",
                 if rate == 0.0 { "saturating".to_string() } else { format!("offered {rate:.0}/s") },
             );
         }
