@@ -46,6 +46,7 @@ mod scenarios_cli;
 mod schedule_download;
 mod session;
 mod session_rpcs;
+mod shape;
 mod shards;
 mod signals;
 mod software_modules;
