@@ -19,6 +19,7 @@ mod deploy_scripts;
 mod device_life;
 mod device_rpc;
 mod diagnostics;
+mod event_accounting;
 mod fidelity_schema;
 mod fleet_schedule;
 mod genieacs_replay;
