@@ -72,10 +72,12 @@ const USAGE: &str = "usage: cargo bench --bench fleet -- <figure> [options]
                        hyper's bare client at the same rate against the same null ACS
                        [--rates 200,1000,3000,max --seconds 10 --rounds 3 --sessions 50000 --concurrency 64]
   udp-memory [N,N,...] N devices reachable by UDP connection request (TR-069 Annex G), of them
-                       `active` keeping STUN bindings every 30-60 s: RSS, keep-alive lag, a
+                       `active` keeping STUN bindings every 30-60 s: RSS against the same
+                       N on HTTP only (alternated, each in a fresh process), keep-alive lag, a
                        sample woken over UDP; default 100000,1000000
                        [--active 100000 --boot-rate 6000/s --sample 10000 --window 60
-                        --reach-min 300 (the others' period: reach-min to 2 × reach-min s)]
+                        --reach-min 300 (the others' period: reach-min to 2 × reach-min s)
+                        --parallel 1 (every process at once: same figures, less wall time)]
   cr-transports        connection requests/s by transport, HTTP and UDP alternated A,B,A,B
                        [--devices 50000 --seconds 15 --rounds 2 --rates 0,2000
                         --concurrency 128 --udp-max 20000 --copies 3]";
