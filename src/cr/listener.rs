@@ -14,7 +14,7 @@ use tokio::sync::Semaphore;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::handler::{AuthCheck, CrAuthenticator, CrDevice, CrResult};
+use super::handler::{CrAuthenticator, CrDevice, CrResult, Verdict};
 use super::wire;
 
 /// What the fleet gives the listener.
@@ -199,7 +199,7 @@ async fn exchange<R: CrRouter>(
     head: &wire::Head<'_>,
     out: &mut Vec<u8>,
 ) -> bool {
-    let (result, challenge) = match find(router, head) {
+    let (result, stale) = match find(router, head) {
         Err(r) => (r, None),
         Ok(dev) => {
             // Over a WAN the request reaches the device a one-way delay later, and the answer
@@ -219,10 +219,11 @@ async fn exchange<R: CrRouter>(
     // The exchange is over after a 200; a client that failed auth gets no second try on this
     // socket.
     let close = matches!(result, CrResult::Accepted | CrResult::AuthFailed) || !head.keep_alive;
-    let write =
-        |o: &mut Vec<u8>| o.extend_from_slice(challenge.as_deref().unwrap_or("").as_bytes());
-    let c: Option<&dyn Fn(&mut Vec<u8>)> = challenge.is_some().then_some(&write);
-    wire::response(out, result.status(), c, close, &http_date());
+    // The challenge (its nonce issued now) is written straight into the response.
+    let now = now_s();
+    let write = |o: &mut Vec<u8>| cfg.auth.write_challenge(now, stale == Some(true), o);
+    let challenge: Option<&dyn Fn(&mut Vec<u8>)> = stale.is_some().then_some(&write);
+    wire::response(out, result.status(), challenge, close, &http_date());
     !close
 }
 
@@ -265,22 +266,23 @@ fn find<R: CrRouter>(router: &R, head: &wire::Head<'_>) -> Result<CrDevice, CrRe
     router.resolve(head.path()).ok_or(CrResult::NotFound)
 }
 
+/// The result, and for a 401 challenge whether it says `stale=true`.
 fn decide<R: CrRouter>(
     router: &R,
     cfg: &CrConfig,
     head: &wire::Head<'_>,
     dev: &CrDevice,
     received: Instant,
-) -> (CrResult, Option<String>) {
-    match cfg.auth.check(
+) -> (CrResult, Option<bool>) {
+    match cfg.auth.verdict(
         head.authorization,
         head.method,
         head.path_and_query(),
         dev,
         now_s(),
     ) {
-        AuthCheck::Challenge(c) => (CrResult::Challenged, Some(c)),
-        AuthCheck::Failed => (CrResult::AuthFailed, None),
-        AuthCheck::Ok => (router.deliver(dev.index, received), None),
+        Verdict::Challenge { stale } => (CrResult::Challenged, Some(stale)),
+        Verdict::Failed => (CrResult::AuthFailed, None),
+        Verdict::Ok => (router.deliver(dev.index, received), None),
     }
 }
