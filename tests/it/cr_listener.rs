@@ -296,7 +296,12 @@ async fn hostile_heads_are_bounded_and_counted() {
     let (base, router, stats, cancel) = start(false).await;
     // Slowloris: a head begun and never finished is dropped after header_timeout (2 s here).
     let t0 = Instant::now();
-    let (got, closed) = raw(&base, b"GET /cr/42 HTTP/1.1\r\nHost: x\r\n", Duration::from_secs(10)).await;
+    let (got, closed) = raw(
+        &base,
+        b"GET /cr/42 HTTP/1.1\r\nHost: x\r\n",
+        Duration::from_secs(10),
+    )
+    .await;
     assert!(closed && got.is_empty(), "{got:?}");
     assert!(t0.elapsed() >= Duration::from_secs(2), "{:?}", t0.elapsed());
     // An idle connection (no byte at all) too.
@@ -308,10 +313,21 @@ async fn hostile_heads_are_bounded_and_counted() {
     let (got, closed) = raw(&base, &big, Duration::from_secs(10)).await;
     assert!(closed, "an oversize head closes the connection");
     // The 431 may be lost to the reset that closing with our unread bytes causes.
-    assert!(got.is_empty() || got.starts_with("HTTP/1.1 431 "), "{got:?}");
+    assert!(
+        got.is_empty() || got.starts_with("HTTP/1.1 431 "),
+        "{got:?}"
+    );
 
-    let (got, closed) = raw(&base, b"\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03\r\n\r\n", Duration::from_secs(10)).await;
-    assert!(closed && got.starts_with("HTTP/1.1 400 "), "TLS hello: {got:?}");
+    let (got, closed) = raw(
+        &base,
+        b"\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03\r\n\r\n",
+        Duration::from_secs(10),
+    )
+    .await;
+    assert!(
+        closed && got.starts_with("HTTP/1.1 400 "),
+        "TLS hello: {got:?}"
+    );
 
     // An unknown method is a 400 and the connection stays usable (as with hyper): the next
     // request on it, pipelined, is answered too.
@@ -334,13 +350,22 @@ async fn hostile_heads_are_bounded_and_counted() {
 #[tokio::test]
 async fn raw_answers_are_well_formed() {
     let (base, _router, stats, cancel) = start(false).await;
-    let (got, closed) = raw(&base, b"GET /cr/42 HTTP/1.0\r\n\r\n", Duration::from_secs(10)).await;
+    let (got, closed) = raw(
+        &base,
+        b"GET /cr/42 HTTP/1.0\r\n\r\n",
+        Duration::from_secs(10),
+    )
+    .await;
     assert!(closed, "HTTP/1.0 without keep-alive closes");
     assert!(got.starts_with("HTTP/1.1 401 Unauthorized\r\n"), "{got:?}");
     assert!(got.contains("\r\nContent-Length: 0\r\n"), "{got:?}");
     assert!(got.contains("\r\nDate: "), "{got:?}");
     assert!(got.ends_with("\r\n\r\n"), "{got:?}");
-    assert_eq!(got.matches("WWW-Authenticate: Digest realm=\"cpefleet\"").count(), 1);
+    assert_eq!(
+        got.matches("WWW-Authenticate: Digest realm=\"cpefleet\"")
+            .count(),
+        1
+    );
     assert_eq!(stats.get(CrResult::Challenged), 1);
     cancel.cancel();
 }
