@@ -14,13 +14,18 @@ use tokio::sync::Semaphore;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::handler::{CrAuthenticator, CrDevice, CrResult, Verdict};
+use super::handler::{CrAuth, CrAuthenticator, CrDevice, CrResult, Verdict};
 use super::wire;
 
 /// What the fleet gives the listener.
 pub trait CrRouter: Send + Sync + 'static {
     /// The device at this request path, with its current CR credentials.
     fn resolve(&self, path: &str) -> Option<CrDevice>;
+    /// The device index at this request path, without its credentials: a request without
+    /// `Authorization` (the first of every Digest exchange) needs no more.
+    fn locate(&self, path: &str) -> Option<u32> {
+        self.resolve(path).map(|d| d.index)
+    }
     /// Wake the device (a validated request received at `at`). Returns `Accepted`, `Busy` or
     /// `RateLimited`; must not block.
     fn deliver(&self, index: u32, at: Instant) -> CrResult;
@@ -201,14 +206,14 @@ async fn exchange<R: CrRouter>(
 ) -> bool {
     let (result, stale) = match find(router, head) {
         Err(r) => (r, None),
-        Ok(dev) => {
+        Ok(index) => {
             // Over a WAN the request reaches the device a one-way delay later, and the answer
             // takes one more to come back: each exchange, the digest challenge's included.
-            let (down, up) = router.wan_legs(dev.index);
+            let (down, up) = router.wan_legs(index);
             if !down.is_zero() {
                 tokio::time::sleep(down).await;
             }
-            let decided = decide(router, cfg, head, &dev, Instant::now());
+            let decided = decide(router, cfg, head, index, Instant::now());
             if !up.is_zero() {
                 tokio::time::sleep(up).await;
             }
@@ -259,11 +264,11 @@ fn now_s() -> u64 {
 }
 
 /// The device a request is for, or why there is none.
-fn find<R: CrRouter>(router: &R, head: &wire::Head<'_>) -> Result<CrDevice, CrResult> {
+fn find<R: CrRouter>(router: &R, head: &wire::Head<'_>) -> Result<u32, CrResult> {
     if head.method != "GET" && head.method != "POST" {
         return Err(CrResult::BadRequest);
     }
-    router.resolve(head.path()).ok_or(CrResult::NotFound)
+    router.locate(head.path()).ok_or(CrResult::NotFound)
 }
 
 /// The result, and for a 401 challenge whether it says `stale=true`.
@@ -271,14 +276,28 @@ fn decide<R: CrRouter>(
     router: &R,
     cfg: &CrConfig,
     head: &wire::Head<'_>,
-    dev: &CrDevice,
+    index: u32,
     received: Instant,
 ) -> (CrResult, Option<bool>) {
+    // The device's credentials only when there are credentials to check: for the fleet they
+    // are derived from the template per request (issue #17).
+    let dev = if cfg.auth.mode != CrAuth::None && head.authorization.is_some() {
+        match router.resolve(head.path()) {
+            Some(d) => d,
+            None => return (CrResult::NotFound, None),
+        }
+    } else {
+        CrDevice {
+            index,
+            username: String::new(),
+            password: String::new(),
+        }
+    };
     match cfg.auth.verdict(
         head.authorization,
         head.method,
         head.path_and_query(),
-        dev,
+        &dev,
         now_s(),
     ) {
         Verdict::Challenge { stale } => (CrResult::Challenged, Some(stale)),
