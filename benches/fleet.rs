@@ -593,8 +593,8 @@ fn memory_one(n: u32, o: &Opts) {
             "{n} devices: booted {} ({} ok, {} failed, errors {:?}) in {boot_s:.1} s \
              (boot spread {:.0} s, max_sessions {max_sessions}); online {online}, in flight {in_flight}",
             if booted { "all" } else { "NOT all" },
-            r.stats.succeeded,
-            r.stats.failed,
+            r.stats.sessions.succeeded,
+            r.stats.sessions.failed,
             r.stats.errors,
             spec.boot_over.as_secs_f64(),
         );
@@ -611,7 +611,7 @@ fn memory_one(n: u32, o: &Opts) {
         );
         println!(
             "RESULT n={n} rss_kb={rss} hwm_kb={hwm} before_kb={rss_before} boot_s={boot_s:.1} ok={} failed={}",
-            r.stats.succeeded, r.stats.failed
+            r.stats.sessions.succeeded, r.stats.sessions.failed
         );
     });
 }
@@ -853,10 +853,10 @@ async fn fleet_sessions(sessions: u64, concurrency: u32) -> Rates {
     )
     .await;
     let r = run.stop().await;
-    if r.stats.failed > 0 {
+    if r.stats.sessions.failed > 0 {
         eprintln!(
             "fleet: {} sessions failed: {:?}",
-            r.stats.failed, r.stats.errors
+            r.stats.sessions.failed, r.stats.errors
         );
     }
     rates(a, b)
@@ -973,7 +973,7 @@ fn cr(o: &Opts) {
             r.cr.get(cpefleet::cr::CrResult::Challenged),
             r.cr.get(cpefleet::cr::CrResult::Busy),
             r.cr.get(cpefleet::cr::CrResult::RateLimited),
-            r.stats.failed
+            r.stats.sessions.failed
         );
         println!(
             "  CPU-µs per accepted CR: fleet (listener + the session it starts) {:.0}, null ACS (the session) {:.0}, load generator {:.0}; total {:.0} → {:.0} CR/s would fill 2 cores",

@@ -177,7 +177,7 @@ pub fn udp_memory_one(n: u32, o: &Opts) {
             fate(CrFate::Merged),
             fate(CrFate::DeviceOff),
             fate(CrFate::Unserved),
-            r.stats.failed
+            r.stats.sessions.failed
         );
         println!(
             "RESULT n={n} active={active} rss_kb={rss} hwm_kb={hwm} before_kb={rss_before} boot_s={boot_s:.1} bound_s={bound_s:.1}"

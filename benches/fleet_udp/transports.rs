@@ -103,8 +103,8 @@ pub fn cr_transports(o: &Opts) {
         let r = run.stop().await;
         println!(
             "  fleet totals: sessions {} ok, {} failed; UDP {}",
-            r.stats.succeeded,
-            r.stats.failed,
+            r.stats.sessions.succeeded,
+            r.stats.sessions.failed,
             r.udp.as_deref().map_or(String::new(), |u| format!(
                 "received {}, accepted {}, rejected {}",
                 UdpStats::get(&u.received),
