@@ -448,11 +448,10 @@ mod tests {
         )));
         assert!(a
             .nonce_fresh(
-                &c[c.find("nonce=\"").unwrap() + 7..]
+                c[c.find("nonce=\"").unwrap() + 7..]
                     .split('"')
                     .next()
-                    .unwrap()
-                    .to_string(),
+                    .unwrap(),
                 0x1001
             )
             .is_some());

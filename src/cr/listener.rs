@@ -227,7 +227,7 @@ async fn exchange<R: CrRouter>(
     // The challenge (its nonce issued now) is written straight into the response.
     let now = now_s();
     let write = |o: &mut Vec<u8>| cfg.auth.write_challenge(now, stale == Some(true), o);
-    let challenge: Option<&dyn Fn(&mut Vec<u8>)> = stale.is_some().then_some(&write);
+    let challenge: Option<wire::WriteValue<'_>> = stale.is_some().then_some(&write);
     wire::response(out, result.status(), challenge, close, &http_date());
     !close
 }

@@ -150,13 +150,16 @@ fn reason(status: u16) -> &'static str {
     }
 }
 
+/// Writes a header value into the response being built (the challenge, nonce issued then).
+pub type WriteValue<'a> = &'a dyn Fn(&mut Vec<u8>);
+
 /// Appends a bodiless response to `out`: status line, `Content-Length: 0`, the
 /// `WWW-Authenticate` value `challenge` writes (if any), `Connection: close` when `close`, and
 /// `Date` (RFC 9110 §6.6.1: an origin server with a clock sends it).
 pub fn response(
     out: &mut Vec<u8>,
     status: u16,
-    challenge: Option<&dyn Fn(&mut Vec<u8>)>,
+    challenge: Option<WriteValue<'_>>,
     close: bool,
     date: &[u8],
 ) {
