@@ -66,7 +66,9 @@ const USAGE: &str = "usage: cargo bench --bench fleet -- <figure> [options]
   session              CPU-µs per minimal session, sessions/s vs a minimal hyper pair
                        [--sessions 100000 --concurrency 64 --rounds 1]
   cr                   connection requests/s through the shared listener with Digest
-                       [--devices 50000 --seconds 15 --concurrency 128 --rates 10000,2000]
+                       [--devices 50000 --seconds 15 --concurrency 128 --rates 10000,2000
+                        --fast 1 (0: only the paced runs) --plain 0 (1: after each paced run,
+                        plain periodic sessions at the same rate, and the CR/plain CPU ratio)]
   startup [N]          time to N devices ready (scenarios/million-idle.yaml); default 1000000
   rates                simulator CPU-µs per session (user/kernel) at fixed offered rates, beside
                        hyper's bare client at the same rate against the same null ACS
@@ -869,6 +871,8 @@ fn cr(o: &Opts) {
     let seconds: u64 = o.get("seconds", 15);
     let concurrency: u32 = o.get("concurrency", 128);
     let rates: String = o.get("rates", "10000,2000".to_string());
+    let fast: u32 = o.get("fast", 1);
+    let plain: u32 = o.get("plain", 0);
     machine();
     println!(
         "connection requests: {devices} TR-181 gateways (this process) on a null ACS (own process), \
@@ -877,7 +881,7 @@ fn cr(o: &Opts) {
     );
     let rt = runtime();
     let acs = spawn_acs();
-    let mut runs: Vec<Option<f64>> = vec![None];
+    let mut runs: Vec<Option<f64>> = if fast == 0 { vec![] } else { vec![None] };
     runs.extend(
         rates
             .split(',')
@@ -992,6 +996,26 @@ fn cr(o: &Opts) {
             "  CR → Inform (listener accepted → the device's session starts): {}",
             quantiles_us(&r.stats.cr_to_inform)
         );
+        if let (Some(rate), true) = (paced, plain != 0) {
+            // The reference in the same sitting: the same fleet code doing plain periodic
+            // sessions at the same offered rate (the `rates` figure's A side).
+            let p = rates::plain_at(rate as u32, seconds);
+            println!(
+                "  plain periodic sessions at {rate:.0}/s: {:.0} sessions/s, fleet {:.1} CPU-µs per session (kernel {:.1}); \
+                 CR/plain fleet CPU ratio {:.2}",
+                p.per_s,
+                p.self_us,
+                p.sys_us,
+                us(cpu.0) / p.self_us
+            );
+            println!(
+                "RESULT cr rate={rate:.0} cr_per_s={per_s:.0} cr_fleet_us={:.1} plain_per_s={:.0} plain_us={:.1} ratio={:.3}",
+                us(cpu.0),
+                p.per_s,
+                p.self_us,
+                us(cpu.0) / p.self_us
+            );
+        }
     }
 }
 

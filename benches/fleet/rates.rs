@@ -183,6 +183,17 @@ fn socket_addr(url: &str) -> SocketAddr {
         .expect("the null ACS's address")
 }
 
+/// A plain periodic session's simulator CPU at `rate`/s over `seconds` (the `cr` figure's
+/// reference: a connection-requested session against a plain one at the same offered rate).
+pub(crate) fn plain_at(rate: u32, seconds: u64) -> Rates {
+    let plan = Plan {
+        seconds,
+        sessions: 0,
+        concurrency: 0,
+    };
+    fleet_at(Offered::PerS(rate), &plan)
+}
+
 /// A: cpefleet's fleet at the offered rate, in this process's runtime.
 fn fleet_at(r: Offered, plan: &Plan) -> Rates {
     let rt = runtime();

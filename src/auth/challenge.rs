@@ -37,46 +37,65 @@ impl Challenge {
 
 /// Splits `a=1, b="x,y", c=z` into pairs, honouring quotes and backslash escapes.
 pub(crate) fn split_params(s: &str) -> Vec<(&str, &str)> {
-    let mut out = Vec::new();
-    let bytes = s.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        while i < bytes.len() && (bytes[i] == b',' || bytes[i].is_ascii_whitespace()) {
-            i += 1;
-        }
-        let key_start = i;
-        while i < bytes.len() && bytes[i] != b'=' && bytes[i] != b',' {
-            i += 1;
-        }
-        let key = s[key_start..i].trim();
-        if i >= bytes.len() || bytes[i] == b',' {
-            if !key.is_empty() {
-                out.push((key, ""));
+    Params { s, i: 0 }.collect()
+}
+
+/// The pairs of [`split_params`] one at a time, borrowed from the header (no allocation: the
+/// connection-request listener reads every `Authorization` this way, issue #17).
+pub(crate) struct Params<'a> {
+    pub(crate) s: &'a str,
+    pub(crate) i: usize,
+}
+
+impl<'a> Iterator for Params<'a> {
+    type Item = (&'a str, &'a str);
+
+    fn next(&mut self) -> Option<(&'a str, &'a str)> {
+        let (s, bytes) = (self.s, self.s.as_bytes());
+        let mut i = self.i;
+        loop {
+            while i < bytes.len() && (bytes[i] == b',' || bytes[i].is_ascii_whitespace()) {
+                i += 1;
             }
-            continue;
-        }
-        i += 1; // '='
-        while i < bytes.len() && bytes[i].is_ascii_whitespace() {
-            i += 1;
-        }
-        let val_start = i;
-        if i < bytes.len() && bytes[i] == b'"' {
-            i += 1;
-            while i < bytes.len() && bytes[i] != b'"' {
-                if bytes[i] == b'\\' {
+            if i >= bytes.len() {
+                self.i = i;
+                return None;
+            }
+            let key_start = i;
+            while i < bytes.len() && bytes[i] != b'=' && bytes[i] != b',' {
+                i += 1;
+            }
+            let key = s[key_start..i].trim();
+            if i >= bytes.len() || bytes[i] == b',' {
+                if key.is_empty() {
+                    continue;
+                }
+                self.i = i;
+                return Some((key, ""));
+            }
+            i += 1; // '='
+            while i < bytes.len() && bytes[i].is_ascii_whitespace() {
+                i += 1;
+            }
+            let val_start = i;
+            if i < bytes.len() && bytes[i] == b'"' {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' {
+                    if bytes[i] == b'\\' {
+                        i += 1;
+                    }
                     i += 1;
                 }
-                i += 1;
+                i = (i + 1).min(bytes.len());
+            } else {
+                while i < bytes.len() && bytes[i] != b',' {
+                    i += 1;
+                }
             }
-            i = (i + 1).min(bytes.len());
-        } else {
-            while i < bytes.len() && bytes[i] != b',' {
-                i += 1;
-            }
+            self.i = i;
+            return Some((key, s[val_start..i].trim()));
         }
-        out.push((key, s[val_start..i].trim()));
     }
-    out
 }
 
 /// Removes surrounding quotes and backslash escapes.

@@ -7,7 +7,7 @@
 
 use md5::{Digest, Md5};
 
-use super::challenge::{split_params, unquote};
+use super::challenge::{split_params, unquote, Params};
 
 /// The hash variant named by the challenge's `algorithm`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -248,6 +248,141 @@ impl DigestResponse {
     }
 }
 
+/// A parameter value as the client wrote it (quoted or not, escapes still in), borrowed from
+/// the header.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Param<'a>(&'a str);
+
+impl<'a> Param<'a> {
+    /// The value without its quotes and escapes: borrowed unless the client escaped something.
+    pub fn value(self) -> std::borrow::Cow<'a, str> {
+        let inner = self
+            .0
+            .strip_prefix('"')
+            .map(|x| x.strip_suffix('"').unwrap_or(x))
+            .unwrap_or(self.0);
+        if inner.contains('\\') {
+            std::borrow::Cow::Owned(unquote(self.0))
+        } else {
+            std::borrow::Cow::Borrowed(inner)
+        }
+    }
+}
+
+/// The fields of an `Authorization: Digest ...` header read in place: what the
+/// connection-request listener checks per request without building [`DigestResponse`]'s
+/// strings (issue #17). The same rules as [`DigestResponse::verify`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DigestAuthorization<'a> {
+    pub username: Param<'a>,
+    pub realm: Param<'a>,
+    pub nonce: Param<'a>,
+    pub uri: Param<'a>,
+    pub response: Param<'a>,
+    pub algorithm: Option<Param<'a>>,
+    pub qop: Option<Param<'a>>,
+    pub nc: Option<Param<'a>>,
+    pub cnonce: Option<Param<'a>>,
+}
+
+impl<'a> DigestAuthorization<'a> {
+    /// Parses the parameters after the `Digest` scheme token; `None` when a required one is
+    /// missing.
+    pub fn parse(params: &'a str) -> Option<Self> {
+        let mut r = DigestAuthorization::default();
+        let mut have = 0u8;
+        for (k, v) in (Params { s: params, i: 0 }) {
+            let v = Param(v);
+            let k = k.as_bytes();
+            let is = |name: &str| k.eq_ignore_ascii_case(name.as_bytes());
+            if is("username") {
+                (r.username, have) = (v, have | 1);
+            } else if is("realm") {
+                (r.realm, have) = (v, have | 2);
+            } else if is("nonce") {
+                (r.nonce, have) = (v, have | 4);
+            } else if is("uri") {
+                (r.uri, have) = (v, have | 8);
+            } else if is("response") {
+                (r.response, have) = (v, have | 16);
+            } else if is("algorithm") {
+                r.algorithm = Some(v);
+            } else if is("qop") {
+                r.qop = Some(v);
+            } else if is("nc") {
+                r.nc = Some(v);
+            } else if is("cnonce") {
+                r.cnonce = Some(v);
+            }
+        }
+        (have == 31).then_some(r)
+    }
+
+    /// Checks the response against the expected password for `method`, hashing the fields in
+    /// place. The caller checks the nonce, username and uri.
+    pub fn verify(&self, password: &str, method: &str) -> bool {
+        let algorithm = match self.algorithm.map(Param::value) {
+            None => Algorithm::Md5,
+            Some(a) if a.eq_ignore_ascii_case("md5") => Algorithm::Md5,
+            Some(a) if a.eq_ignore_ascii_case("md5-sess") => Algorithm::Md5Sess,
+            Some(_) => return false,
+        };
+        let cnonce = self.cnonce.map(Param::value);
+        let cn = cnonce.as_deref().unwrap_or("");
+        if algorithm == Algorithm::Md5Sess && cn.is_empty() {
+            return false;
+        }
+        let nonce = self.nonce.value();
+        let mut ha1 = md5_hex32(&[
+            &self.username.value(),
+            ":",
+            &self.realm.value(),
+            ":",
+            password,
+        ]);
+        if algorithm == Algorithm::Md5Sess {
+            ha1 = md5_hex32(&[hex_str(&ha1), ":", &nonce, ":", cn]);
+        }
+        let ha2 = md5_hex32(&[method, ":", &self.uri.value()]);
+        let (ha1, ha2) = (hex_str(&ha1), hex_str(&ha2));
+        let expected = match self.qop.map(Param::value) {
+            Some(q) if q.eq_ignore_ascii_case("auth") => {
+                let (Some(nc), Some(_)) = (self.nc.map(Param::value), &cnonce) else {
+                    return false;
+                };
+                md5_hex32(&[ha1, ":", &nonce, ":", &nc, ":", cn, ":auth:", ha2])
+            }
+            Some(_) => return false,
+            None => md5_hex32(&[ha1, ":", &nonce, ":", ha2]),
+        };
+        let response = self.response.value();
+        let got = response.as_bytes();
+        got.len() == expected.len()
+            && expected
+                .iter()
+                .zip(got)
+                .fold(0u8, |acc, (x, y)| acc | (x ^ y.to_ascii_lowercase()))
+                == 0
+    }
+}
+
+/// Lower-case hex MD5 of the concatenated parts, on the stack.
+pub fn md5_hex32(parts: &[&str]) -> [u8; 32] {
+    let mut h = Md5::new();
+    for p in parts {
+        h.update(p.as_bytes());
+    }
+    let mut out = [0u8; 32];
+    // Cannot fail: 16 bytes always fit 32 hex digits.
+    let _ = hex::encode_to_slice(h.finalize(), &mut out);
+    out
+}
+
+/// The hex digits as text (always ASCII).
+pub fn hex_str(h: &[u8; 32]) -> &str {
+    std::str::from_utf8(h).unwrap_or("")
+}
+
 fn ha1(
     algorithm: Algorithm,
     user: &str,
@@ -398,6 +533,64 @@ mod tests {
             Err(DigestError::Qop(_))
         ));
         assert!(DigestResponse::parse(r#"username="u", realm="r""#).is_none());
+    }
+
+    /// The in-place reader agrees with the owned one on every case above.
+    #[test]
+    fn in_place_reader_agrees() {
+        let cases = [
+            (
+                r#"username="Mufasa", realm="testrealm@host.com", nonce="dcd98b7102dd2f0e8b11d0f600bfb0c093", uri="/dir/index.html", qop=auth, nc=00000001, cnonce="0a4f113b", response="6629FAE49393A05397450978507C4EF1", opaque="5ccc069c403ebaf9f0171e9517f40e41""#,
+                "Circle Of Life",
+                "GET",
+            ),
+            (
+                r#"username="cpefleet", realm="GenieACS", nonce="e10ed33c4828d2b2d7468532809e9bcc", uri="/", qop=auth, nc=00000001, cnonce="b00a70d7139534ce", response="48b35fba89b7fc04ffb8b2e1d13e8147""#,
+                "cpefleet-secret",
+                "POST",
+            ),
+            (
+                r#"username="cpefleet", realm="GenieACS", nonce="7570ab807fb604334e6edaefe9e4cc6c", uri="/", qop=auth, nc=00000001, cnonce="7b61b74358678bac", response="091187b66fed8cfa49361a296bc5878f""#,
+                "cpefleet-secret",
+                "POST",
+            ),
+            (
+                r#"username="u", realm="r", nonce="n", uri="/", response="x", algorithm=SHA-256"#,
+                "p",
+                "GET",
+            ),
+            (
+                r#"username="u", realm="r", nonce="n", uri="/", response="x", qop=auth-int"#,
+                "p",
+                "GET",
+            ),
+            (r#"username="u", realm="r""#, "p", "GET"),
+        ];
+        for (h, pass, method) in cases {
+            let owned = DigestResponse::parse(h);
+            let borrowed = DigestAuthorization::parse(h);
+            assert_eq!(owned.is_some(), borrowed.is_some(), "{h}");
+            if let (Some(o), Some(b)) = (owned, borrowed) {
+                for m in [method, "PUT"] {
+                    assert_eq!(o.verify(pass, m), b.verify(pass, m), "{h} {m}");
+                    assert_eq!(o.verify("wrong", m), b.verify("wrong", m), "{h}");
+                }
+                assert_eq!(o.username, b.username.value());
+                assert_eq!(o.uri, b.uri.value());
+            }
+        }
+        let mk = |c: &DigestChallenge| c.authorization(r#"us"er"#, "p", "GET", "/cr/1", 7, "cn");
+        for challenge in [
+            r#"realm="a \"quoted\" realm", nonce="n", qop=auth"#,
+            r#"realm="r", nonce="n", algorithm=MD5-sess, qop="auth""#,
+            r#"realm="r", nonce="n""#,
+        ] {
+            let h = mk(&DigestChallenge::parse(challenge).unwrap());
+            let b = DigestAuthorization::parse(h.trim_start_matches("Digest ")).unwrap();
+            assert!(b.verify("p", "GET"), "{h}");
+            assert!(!b.verify("q", "GET"), "{h}");
+            assert_eq!(b.username.value(), r#"us"er"#);
+        }
     }
 
     #[test]

@@ -8,4 +8,4 @@ pub mod digest;
 pub mod hmac;
 
 pub use challenge::Challenge;
-pub use digest::{DigestChallenge, DigestError, DigestResponse};
+pub use digest::{DigestAuthorization, DigestChallenge, DigestError, DigestResponse};

@@ -10,7 +10,8 @@
 use std::sync::Arc;
 
 use super::nonce::NonceWindow;
-use crate::auth::{basic, digest::md5_hex, DigestResponse};
+use crate::auth::digest::{hex_str, md5_hex, md5_hex32};
+use crate::auth::{basic, DigestAuthorization};
 
 /// Which schemes the listener accepts. TR-069 requires Digest; Basic only when configured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -95,6 +96,19 @@ pub struct CrAuthenticator {
     pub nonce_ttl_s: u64,
     /// Which nonces were already accepted (shared by clones: one per listener).
     window: Arc<NonceWindow>,
+    /// The challenge's `opaque`, derived from the realm once rather than per challenge.
+    opaque: String,
+}
+
+/// What a check decided, before any header is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Ok,
+    /// Answer 401 with a fresh challenge ([`CrAuthenticator::write_challenge`]).
+    Challenge {
+        stale: bool,
+    },
+    Failed,
 }
 
 /// Result of checking credentials.
@@ -114,15 +128,26 @@ impl CrAuthenticator {
             secret: secret.to_string(),
             nonce_ttl_s: 60,
             window: Arc::new(NonceWindow::default()),
+            opaque: md5_hex(&[realm])[..16].to_string(),
         }
     }
 
     /// A new nonce: `<issued>.<sequence>.<MAC>`, hex.
     pub fn nonce(&self, now_s: u64) -> String {
-        let ts = format!("{now_s:x}");
-        let seq = format!("{:x}", self.window.issue());
-        let mac = md5_hex(&[&self.secret, ":", &ts, ":", &seq]);
-        format!("{ts}.{seq}.{mac}")
+        let mut out = Vec::with_capacity(64);
+        self.write_nonce(now_s, &mut out);
+        String::from_utf8(out).unwrap_or_default()
+    }
+
+    /// [`CrAuthenticator::nonce`] appended to `out`, with no allocation.
+    fn write_nonce(&self, now_s: u64, out: &mut Vec<u8>) {
+        let (mut a, mut b) = ([0u8; 16], [0u8; 16]);
+        let ts = hex_u64(now_s, &mut a);
+        let seq = hex_u64(self.window.issue(), &mut b);
+        let mac = md5_hex32(&[&self.secret, ":", ts, ":", seq]);
+        for part in [ts.as_bytes(), b".", seq.as_bytes(), b".", &mac] {
+            out.extend_from_slice(part);
+        }
     }
 
     /// The nonce's sequence number if this process issued it and it has not expired.
@@ -131,7 +156,7 @@ impl CrAuthenticator {
         let (ts, seq, mac) = (parts.next()?, parts.next()?, parts.next()?);
         let issued = u64::from_str_radix(ts, 16).ok()?;
         let n = u64::from_str_radix(seq, 16).ok()?;
-        let fresh = mac == md5_hex(&[&self.secret, ":", ts, ":", seq])
+        let fresh = mac == hex_str(&md5_hex32(&[&self.secret, ":", ts, ":", seq]))
             && issued <= now_s
             && now_s - issued <= self.nonce_ttl_s
             && self.window.in_window(n);
@@ -140,15 +165,33 @@ impl CrAuthenticator {
 
     /// The `WWW-Authenticate` header value for a fresh challenge.
     pub fn challenge(&self, now_s: u64, stale: bool) -> String {
-        match self.mode {
-            CrAuth::Basic => format!("Basic realm=\"{}\"", self.realm),
-            _ => format!(
-                "Digest realm=\"{}\", qop=\"auth\", nonce=\"{}\", opaque=\"{}\"{}",
-                self.realm,
-                self.nonce(now_s),
-                &md5_hex(&[&self.realm])[..16],
-                if stale { ", stale=true" } else { "" }
-            ),
+        let mut out = Vec::with_capacity(160);
+        self.write_challenge(now_s, stale, &mut out);
+        String::from_utf8(out).unwrap_or_default()
+    }
+
+    /// [`CrAuthenticator::challenge`] appended to `out` (the response being written).
+    pub fn write_challenge(&self, now_s: u64, stale: bool, out: &mut Vec<u8>) {
+        let realm = self.realm.as_bytes();
+        if self.mode == CrAuth::Basic {
+            for part in [&b"Basic realm=\""[..], realm, b"\""] {
+                out.extend_from_slice(part);
+            }
+            return;
+        }
+        for part in [
+            &b"Digest realm=\""[..],
+            realm,
+            b"\", qop=\"auth\", nonce=\"",
+        ] {
+            out.extend_from_slice(part);
+        }
+        self.write_nonce(now_s, out);
+        for part in [&b"\", opaque=\""[..], self.opaque.as_bytes(), b"\""] {
+            out.extend_from_slice(part);
+        }
+        if stale {
+            out.extend_from_slice(b", stale=true");
         }
     }
 
@@ -163,46 +206,82 @@ impl CrAuthenticator {
         dev: &CrDevice,
         now_s: u64,
     ) -> AuthCheck {
+        match self.verdict(authorization, method, target, dev, now_s) {
+            Verdict::Ok => AuthCheck::Ok,
+            Verdict::Failed => AuthCheck::Failed,
+            Verdict::Challenge { stale } => AuthCheck::Challenge(self.challenge(now_s, stale)),
+        }
+    }
+
+    /// [`CrAuthenticator::check`] without writing the challenge: the listener writes it
+    /// straight into its response. The header is read in place (no strings per request).
+    pub fn verdict(
+        &self,
+        authorization: Option<&str>,
+        method: &str,
+        target: &str,
+        dev: &CrDevice,
+        now_s: u64,
+    ) -> Verdict {
         if self.mode == CrAuth::None {
-            return AuthCheck::Ok;
+            return Verdict::Ok;
         }
         let Some(h) = authorization else {
-            return AuthCheck::Challenge(self.challenge(now_s, false));
+            return Verdict::Challenge { stale: false };
         };
         let h = h.trim();
         let (scheme, rest) = h.split_once(' ').unwrap_or((h, ""));
         if scheme.eq_ignore_ascii_case("digest")
             && matches!(self.mode, CrAuth::Digest | CrAuth::DigestOrBasic)
         {
-            let Some(r) = DigestResponse::parse(rest) else {
-                return AuthCheck::Failed;
+            let Some(r) = DigestAuthorization::parse(rest) else {
+                return Verdict::Failed;
             };
-            if r.username != dev.username || r.realm != self.realm || !same_target(&r.uri, target) {
-                return AuthCheck::Failed;
+            if r.username.value() != dev.username
+                || r.realm.value() != self.realm
+                || !same_target(&r.uri.value(), target)
+            {
+                return Verdict::Failed;
             }
-            let Some(seq) = self.nonce_fresh(&r.nonce, now_s) else {
-                return AuthCheck::Challenge(self.challenge(now_s, true));
+            let Some(seq) = self.nonce_fresh(&r.nonce.value(), now_s) else {
+                return Verdict::Challenge { stale: true };
             };
             if !r.verify(&dev.password, method) {
-                return AuthCheck::Failed;
+                return Verdict::Failed;
             }
             // Single use: the same Authorization again (a replay, whatever its nc) is stale.
             return if self.window.consume(seq) {
-                AuthCheck::Ok
+                Verdict::Ok
             } else {
-                AuthCheck::Challenge(self.challenge(now_s, true))
+                Verdict::Challenge { stale: true }
             };
         }
         if scheme.eq_ignore_ascii_case("basic")
             && matches!(self.mode, CrAuth::Basic | CrAuth::DigestOrBasic)
         {
             return match basic::parse(h) {
-                Some((u, p)) if u == dev.username && p == dev.password => AuthCheck::Ok,
-                _ => AuthCheck::Failed,
+                Some((u, p)) if u == dev.username && p == dev.password => Verdict::Ok,
+                _ => Verdict::Failed,
             };
         }
-        AuthCheck::Challenge(self.challenge(now_s, false))
+        Verdict::Challenge { stale: false }
     }
+}
+
+/// `v` in lower-case hex in `buf`, without leading zeros.
+fn hex_u64(v: u64, buf: &mut [u8; 16]) -> &str {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut i = buf.len();
+    let mut v = v;
+    loop {
+        i -= 1;
+        buf[i] = DIGITS[(v & 0xf) as usize];
+        v >>= 4;
+        if v == 0 {
+            break;
+        }
+    }
+    std::str::from_utf8(&buf[i..]).unwrap_or("0")
 }
 
 /// Whether a Digest `uri` names the request-target: the same path and query, also when the
@@ -352,6 +431,32 @@ mod tests {
         );
         let none = CrAuthenticator::new(CrAuth::None, "r", "k");
         assert_eq!(none.check(None, "GET", "/cr/7", &d, 1), AuthCheck::Ok);
+    }
+
+    #[test]
+    fn hex_and_written_challenges() {
+        let mut b = [0u8; 16];
+        assert_eq!(hex_u64(0, &mut b), "0");
+        assert_eq!(hex_u64(0x6931_2a00, &mut b), "69312a00");
+        assert_eq!(hex_u64(u64::MAX, &mut b), "ffffffffffffffff");
+        let a = CrAuthenticator::new(CrAuth::Digest, "cpefleet", "k");
+        let c = a.challenge(0x1000, true);
+        assert!(c.starts_with("Digest realm=\"cpefleet\", qop=\"auth\", nonce=\"1000.0."));
+        assert!(c.ends_with(&format!(
+            "\", opaque=\"{}\", stale=true",
+            &md5_hex(&["cpefleet"])[..16]
+        )));
+        assert!(a
+            .nonce_fresh(
+                c[c.find("nonce=\"").unwrap() + 7..]
+                    .split('"')
+                    .next()
+                    .unwrap(),
+                0x1001
+            )
+            .is_some());
+        let basic = CrAuthenticator::new(CrAuth::Basic, "r", "k");
+        assert_eq!(basic.challenge(1, false), "Basic realm=\"r\"");
     }
 
     #[test]

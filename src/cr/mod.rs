@@ -8,6 +8,7 @@ mod nonce;
 pub mod stun;
 pub mod transport;
 pub mod udp;
+mod wire;
 
 pub use handler::{CrAuth, CrAuthenticator, CrDevice, CrResult};
 pub use listener::{serve, CrConfig, CrRouter, CrStats};

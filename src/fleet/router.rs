@@ -178,12 +178,17 @@ impl Router {
 }
 
 impl CrRouter for Router {
-    fn resolve(&self, path: &str) -> Option<CrDevice> {
+    fn locate(&self, path: &str) -> Option<u32> {
         let index = device_from_cr_path(path)?;
         self.local(index)?;
         if self.behind_nat.iter().any(|r| r.contains(&index)) {
             return None;
         }
+        Some(index)
+    }
+
+    fn resolve(&self, path: &str) -> Option<CrDevice> {
+        let index = self.locate(path)?;
         let (username, password) = self.credentials(index).unwrap_or_default();
         Some(CrDevice {
             index,

@@ -272,3 +272,100 @@ async fn each_exchange_crosses_the_wan_both_ways() {
     );
     cancel.cancel();
 }
+
+/// Raw bytes to the listener on a fresh connection: everything it answers until it closes (or
+/// `limit` passes: then what came so far, and whether it had closed).
+async fn raw(base: &str, bytes: &[u8], limit: Duration) -> (String, bool) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = base.trim_start_matches("http://");
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    s.write_all(bytes).await.unwrap();
+    let mut got = Vec::new();
+    // A reset (the listener closed with bytes of ours unread) is a close too.
+    let closed = tokio::time::timeout(limit, s.read_to_end(&mut got))
+        .await
+        .is_ok();
+    (String::from_utf8_lossy(&got).into_owned(), closed)
+}
+
+/// What hyper refused for this listener is still refused, and now counted: a head that never
+/// ends (slowloris) is cut at header_timeout, an oversize head is 431, garbage and an unknown
+/// method are 400, each `bad_request`; nothing is woken.
+#[tokio::test]
+async fn hostile_heads_are_bounded_and_counted() {
+    let (base, router, stats, cancel) = start(false).await;
+    // Slowloris: a head begun and never finished is dropped after header_timeout (2 s here).
+    let t0 = Instant::now();
+    let (got, closed) = raw(
+        &base,
+        b"GET /cr/42 HTTP/1.1\r\nHost: x\r\n",
+        Duration::from_secs(10),
+    )
+    .await;
+    assert!(closed && got.is_empty(), "{got:?}");
+    assert!(t0.elapsed() >= Duration::from_secs(2), "{:?}", t0.elapsed());
+    // An idle connection (no byte at all) too.
+    let (got, closed) = raw(&base, b"", Duration::from_secs(10)).await;
+    assert!(closed && got.is_empty(), "{got:?}");
+
+    let mut big = b"GET /cr/42 HTTP/1.1\r\nX-Pad: ".to_vec();
+    big.resize(20 * 1024, b'a');
+    let (got, closed) = raw(&base, &big, Duration::from_secs(10)).await;
+    assert!(closed, "an oversize head closes the connection");
+    // The 431 may be lost to the reset that closing with our unread bytes causes.
+    assert!(
+        got.is_empty() || got.starts_with("HTTP/1.1 431 "),
+        "{got:?}"
+    );
+
+    let (got, closed) = raw(
+        &base,
+        b"\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03\r\n\r\n",
+        Duration::from_secs(10),
+    )
+    .await;
+    assert!(
+        closed && got.starts_with("HTTP/1.1 400 "),
+        "TLS hello: {got:?}"
+    );
+
+    // An unknown method is a 400 and the connection stays usable (as with hyper): the next
+    // request on it, pipelined, is answered too.
+    let (got, _) = raw(
+        &base,
+        b"DELETE /cr/42 HTTP/1.1\r\nHost: x\r\n\r\nGET /cr/nobody HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        Duration::from_secs(10),
+    )
+    .await;
+    assert!(got.starts_with("HTTP/1.1 400 "), "{got:?}");
+    assert!(got.contains("HTTP/1.1 404 "), "pipelined: {got:?}");
+    assert_eq!(stats.get(CrResult::BadRequest), 3);
+    assert_eq!(stats.get(CrResult::NotFound), 1);
+    assert!(router.woken.lock().unwrap().is_empty());
+    cancel.cancel();
+}
+
+/// The raw answers a client reads: one challenge per GET without credentials, `Date` on each,
+/// HTTP/1.0 closed after its answer.
+#[tokio::test]
+async fn raw_answers_are_well_formed() {
+    let (base, _router, stats, cancel) = start(false).await;
+    let (got, closed) = raw(
+        &base,
+        b"GET /cr/42 HTTP/1.0\r\n\r\n",
+        Duration::from_secs(10),
+    )
+    .await;
+    assert!(closed, "HTTP/1.0 without keep-alive closes");
+    assert!(got.starts_with("HTTP/1.1 401 Unauthorized\r\n"), "{got:?}");
+    assert!(got.contains("\r\nContent-Length: 0\r\n"), "{got:?}");
+    assert!(got.contains("\r\nDate: "), "{got:?}");
+    assert!(got.ends_with("\r\n\r\n"), "{got:?}");
+    assert_eq!(
+        got.matches("WWW-Authenticate: Digest realm=\"cpefleet\"")
+            .count(),
+        1
+    );
+    assert_eq!(stats.get(CrResult::Challenged), 1);
+    cancel.cancel();
+}
