@@ -8,6 +8,7 @@
 
 use std::io;
 use std::net::{IpAddr, SocketAddr};
+use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -126,9 +127,18 @@ pub struct ConnectTimings {
     pub tls: Option<Duration>,
 }
 
+/// hyper's connection state machine (reads, writes, keep-alive) for one socket.
+type Driver = http1::Connection<TokioIo<Io>, Body>;
+
 /// A live HTTP/1.1 connection.
 pub struct Connection {
     sender: http1::SendRequest<Body>,
+    /// Plain TCP: hyper's connection, polled by the session's own task while it waits for an
+    /// exchange, instead of a task of its own: a spawned task per session cost a task
+    /// allocation, a wake-up per read and a hop between threads (BENCHMARKS.md §2, "Session 5").
+    /// `None` once it ended, and for TLS, whose connection keeps its own task so that the
+    /// close_notify still goes out when the session drops the connection.
+    driver: Option<Driver>,
     pub local_addr: Option<SocketAddr>,
     pub timings: ConnectTimings,
 }
@@ -263,13 +273,19 @@ impl Connector {
             .max_buf_size(64 * 1024)
             .handshake(TokioIo::new(io))
             .await?;
-        // The connection task ends when either side closes; its error, if any, surfaces on the
-        // next send, which is where the session classifies it.
-        tokio::spawn(async move {
-            let _ = conn.await;
-        });
+        // The connection ends when either side closes; its error, if any, surfaces on the
+        // request in flight, which is where the session classifies it.
+        let driver = if ep.tls {
+            tokio::spawn(async move {
+                let _ = conn.await;
+            });
+            None
+        } else {
+            Some(conn)
+        };
         Ok(Connection {
             sender,
+            driver,
             local_addr,
             timings: ConnectTimings { tcp, tls },
         })
@@ -278,8 +294,22 @@ impl Connector {
 
 impl Connection {
     /// True once the ACS closed the connection (or it failed): the session reconnects.
-    pub fn is_closed(&self) -> bool {
+    pub fn is_closed(&mut self) -> bool {
+        // What arrived since the last exchange (the ACS's FIN, a stray byte) is read now, as a
+        // connection task would have read it when it came.
+        self.poll_driver();
         self.sender.is_closed()
+    }
+
+    /// Polls the in-task connection once, without waiting.
+    fn poll_driver(&mut self) {
+        let Some(d) = self.driver.as_mut() else {
+            return;
+        };
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        if Pin::new(d).poll(&mut cx).is_ready() {
+            self.driver = None;
+        }
     }
 
     /// Sends one request and reads the whole response within `limit` time and `max_body` bytes.
@@ -289,8 +319,9 @@ impl Connection {
         limit: Duration,
         max_body: usize,
     ) -> Result<Response, TransportError> {
-        within(limit, async {
-            let (parts, body) = self.request(req).await?;
+        let (sender, driver) = (&mut self.sender, &mut self.driver);
+        within(limit, driven(driver, async {
+            let (parts, body) = request(sender, req).await?;
             let body = match Limited::new(body, max_body).collect().await {
                 Ok(c) => c.to_bytes(),
                 Err(e) => {
@@ -305,7 +336,7 @@ impl Connection {
                 headers: parts.headers,
                 body,
             })
-        })
+        }))
         .await
     }
 
@@ -330,8 +361,9 @@ impl Connection {
         max_body: u64,
         pace: Option<u64>,
     ) -> Result<(StatusCode, HeaderMap, u64), TransportError> {
-        within(limit, async {
-            let (parts, mut body) = self.request(req).await?;
+        let (sender, driver) = (&mut self.sender, &mut self.driver);
+        within(limit, driven(driver, async {
+            let (parts, mut body) = request(sender, req).await?;
             let mut n: u64 = 0;
             let t0 = tokio::time::Instant::now();
             while let Some(frame) = body.frame().await {
@@ -347,25 +379,48 @@ impl Connection {
                 }
             }
             Ok((parts.status, parts.headers, n))
-        })
+        }))
         .await
     }
 
-    /// Waits for the connection to take a request, sends it and returns the response head and
-    /// its unread body (the part `send` and `send_counting` share).
-    async fn request(
-        &mut self,
-        req: Request<Body>,
-    ) -> Result<(http::response::Parts, Incoming), TransportError> {
-        self.sender.ready().await.map_err(|e| {
-            if e.is_closed() || e.is_canceled() {
-                TransportError::Closed
-            } else {
-                TransportError::Http(e)
+}
+
+/// Waits for the connection to take a request, sends it and returns the response head and its
+/// unread body (the part `send` and `send_counting` share).
+async fn request(
+    sender: &mut http1::SendRequest<Body>,
+    req: Request<Body>,
+) -> Result<(http::response::Parts, Incoming), TransportError> {
+    sender.ready().await.map_err(|e| {
+        if e.is_closed() || e.is_canceled() {
+            TransportError::Closed
+        } else {
+            TransportError::Http(e)
+        }
+    })?;
+    Ok(sender.send_request(req).await?.into_parts())
+}
+
+/// Runs `exchange` while polling the in-task connection (if any), which does its reads and
+/// writes. The connection ending (the ACS closed, an error) does not end the exchange: hyper
+/// then fails the request in flight, and that error is the one the session classifies.
+async fn driven<T>(driver: &mut Option<Driver>, exchange: impl Future<Output = T>) -> T {
+    let mut exchange = std::pin::pin!(exchange);
+    std::future::poll_fn(|cx| {
+        // The request goes into hyper's queue first, so one pass of the connection writes it.
+        if let Poll::Ready(v) = exchange.as_mut().poll(cx) {
+            return Poll::Ready(v);
+        }
+        if let Some(d) = driver.as_mut() {
+            if Pin::new(d).poll(cx).is_ready() {
+                *driver = None;
             }
-        })?;
-        Ok(self.sender.send_request(req).await?.into_parts())
-    }
+        }
+        // The connection's pass may have completed the exchange (the response was read):
+        // polled again now rather than after a wake-up of this task by itself.
+        exchange.as_mut().poll(cx)
+    })
+    .await
 }
 
 /// `exchange` within `limit` time, else a timeout error.
