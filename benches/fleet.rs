@@ -56,10 +56,10 @@ use cpefleet::model::{cr_path, Template};
 use cpefleet::scenario::{Overrides, Scenario};
 
 // Crate root: a sibling file would resolve as benches/rates.rs, which cargo would take for a bench.
-#[path = "fleet/rates.rs"]
-mod rates;
 #[path = "fleet/counting.rs"]
 mod counting;
+#[path = "fleet/rates.rs"]
+mod rates;
 
 #[global_allocator]
 static ALLOCATOR: counting::Counting = counting::Counting;

@@ -2,8 +2,14 @@
 //! the simulator's allocations per session (malloc, calloc and realloc calls between 10 % and 90 %
 //! of the sessions; frees are not counted). Off, the count costs one relaxed load per call.
 
-use std::alloc::{GlobalAlloc, Layout, System};
+use std::alloc::{GlobalAlloc, Layout};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+// The binary's allocator (src/main.rs), so that the in-process fleet measures what ships.
+#[cfg(all(feature = "mimalloc", not(feature = "system-allocator")))]
+use mimalloc::MiMalloc as Inner;
+#[cfg(not(all(feature = "mimalloc", not(feature = "system-allocator"))))]
+use std::alloc::System as Inner;
 
 /// Counting switched on (`--count-allocs`).
 pub static ON: AtomicBool = AtomicBool::new(false);
@@ -22,21 +28,21 @@ fn count() {
     }
 }
 
-// SAFETY: every call is passed unchanged to the system allocator; only a counter is added.
+// SAFETY: every call is passed unchanged to the binary's allocator; only a counter is added.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         count();
-        unsafe { System.alloc(layout) }
+        unsafe { Inner.alloc(layout) }
     }
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         count();
-        unsafe { System.alloc_zeroed(layout) }
+        unsafe { Inner.alloc_zeroed(layout) }
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         count();
-        unsafe { System.realloc(ptr, layout, new_size) }
+        unsafe { Inner.realloc(ptr, layout, new_size) }
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) }
+        unsafe { Inner.dealloc(ptr, layout) }
     }
 }

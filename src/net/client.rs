@@ -6,9 +6,9 @@
 //! Every read is bounded in size and time, so a hostile ACS (endless body, slowloris, huge
 //! headers) ends as a classified error instead of a stuck device.
 
+use std::future::Future;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
-use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -320,23 +320,26 @@ impl Connection {
         max_body: usize,
     ) -> Result<Response, TransportError> {
         let (sender, driver) = (&mut self.sender, &mut self.driver);
-        within(limit, driven(driver, async {
-            let (parts, body) = request(sender, req).await?;
-            let body = match Limited::new(body, max_body).collect().await {
-                Ok(c) => c.to_bytes(),
-                Err(e) => {
-                    return Err(match e.downcast::<hyper::Error>() {
-                        Ok(h) => TransportError::Http(*h),
-                        Err(_) => TransportError::BodyTooLarge(max_body),
-                    })
-                }
-            };
-            Ok(Response {
-                status: parts.status,
-                headers: parts.headers,
-                body,
-            })
-        }))
+        within(
+            limit,
+            driven(driver, async {
+                let (parts, body) = request(sender, req).await?;
+                let body = match Limited::new(body, max_body).collect().await {
+                    Ok(c) => c.to_bytes(),
+                    Err(e) => {
+                        return Err(match e.downcast::<hyper::Error>() {
+                            Ok(h) => TransportError::Http(*h),
+                            Err(_) => TransportError::BodyTooLarge(max_body),
+                        })
+                    }
+                };
+                Ok(Response {
+                    status: parts.status,
+                    headers: parts.headers,
+                    body,
+                })
+            }),
+        )
         .await
     }
 
@@ -362,27 +365,29 @@ impl Connection {
         pace: Option<u64>,
     ) -> Result<(StatusCode, HeaderMap, u64), TransportError> {
         let (sender, driver) = (&mut self.sender, &mut self.driver);
-        within(limit, driven(driver, async {
-            let (parts, mut body) = request(sender, req).await?;
-            let mut n: u64 = 0;
-            let t0 = tokio::time::Instant::now();
-            while let Some(frame) = body.frame().await {
-                if let Ok(data) = frame?.into_data() {
-                    n += data.len() as u64;
-                    if n > max_body {
-                        return Err(TransportError::BodyTooLarge(max_body as usize));
-                    }
-                    if let Some(bps) = pace.filter(|b| *b > 0) {
-                        let due = t0 + Duration::from_secs_f64(n as f64 / bps as f64);
-                        tokio::time::sleep_until(due).await;
+        within(
+            limit,
+            driven(driver, async {
+                let (parts, mut body) = request(sender, req).await?;
+                let mut n: u64 = 0;
+                let t0 = tokio::time::Instant::now();
+                while let Some(frame) = body.frame().await {
+                    if let Ok(data) = frame?.into_data() {
+                        n += data.len() as u64;
+                        if n > max_body {
+                            return Err(TransportError::BodyTooLarge(max_body as usize));
+                        }
+                        if let Some(bps) = pace.filter(|b| *b > 0) {
+                            let due = t0 + Duration::from_secs_f64(n as f64 / bps as f64);
+                            tokio::time::sleep_until(due).await;
+                        }
                     }
                 }
-            }
-            Ok((parts.status, parts.headers, n))
-        }))
+                Ok((parts.status, parts.headers, n))
+            }),
+        )
         .await
     }
-
 }
 
 /// Waits for the connection to take a request, sends it and returns the response head and its
@@ -391,14 +396,23 @@ async fn request(
     sender: &mut http1::SendRequest<Body>,
     req: Request<Body>,
 ) -> Result<(http::response::Parts, Incoming), TransportError> {
-    sender.ready().await.map_err(|e| {
-        if e.is_closed() || e.is_canceled() {
-            TransportError::Closed
-        } else {
-            TransportError::Http(e)
-        }
-    })?;
-    Ok(sender.send_request(req).await?.into_parts())
+    sender.ready().await.map_err(closed_or_http)?;
+    // Canceled: the connection ended before the request went out (the ACS's FIN arrived while
+    // the session waited, and the in-task connection reads it only now). Nothing was sent, so
+    // the session reconnects as when `ready` says so.
+    Ok(sender
+        .send_request(req)
+        .await
+        .map_err(closed_or_http)?
+        .into_parts())
+}
+
+fn closed_or_http(e: hyper::Error) -> TransportError {
+    if e.is_closed() || e.is_canceled() {
+        TransportError::Closed
+    } else {
+        TransportError::Http(e)
+    }
 }
 
 /// Runs `exchange` while polling the in-task connection (if any), which does its reads and
