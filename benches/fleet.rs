@@ -77,10 +77,12 @@ const USAGE: &str = "usage: cargo bench --bench fleet -- <figure> [options]
                        hyper's bare client at the same rate against the same null ACS
                        [--rates 200,1000,3000,max --seconds 10 --rounds 3 --sessions 50000 --concurrency 64]
   udp-memory [N,N,...] N devices reachable by UDP connection request (TR-069 Annex G), of them
-                       `active` keeping STUN bindings every 30-60 s: RSS, keep-alive lag, a
+                       `active` keeping STUN bindings every 30-60 s: RSS against the same
+                       N on HTTP only (alternated, each in a fresh process), keep-alive lag, a
                        sample woken over UDP; default 100000,1000000
                        [--active 100000 --boot-rate 6000/s --sample 10000 --window 60
-                        --reach-min 300 (the others' period: reach-min to 2 × reach-min s)]
+                        --reach-min 300 (the others' period: reach-min to 2 × reach-min s)
+                        --parallel 1 (every process at once: same figures, less wall time)]
   cr-transports        connection requests/s by transport, HTTP and UDP alternated A,B,A,B
                        [--devices 50000 --seconds 15 --rounds 2 --rates 0,2000
                         --concurrency 128 --udp-max 20000 --copies 3]";
@@ -603,8 +605,8 @@ fn memory_one(n: u32, o: &Opts) {
             "{n} devices: booted {} ({} ok, {} failed, errors {:?}) in {boot_s:.1} s \
              (boot spread {:.0} s, max_sessions {max_sessions}); online {online}, in flight {in_flight}",
             if booted { "all" } else { "NOT all" },
-            r.stats.succeeded,
-            r.stats.failed,
+            r.stats.sessions.succeeded,
+            r.stats.sessions.failed,
             r.stats.errors,
             spec.boot_over.as_secs_f64(),
         );
@@ -621,7 +623,7 @@ fn memory_one(n: u32, o: &Opts) {
         );
         println!(
             "RESULT n={n} rss_kb={rss} hwm_kb={hwm} before_kb={rss_before} boot_s={boot_s:.1} ok={} failed={}",
-            r.stats.succeeded, r.stats.failed
+            r.stats.sessions.succeeded, r.stats.sessions.failed
         );
     });
 }
@@ -872,10 +874,10 @@ async fn fleet_sessions(sessions: u64, concurrency: u32) -> Rates {
     )
     .await;
     let r = run.stop().await;
-    if r.stats.failed > 0 {
+    if r.stats.sessions.failed > 0 {
         eprintln!(
             "fleet: {} sessions failed: {:?}",
-            r.stats.failed, r.stats.errors
+            r.stats.sessions.failed, r.stats.errors
         );
     }
     rates(a, b)
@@ -990,7 +992,7 @@ fn cr(o: &Opts) {
             r.cr.get(cpefleet::cr::CrResult::Challenged),
             r.cr.get(cpefleet::cr::CrResult::Busy),
             r.cr.get(cpefleet::cr::CrResult::RateLimited),
-            r.stats.failed
+            r.stats.sessions.failed
         );
         println!(
             "  CPU-µs per accepted CR: fleet (listener + the session it starts) {:.0}, null ACS (the session) {:.0}, load generator {:.0}; total {:.0} → {:.0} CR/s would fill 2 cores",

@@ -209,10 +209,10 @@ fn fleet_at(r: Offered, plan: &Plan) -> Rates {
         tokio::time::sleep(Duration::from_secs(plan.seconds)).await;
         let b = sample(Live::get(&live.finished), &pid);
         let res = run.stop().await;
-        if res.stats.failed > 0 {
+        if res.stats.sessions.failed > 0 {
             eprintln!(
                 "A at {r}: {} sessions failed: {:?}",
-                res.stats.failed, res.stats.errors
+                res.stats.sessions.failed, res.stats.errors
             );
         }
         rates(a, b)

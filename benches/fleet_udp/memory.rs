@@ -3,49 +3,104 @@
 
 use super::*;
 
-/// Runs `udp-memory-one N` in a fresh process per N and derives the marginal cost per device.
+/// Runs, for each N, `memory-one N` (the same gateways on HTTP only: the reference) then
+/// `udp-memory-one N`, each in a fresh process, alternated HTTP, UDP, HTTP, UDP in one sitting,
+/// and derives the marginal cost per device of each and their difference: the UDP figure alone
+/// would mix the fleet's own growth with what UDP adds, and another sitting's HTTP figure is
+/// not a reference (the allocator and the machine move between sittings). `--parallel 1` runs
+/// all these processes at once instead.
 pub fn udp_memory(list: &str, o: &Opts) {
     machine();
     println!("load average before: {}", load_average());
-    let mut points: Vec<(u64, u64)> = Vec::new();
+    // `--parallel 1`: every child at once. On a machine loaded by others a 1 M boot (CPU-bound
+    // sessions with the null ACS) takes a quarter of an hour per child; RSS is each process's
+    // own, so running them side by side changes the wall time, not the figure.
+    let parallel = o.get("parallel", 0u32) > 0;
+    let mut jobs: Vec<(u32, bool)> = Vec::new();
     for n in list.split(',') {
         let n = count(Some(&n.to_string()), 0);
-        if n == 0 {
-            continue;
-        }
-        let mut cmd = Command::new(std::env::current_exe().expect("current exe"));
-        cmd.args(["udp-memory-one", &n.to_string()]);
-        for k in ["boot-rate", "active", "sample", "window", "reach-min"] {
-            if let Some(v) = o.0.get(k) {
-                cmd.args([format!("--{k}"), v.clone()]);
-            }
-        }
-        let out = cmd
-            .stderr(Stdio::inherit())
-            .output()
-            .expect("udp-memory-one");
-        let text = String::from_utf8_lossy(&out.stdout);
-        print!("{text}");
-        let rss = text.lines().find_map(|l| {
-            l.strip_prefix("RESULT ")?
-                .split_whitespace()
-                .find_map(|kv| kv.strip_prefix("rss_kb="))?
-                .parse::<u64>()
-                .ok()
-        });
-        if let Some(rss) = rss {
-            points.push((u64::from(n), rss * 1024));
+        if n > 0 {
+            jobs.push((n, false));
+            jobs.push((n, true));
         }
     }
-    for w in points.windows(2) {
-        let ((n0, r0), (n1, r1)) = (w[0], w[1]);
-        let per = (r1 as f64 - r0 as f64) / (n1 - n0) as f64;
+    let run = |(n, udp): (u32, bool)| {
+        println!("load average now: {}", load_average());
+        if udp {
+            let keys = ["boot-rate", "active", "sample", "window", "reach-min"];
+            child_rss("udp-memory-one", n, &keys, o)
+        } else {
+            child_rss("memory-one", n, &["boot-rate"], o)
+        }
+    };
+    let rss: Vec<Option<u64>> = if parallel {
+        std::thread::scope(|s| {
+            let hs: Vec<_> = jobs.iter().map(|j| s.spawn(move || run(*j))).collect();
+            hs.into_iter().map(|h| h.join().ok().flatten()).collect()
+        })
+    } else {
+        jobs.iter().map(|j| run(*j)).collect()
+    };
+    let mut http: Vec<(u64, u64)> = Vec::new();
+    let mut udp: Vec<(u64, u64)> = Vec::new();
+    for ((n, is_udp), rss) in jobs.iter().zip(rss) {
+        if let Some(rss) = rss {
+            let points = if *is_udp { &mut udp } else { &mut http };
+            points.push((u64::from(*n), rss * 1024));
+        }
+    }
+    let marginal = |points: &[(u64, u64)], what: &str| -> Vec<f64> {
+        points
+            .windows(2)
+            .map(|w| {
+                let ((n0, r0), (n1, r1)) = (w[0], w[1]);
+                let per = (r1 as f64 - r0 as f64) / (n1 - n0) as f64;
+                println!(
+                    "marginal RSS per {what} device, {n0} → {n1}: ({r1} − {r0}) B / {} = {per:.0} B",
+                    n1 - n0
+                );
+                per
+            })
+            .collect()
+    };
+    let h = marginal(&http, "HTTP-only");
+    let u = marginal(&udp, "UDP");
+    for (h, u) in h.iter().zip(&u) {
         println!(
-            "marginal RSS per UDP device, {n0} → {n1}: ({r1} − {r0}) B / {} = {per:.0} B",
-            n1 - n0
+            "UDP reachability costs {:.0} B per device over HTTP-only ({u:.0} − {h:.0} B, same sitting)",
+            u - h
+        );
+    }
+    for ((n, rh), (_, ru)) in http.iter().zip(&udp) {
+        println!(
+            "{n} devices: whole process {:.1} MiB on HTTP only, {:.1} MiB with UDP",
+            *rh as f64 / 1_048_576.0,
+            *ru as f64 / 1_048_576.0
         );
     }
     println!("load average after: {}", load_average());
+}
+
+/// Runs `SUB N` (with the options `keys` passed on) in a fresh process, prints its report and
+/// returns the RSS (kB) of its RESULT line.
+fn child_rss(sub: &str, n: u32, keys: &[&str], o: &Opts) -> Option<u64> {
+    let mut cmd = Command::new(std::env::current_exe().expect("current exe"));
+    cmd.args([sub, &n.to_string()]);
+    for k in keys {
+        if let Some(v) = o.0.get(*k) {
+            cmd.args([format!("--{k}"), v.clone()]);
+        }
+    }
+    let out = cmd.stderr(Stdio::inherit()).output().expect(sub);
+    let text = String::from_utf8_lossy(&out.stdout);
+    print!("{text}");
+    text.lines().find_map(|l| {
+        l.strip_prefix("RESULT ")?
+            .split_whitespace()
+            .find_map(|kv| kv.strip_prefix("rss_kb="))?
+            .parse::<u64>()
+            .ok()
+    })
 }
 
 /// The devices' STUN counters at one moment, with the process's CPU.
@@ -177,7 +232,7 @@ pub fn udp_memory_one(n: u32, o: &Opts) {
             fate(CrFate::Merged),
             fate(CrFate::DeviceOff),
             fate(CrFate::Unserved),
-            r.stats.failed
+            r.stats.sessions.failed
         );
         println!(
             "RESULT n={n} active={active} rss_kb={rss} hwm_kb={hwm} before_kb={rss_before} boot_s={boot_s:.1} bound_s={bound_s:.1}"

@@ -3,8 +3,9 @@
 //! ```text
 //! udp-memory N,N [--active 100000]   N devices reachable by UDP connection request, `active` of
 //!                                    them keeping STUN bindings alive every 30–60 s (the rest
-//!                                    every 5–10 min): RSS, bytes per device, keep-alive lag,
-//!                                    and a sample of devices woken over UDP
+//!                                    every 5–10 min): RSS, bytes per device against the same
+//!                                    N on HTTP only (alternated), keep-alive lag, and a
+//!                                    sample of devices woken over UDP
 //! cr-transports                      connection requests/s by transport, HTTP and UDP
 //!                                    alternated in one sitting (A, B, A, B): min/median/max
 //! ```

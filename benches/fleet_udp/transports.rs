@@ -103,8 +103,8 @@ pub fn cr_transports(o: &Opts) {
         let r = run.stop().await;
         println!(
             "  fleet totals: sessions {} ok, {} failed; UDP {}",
-            r.stats.succeeded,
-            r.stats.failed,
+            r.stats.sessions.succeeded,
+            r.stats.sessions.failed,
             r.udp.as_deref().map_or(String::new(), |u| format!(
                 "received {}, accepted {}, rejected {}",
                 UdpStats::get(&u.received),
@@ -124,9 +124,13 @@ pub fn cr_transports(o: &Opts) {
                     .collect()
             };
             let (a, m, z) = median(&mut pick(|x| x.per_s));
+            let (sa, sm, sz) = median(&mut pick(|x| x.sessions_per_s));
             let (fa, fm, fz) = median(&mut pick(|x| x.fleet_us));
+            let (_, am, _) = median(&mut pick(|x| x.acs_us));
+            let (_, lm, _) = median(&mut pick(|x| x.load_us));
             println!(
-                "  {} {transport}: {a:.0} / {m:.0} / {z:.0} CR/s; fleet CPU-µs per CR {fa:.0} / {fm:.0} / {fz:.0}",
+                "  {} {transport}: {a:.0} / {m:.0} / {z:.0} CR/s accepted, {sa:.0} / {sm:.0} / {sz:.0} sessions/s; \
+                 fleet CPU-µs per CR {fa:.0} / {fm:.0} / {fz:.0} (medians: null ACS {am:.0}, load {lm:.0})",
                 if rate == 0.0 { "saturating".to_string() } else { format!("offered {rate:.0}/s") },
             );
         }
@@ -263,6 +267,12 @@ pub fn cr_load_udp_main(pos: &[String]) {
         let t0 = tokio::time::Instant::now();
         let end = t0 + Duration::from_secs(seconds);
         let (mut sent, mut errors, mut k) = (0u64, 0u64, 0u64);
+        // IDs unique across runs: a device ignores a request whose ID it has already accepted
+        // (TR-069 Annex G), and every run walks the same devices from k = 0, so IDs counted
+        // from 1 made the later rounds' requests replays of the earlier ones.
+        let base = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_micros() as u64);
         while tokio::time::Instant::now() < end && !to.is_empty() {
             tokio::time::sleep_until(t0 + Duration::from_secs_f64(k as f64 / rate)).await;
             // Every request due by now (a 1 ms timer cannot pace 20 000/s one by one).
@@ -270,7 +280,7 @@ pub fn cr_load_udp_main(pos: &[String]) {
             while k <= due {
                 let c = &creds[(k % u64::from(count)) as usize];
                 let dest = to[(k % to.len() as u64) as usize];
-                let d = datagram(dest, c, k + 1);
+                let d = datagram(dest, c, base + k + 1);
                 for _ in 0..copies {
                     match socket.try_send_to(&d, dest) {
                         Ok(_) => sent += 1,

@@ -97,7 +97,7 @@ pub fn component_one(n: u32, o: &Opts) {
         }
         println!(
             "RESULT n={n} rss_kb={rss} before_kb={before} boot_s={boot_s:.1} failed={} woken={woken}",
-            r.stats.failed
+            r.stats.sessions.failed
         );
     });
 }

@@ -320,6 +320,23 @@ pub struct ScheduleDownload {
     pub time_window_list: Vec<TimeWindowStruct>,
 }
 
+impl ScheduleDownload {
+    /// The download each attempt makes (TR-069 A.4.1.8: the arguments a Download has, at a
+    /// time within one of the windows; no delay, no success or failure URL).
+    pub fn download(&self) -> Download {
+        Download {
+            command_key: self.command_key.clone(),
+            file_type: self.file_type.clone(),
+            url: self.url.clone(),
+            username: self.username.clone(),
+            password: self.password.clone(),
+            file_size: self.file_size,
+            target_file_name: self.target_file_name.clone(),
+            ..Download::default()
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct CancelTransfer {
     pub command_key: String,

@@ -5,7 +5,8 @@
 use std::sync::Arc;
 
 use crate::cwmp::{
-    AcsRequest, AcsResponse, CpeMessage, CpeRequest, DateTime, EventCode, Fault, Inform,
+    AcsRequest, AcsResponse, CpeMessage, CpeRequest, DateTime, EventCode, EventStruct, Fault,
+    Inform,
 };
 use crate::device::{AnswerLimit, Device, DeviceView, Effect, Env};
 use crate::model::Template;
@@ -37,6 +38,9 @@ pub struct Cpe {
     pub cr_router: Option<Arc<Router>>,
     /// The fleet's STUN-mapped addresses (reads of a device's binding); None outside a fleet.
     pub udp_addrs: Option<Arc<crate::device::binding::PublicAddrs>>,
+    /// The events of this session's Inform once decided ([`Cpe::session_events`]): the fleet
+    /// counts exactly these and the Inform carries exactly these. `None` until decided.
+    pub events: Option<Vec<EventStruct>>,
 }
 
 impl Cpe {
@@ -51,6 +55,23 @@ impl Cpe {
         let mut view =
             DeviceView::new(&self.template, &mut self.device, &env).with_limit(self.answer_limit);
         f(&mut view)
+    }
+
+    /// The events this session's Inform carries, decided once (on the first call) and kept
+    /// for [`SessionDevice::inform`]: the pending ones, plus `4 VALUE CHANGE` whenever a
+    /// notified change (passive or active) waits, since the changed parameters ride in the
+    /// Inform's ParameterList and TR-069 §3.7.1.5 (Table 7) has `4 VALUE CHANGE` announce
+    /// them. Deciding once is what lets the fleet count the very events the Inform sends: the
+    /// pending change is not known to the device's `Life` (a firmware's new SoftwareVersion,
+    /// a passive change), so a second reading of `Life` alone would miss it.
+    pub fn session_events(&mut self) -> &[EventStruct] {
+        let (life, device) = (&mut self.life, &self.device);
+        self.events.get_or_insert_with(|| {
+            if device.change_pending() {
+                life.add(EventCode::ValueChange);
+            }
+            life.inform_events()
+        })
     }
 }
 
@@ -69,11 +90,10 @@ pub(super) fn cr_credentials(v: &DeviceView<'_>, root: &str) -> (String, String)
 
 impl SessionDevice for Cpe {
     fn inform(&mut self) -> Inform {
-        // Notified value changes ride in the ParameterList, announced by `4 VALUE CHANGE`.
-        if self.device.change_pending() {
-            self.life.add(EventCode::ValueChange);
-        }
-        let events = self.life.inform_events();
+        // The events decided for this session (and counted by the fleet when it started it),
+        // else decided now (a device outside a fleet). Taken: the next session decides anew.
+        self.session_events();
+        let events = self.events.take().unwrap_or_default();
         let retry = u32::from(self.life.retry);
         self.with_view(|v| v.inform(events, retry))
     }

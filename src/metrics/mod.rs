@@ -3,6 +3,7 @@
 //! - `names`: every exported metric's name, help text and buckets;
 //! - `handles`: a shard's cached Prometheus handles (no-ops unless the exporter is on);
 //! - `exporter`: the recorder and the `/metrics` endpoint (`--metrics-listen`);
+//! - `counts`: how sessions ended, a shard's and the report's;
 //! - `cr_fate`: what became of each accepted connection request, by transport;
 //! - `stats`: what shards count and measure, merged exactly at the end;
 //! - `timeline`: per-interval counts and latencies over a run, bounded, mergeable;
@@ -11,6 +12,7 @@
 //! Exact latency figures are hdrhistograms recorded in the shards ([`stats`]);
 //! Prometheus histograms are the live, bucketed view of the same measurements.
 
+pub mod counts;
 pub mod cr_fate;
 pub mod exporter;
 pub mod handles;

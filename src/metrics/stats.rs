@@ -16,6 +16,7 @@ use std::time::Duration;
 use hdrhistogram::Histogram;
 
 use crate::cr::CrStats;
+use crate::metrics::counts::Sessions;
 use crate::metrics::handles::ShardMetrics;
 use crate::metrics::timeline::Timeline;
 use crate::session::{Exchange, SessionError, SessionReport};
@@ -108,16 +109,11 @@ impl ValueChanges {
 /// One shard's account of its sessions.
 #[derive(Debug, Clone)]
 pub struct ShardStats {
-    pub started: u64,
-    pub succeeded: u64,
-    pub failed: u64,
-    pub cancelled: u64,
+    /// How sessions ended; `late`: most devices waiting for a session slot at once (behind
+    /// the session cap); `dropped`: arrivals dropped because the device was busy or off.
+    pub sessions: Sessions,
     /// Failures by label (a fixed set of labels).
     pub errors: BTreeMap<&'static str, u64>,
-    /// Most devices waiting for a session slot at once (behind the session cap).
-    pub late: u64,
-    /// Arrivals dropped because the device was busy or off.
-    pub dropped: u64,
     /// Local value changes by how they are notified.
     pub value_changes: ValueChanges,
     /// Events sent, by code.
@@ -177,13 +173,8 @@ pub struct ShardStats {
 impl Default for ShardStats {
     fn default() -> Self {
         ShardStats {
-            started: 0,
-            succeeded: 0,
-            failed: 0,
-            cancelled: 0,
+            sessions: Sessions::default(),
             errors: BTreeMap::new(),
-            late: 0,
-            dropped: 0,
             value_changes: Default::default(),
             events: BTreeMap::new(),
             faults: BTreeMap::new(),
@@ -229,7 +220,7 @@ impl ShardStats {
         events: impl IntoIterator<Item = &'e str>,
         live: &Live,
     ) {
-        self.started += 1;
+        self.sessions.started += 1;
         record(&mut self.lag, lag);
         record(&mut self.sim_lag, sim_lag);
         record(&mut self.slot_wait, lag.saturating_sub(sim_lag));
@@ -278,15 +269,15 @@ impl ShardStats {
     fn count_outcome(&mut self, end: &SessionEnd<'_>, live: &Live) -> &'static str {
         let outcome = match &end.report.outcome {
             Ok(()) => {
-                self.succeeded += 1;
+                self.sessions.succeeded += 1;
                 "succeeded"
             }
             Err(SessionError::Cancelled) => {
-                self.cancelled += 1;
+                self.sessions.cancelled += 1;
                 "cancelled"
             }
             Err(e) => {
-                self.failed += 1;
+                self.sessions.failed += 1;
                 self.error(e.label());
                 if matches!(e, SessionError::Overloaded { .. }) {
                     self.first_503_ms =
@@ -403,9 +394,9 @@ impl ShardStats {
     /// (cancelled) or panicked (a bug, counted loudly as a failure).
     pub fn record_lost(&mut self, cancelled: bool, at_ms: u64, live: &Live) {
         if cancelled {
-            self.cancelled += 1;
+            self.sessions.cancelled += 1;
         } else {
-            self.failed += 1;
+            self.sessions.failed += 1;
             self.error("panic");
             live.failed.fetch_add(1, Ordering::Relaxed);
         }
@@ -419,7 +410,7 @@ impl ShardStats {
     /// Publishes how many devices wait for a session slot (live gauge), and keeps the peak.
     pub fn record_queued(&mut self, queued: usize, live: &Live) {
         let q = queued as u64;
-        self.late = self.late.max(q);
+        self.sessions.late = self.sessions.late.max(q);
         if q >= self.queued_published {
             live.queued
                 .fetch_add(q - self.queued_published, Ordering::Relaxed);
@@ -476,12 +467,7 @@ impl ShardStats {
 
     /// Adds another shard's figures (exact: histograms add bucket by bucket).
     pub fn merge(&mut self, o: &ShardStats) {
-        self.started += o.started;
-        self.succeeded += o.succeeded;
-        self.failed += o.failed;
-        self.cancelled += o.cancelled;
-        self.late += o.late;
-        self.dropped += o.dropped;
+        self.sessions.add(&o.sessions);
         self.value_changes.add(&o.value_changes);
         self.first_503_ms = earliest(self.first_503_ms, o.first_503_ms);
         self.side_entries += o.side_entries;

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use hdrhistogram::{Counter, Histogram};
 
 use super::svg::{Chart, Series, XAxis, PALETTE};
-use super::Report;
+use super::{Report, Section};
 use crate::cwmp::encode::escape;
 use crate::threshold::fmt_value;
 
@@ -72,7 +72,7 @@ fn count_table(o: &mut String, id: &str, title: &str, m: &std::collections::BTre
 }
 
 /// The page's sections in reading order: a new section is one function and one line here.
-const SECTIONS: &[fn(&mut String, &Report)] = &[
+const SECTIONS: &[Section] = &[
     head,
     verdict,
     summary,
@@ -90,11 +90,7 @@ const SECTIONS: &[fn(&mut String, &Report)] = &[
 
 /// The page.
 pub fn render(r: &Report) -> String {
-    let mut o = String::new();
-    for section in SECTIONS {
-        section(&mut o, r);
-    }
-    o
+    super::render_sections(r, SECTIONS)
 }
 
 fn head(o: &mut String, r: &Report) {

@@ -23,13 +23,14 @@ pub mod text;
 use std::collections::BTreeMap;
 
 use hdrhistogram::Histogram;
+use serde::Deserialize;
 
 use crate::metrics::stats::{add_counts, earliest, histogram};
-use crate::metrics::timeline::{Interval, Timeline};
+use crate::metrics::timeline::Timeline;
 use crate::metrics::RunResult;
 use crate::threshold::{Figures, Threshold, Verdict, METRICS};
 
-pub use doc::{Doc, RpcCount, Sessions, Summary};
+pub use doc::{RpcCount, Sessions, Summary};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
@@ -65,38 +66,58 @@ impl ReportError {
     }
 }
 
-/// A run's figures with their histograms (µs).
-#[derive(Debug, Clone, PartialEq)]
+/// A run's figures with their histograms (µs), and the JSON report's one list of fields
+/// (`doc`): serde's derive reads them, `doc`'s `Serialize` writes them. Read a report with
+/// [`Report::from_json`] or [`Report::load`], which decode the histograms as well.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct Report {
-    /// This report's id; `run_ids`: the runs it holds (see [`Doc::run_ids`]).
+    /// This report's id (128 random bits, hex): a run's, or a merge's.
+    #[serde(default)]
     pub run_id: String,
+    /// The ids of the runs whose figures this report holds (one for a run, every shard's for
+    /// a merge): `report merge` refuses a run counted twice.
+    #[serde(default)]
     pub run_ids: Vec<String>,
-    /// Cut short: what was measured until a second Ctrl-C or SIGHUP.
+    /// Cut short (a second Ctrl-C, SIGHUP): the figures cover what was measured until then.
+    #[serde(default)]
     pub partial: bool,
     pub scenario: String,
     pub acs_url: String,
     pub devices: u64,
     pub duration_s: f64,
+    /// How many runs' reports this one merges (1 for a single run).
     pub runs: u32,
     pub sessions: Sessions,
     pub events: BTreeMap<String, u64>,
-    /// Local value changes by notification (active, passive, off: never reported).
+    /// Local value changes by notification (active, passive, off: never reported); absent in
+    /// reports of older versions.
+    #[serde(default)]
     pub value_changes: doc::ValueChanges,
     pub errors: BTreeMap<String, u64>,
     pub faults: BTreeMap<String, u64>,
     pub rpcs: BTreeMap<String, RpcCount>,
-    /// By transport (`http`, `udp`, `xmpp`), then by result.
+    /// By transport (`http`, `udp`, `xmpp`), then by result; older flat reports read as `http`.
+    #[serde(deserialize_with = "crate::metrics::transport::deserialize")]
     pub connection_requests: crate::metrics::transport::ByTransport,
-    /// Latency histograms by metric name (see [`crate::threshold`] for the names).
+    /// Latency histograms by metric name (see [`crate::threshold`] for the names); in JSON,
+    /// encoded in `histograms`.
+    #[serde(skip)]
     pub latencies: BTreeMap<String, Histogram<u64>>,
+    /// In JSON, encoded in `timeline`.
+    #[serde(skip)]
     pub timeline: Timeline,
     pub thresholds: Vec<Verdict>,
     /// Why the run failed, in one line (set by [`Report::judge`]).
+    #[serde(default)]
     pub diagnosis: Option<String>,
+    #[serde(default)]
     pub embedded_acs: Option<serde_json::Value>,
     /// Protocol checks on the ACS's messages, by check label (only checks that ran).
+    #[serde(default)]
     pub protocol_checks: BTreeMap<String, doc::CheckTally>,
-    /// When the first session ended with the ACS's 503 (s since the start).
+    /// When the first session ended with the ACS's 503 (s since the start); in JSON,
+    /// `limits.first_503_s`.
+    #[serde(skip)]
     pub first_503_s: Option<f64>,
 }
 
@@ -118,14 +139,7 @@ impl Report {
             devices: r.devices,
             duration_s: (r.elapsed.as_secs_f64() * 1000.0).round() / 1000.0,
             runs: 1,
-            sessions: Sessions {
-                started: s.started,
-                succeeded: s.succeeded,
-                failed: s.failed,
-                cancelled: s.cancelled,
-                late: s.late,
-                dropped: s.dropped,
-            },
+            sessions: s.sessions,
             events: s.events.clone(),
             value_changes: s.value_changes,
             first_503_s: s.first_503_ms.map(|ms| ms as f64 / 1000.0),
@@ -276,13 +290,7 @@ impl Report {
         self.devices += o.devices;
         self.duration_s = self.duration_s.max(o.duration_s);
         self.runs += o.runs;
-        let (a, b) = (&mut self.sessions, &o.sessions);
-        a.started += b.started;
-        a.succeeded += b.succeeded;
-        a.failed += b.failed;
-        a.cancelled += b.cancelled;
-        a.late += b.late;
-        a.dropped += b.dropped;
+        self.sessions.add(&o.sessions);
         add_counts(&mut self.events, &o.events);
         self.value_changes.add(&o.value_changes);
         self.first_503_s = earliest(self.first_503_s, o.first_503_s);
@@ -318,79 +326,26 @@ impl Report {
         }
     }
 
-    /// The JSON document.
-    pub fn to_doc(&self) -> Doc {
-        let width = self.timeline.width_ms() as f64 / 1000.0;
-        Doc {
-            format: doc::FORMAT,
-            run_id: self.run_id.clone(),
-            run_ids: self.run_ids.clone(),
-            partial: self.partial,
-            scenario: self.scenario.clone(),
-            acs_url: self.acs_url.clone(),
-            devices: self.devices,
-            duration_s: self.duration_s,
-            runs: self.runs,
-            sessions: self.sessions,
-            sessions_per_s: (self.sessions_per_s() * 1000.0).round() / 1000.0,
-            events: self.events.clone(),
-            value_changes: self.value_changes,
-            limits: Some(limits::Limits::of(self)),
-            errors: self.errors.clone(),
-            faults: self.faults.clone(),
-            rpcs: self.rpcs.clone(),
-            connection_requests: self.connection_requests.clone(),
-            latency_ms: self
-                .latencies
-                .iter()
-                .map(|(k, h)| (k.clone(), Summary::of(h)))
-                .collect(),
-            thresholds: self.thresholds.clone(),
-            diagnosis: self.diagnosis.clone(),
-            histograms: doc::Histograms {
-                unit: "us".into(),
-                encoding: doc::ENCODING.into(),
-                data: self
-                    .latencies
-                    .iter()
-                    .map(|(k, h)| (k.clone(), doc::encode(h)))
-                    .collect(),
-            },
-            timeline: doc::TimelineDoc {
-                interval_s: width,
-                intervals: self
-                    .timeline
-                    .intervals()
-                    .iter()
-                    .enumerate()
-                    .map(|(i, x)| doc::IntervalDoc {
-                        t_s: i as f64 * width,
-                        started: x.started,
-                        finished: x.finished,
-                        failed: x.failed,
-                        latency_ms: x.latency.as_ref().map(Summary::of),
-                        intended_ms: x.intended.as_ref().map(Summary::of),
-                        latency: x.latency.as_ref().map(doc::encode),
-                        intended: x.intended.as_ref().map(doc::encode),
-                    })
-                    .collect(),
-            },
-            embedded_acs: self.embedded_acs.clone(),
-            protocol_checks: self.protocol_checks.clone(),
-        }
+    /// Each latency's percentiles (ms), by name: the report's `latency_ms`.
+    pub fn latency_ms(&self) -> BTreeMap<String, Summary> {
+        self.latencies
+            .iter()
+            .map(|(k, h)| (k.clone(), Summary::of(h)))
+            .collect()
     }
 
     /// The pretty-printed JSON text.
     pub fn to_json(&self) -> String {
-        serde_json::to_string_pretty(&self.to_doc()).unwrap_or_else(|_| "{}".into())
+        serde_json::to_string_pretty(self).unwrap_or_else(|_| "{}".into())
     }
 
     /// Reads a report back (`path` names it in errors).
     pub fn from_json(text: &str, path: &str) -> Result<Report, ReportError> {
-        let v: serde_json::Value = serde_json::from_str(text).map_err(|e| ReportError::Json {
+        let json = |e: serde_json::Error| ReportError::Json {
             path: path.into(),
             message: e.to_string(),
-        })?;
+        };
+        let v: serde_json::Value = serde_json::from_str(text).map_err(json)?;
         let found = v.get("format").and_then(|f| f.as_u64()).unwrap_or(0) as u32;
         if found != doc::FORMAT {
             return Err(ReportError::Format {
@@ -399,11 +354,11 @@ impl Report {
                 expected: doc::FORMAT,
             });
         }
-        let d: Doc = serde_json::from_value(v).map_err(|e| ReportError::Json {
-            path: path.into(),
-            message: e.to_string(),
-        })?;
-        Report::from_doc(d, path)
+        let mut r = Report::deserialize(&v).map_err(json)?;
+        doc::Encoded::deserialize(&v)
+            .map_err(json)?
+            .decode_into(&mut r, path)?;
+        Ok(r)
     }
 
     /// Reads a report file.
@@ -415,70 +370,19 @@ impl Report {
         })?;
         Report::from_json(&text, &p)
     }
+}
 
-    fn from_doc(d: Doc, path: &str) -> Result<Report, ReportError> {
-        let hist_err = |name: &str, message: String| ReportError::Histogram {
-            path: path.into(),
-            name: name.into(),
-            message,
-        };
-        if d.histograms.encoding != doc::ENCODING || d.histograms.unit != "us" {
-            return Err(hist_err(
-                "*",
-                format!(
-                    "encoding {:?} in {:?}, expected {:?} in \"us\"",
-                    d.histograms.encoding,
-                    d.histograms.unit,
-                    doc::ENCODING
-                ),
-            ));
-        }
-        let mut latencies = BTreeMap::new();
-        for (k, s) in &d.histograms.data {
-            latencies.insert(k.clone(), doc::decode(s).map_err(|e| hist_err(k, e))?);
-        }
-        let mut intervals = Vec::new();
-        for (i, x) in d.timeline.intervals.iter().enumerate() {
-            let dec = |s: &Option<String>| -> Result<_, ReportError> {
-                s.as_deref()
-                    .map(doc::decode)
-                    .transpose()
-                    .map_err(|e| hist_err(&format!("timeline[{i}]"), e))
-            };
-            intervals.push(Interval {
-                started: x.started,
-                finished: x.finished,
-                failed: x.failed,
-                latency: dec(&x.latency)?,
-                intended: dec(&x.intended)?,
-            });
-        }
-        let width_ms = (d.timeline.interval_s * 1000.0).round().max(1.0) as u64;
-        Ok(Report {
-            run_id: d.run_id,
-            run_ids: d.run_ids,
-            partial: d.partial,
-            scenario: d.scenario,
-            acs_url: d.acs_url,
-            devices: d.devices,
-            duration_s: d.duration_s,
-            runs: d.runs,
-            sessions: d.sessions,
-            events: d.events,
-            value_changes: d.value_changes,
-            first_503_s: d.limits.as_ref().and_then(|l| l.first_503_s),
-            errors: d.errors,
-            faults: d.faults,
-            rpcs: d.rpcs,
-            connection_requests: d.connection_requests,
-            latencies,
-            timeline: Timeline::from_parts(width_ms, intervals),
-            thresholds: d.thresholds,
-            diagnosis: d.diagnosis,
-            embedded_acs: d.embedded_acs,
-            protocol_checks: d.protocol_checks,
-        })
+/// One section of a rendered report (the text summary's or the HTML page's): appends its part.
+pub type Section = fn(&mut String, &Report);
+
+/// Renders `r` as `sections` in order: the one walk of the text summary and the HTML page, so
+/// a new section is one function and one line in its form's list.
+pub fn render_sections(r: &Report, sections: &[Section]) -> String {
+    let mut o = String::new();
+    for section in sections {
+        section(&mut o, r);
     }
+    o
 }
 
 /// A fresh report id: 128 random bits in hex.

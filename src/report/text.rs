@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use super::Report;
+use super::{Report, Section};
 use crate::threshold::fmt_value;
 
 fn pairs<V: std::fmt::Display>(m: &std::collections::BTreeMap<String, V>) -> String {
@@ -13,7 +13,7 @@ fn pairs<V: std::fmt::Display>(m: &std::collections::BTreeMap<String, V>) -> Str
 }
 
 /// The summary's sections in print order: a new section is one function and one line here.
-const SECTIONS: &[fn(&mut String, &Report)] = &[
+const SECTIONS: &[Section] = &[
     header,
     sessions,
     limits,
@@ -30,11 +30,7 @@ const SECTIONS: &[fn(&mut String, &Report)] = &[
 
 /// The summary printed at the end of a run (and by `report merge`).
 pub fn render(r: &Report) -> String {
-    let mut o = String::new();
-    for section in SECTIONS {
-        section(&mut o, r);
-    }
-    o
+    super::render_sections(r, SECTIONS)
 }
 
 fn header(o: &mut String, r: &Report) {

@@ -639,8 +639,10 @@ async fn a_wrong_cwmp_id_ends_the_session_and_is_recorded() {
 /// SIGTERM it exits 0 and prints what it learnt.
 #[tokio::test]
 async fn the_acs_binary_serves_a_hand_written_cpe() {
-    use std::io::{BufRead, BufReader, Read};
-    use std::process::{Command, Stdio};
+    use std::io::Read;
+    use std::process::Stdio;
+
+    use crate::support::child;
 
     let dir = tempfile::tempdir().unwrap();
     let policy = dir.path().join("policy.yaml");
@@ -649,7 +651,7 @@ async fn the_acs_binary_serves_a_hand_written_cpe() {
         "tasks:\n  - name: uptime\n    rpcs:\n      - GetParameterValues: [\"{root}DeviceInfo.UpTime\"]\n",
     )
     .unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_cpefleet"))
+    let mut child = child::cpefleet()
         .args(["acs", "--listen", "127.0.0.1:0", "--policy"])
         .arg(&policy)
         .stdin(Stdio::null())
@@ -658,9 +660,8 @@ async fn the_acs_binary_serves_a_hand_written_cpe() {
         .spawn()
         .expect("spawn cpefleet acs");
     // It announces "cpefleet ACS listening on http://ADDR/ (…)" on stderr.
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut line = String::new();
-    stderr.read_line(&mut line).unwrap();
+    let stderr = child::stderr_lines(&mut child);
+    let line = child::wait_for_line(&stderr, &mut Vec::new(), "listening on http://");
     let addr: SocketAddr = line
         .split("listening on http://")
         .nth(1)
@@ -691,23 +692,12 @@ async fn the_acs_binary_serves_a_hand_written_cpe() {
     let live: serde_json::Value = serde_json::from_str(&r.body).expect("status is JSON");
     assert_eq!(live["sessions"]["ended"]["invalid_response"], 1, "{live}");
 
-    let kill = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(kill.success());
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    let status = loop {
-        if let Some(st) = child.try_wait().unwrap() {
-            break st;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the ACS did not stop on SIGTERM"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
-    assert!(status.success(), "{status:?}");
+    child::signal(&child, "-TERM");
+    assert_eq!(
+        child::wait_exit(&mut child),
+        Some(0),
+        "the ACS stops on SIGTERM"
+    );
     let mut out = String::new();
     child
         .stdout

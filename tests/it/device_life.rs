@@ -3,16 +3,12 @@
 //! an active-notification change, DIAGNOSTICS COMPLETE, TRANSFER COMPLETE with M Upload, BOOT
 //! with M Reboot, CONNECTION REQUEST, and BOOTSTRAP again after a factory reset.
 
-use std::net::SocketAddr;
-use std::path::Path;
 use std::time::Duration;
 
-use cpefleet::acs::{self, AcsConfig, Policy};
-use cpefleet::fleet::{self, RunOptions};
-use cpefleet::scenario::{Overrides, Scenario};
-use tokio_util::sync::CancellationToken;
+use cpefleet::acs;
+use cpefleet::fleet::RunOptions;
 
-use crate::support::until::run_until;
+use crate::support::embedded::Embedded;
 
 const POLICY: &str = r#"
 seed: life
@@ -80,10 +76,9 @@ fn life_done(acs: &acs::AcsHandle) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_event_code_path_over_real_sessions() {
-    let dir = tempfile::tempdir().unwrap();
-    let template = Path::new(env!("CARGO_MANIFEST_DIR")).join("data-models/tr181-gateway.yaml");
-    let scenario = format!(
-        "name: life
+    let e = Embedded::start(POLICY, |gateway| {
+        format!(
+            "name: life
 seed: 8
 time_scale: 60
 duration: 120s
@@ -91,38 +86,27 @@ fleet:
   max_sessions: 64
   groups:
     - name: gw
-      template: {}
+      template: {gateway}
       count: {DEVICES}
       reboot_time: 30s
 phases:
   - boot: {{ over: 1s }}
   - steady: {{ for: 3s }}
   - churn: {{ for: 116s, value_changes: 200/h, parameter: Device.WiFi.SSID.1.SSID }}
-",
-        template.display()
-    );
-    let path = dir.path().join("life.yaml");
-    std::fs::write(&path, &scenario).unwrap();
-    let s = Scenario::parse(&scenario, &path, &Overrides::default()).unwrap();
-    let cancel = CancellationToken::new();
-    let acs = acs::start(
-        AcsConfig::new(
-            SocketAddr::from(([127, 0, 0, 1], 0)),
-            Policy::parse(POLICY).unwrap(),
-        ),
-        cancel.clone(),
-    )
-    .await
-    .unwrap();
+"
+        )
+    })
+    .await;
+    let acs = &e.acs;
     let opts = RunOptions {
         shards: Some(2),
         grace: Duration::from_secs(5),
         ..RunOptions::default()
     };
     // Normally over in about 10 s; at the latest after the scenario's 120 s.
-    let r = run_until(&s, &acs.url(), &opts, &cancel, || life_done(&acs)).await;
+    let r = e.run_until(&opts, || life_done(acs)).await;
     let st = &r.stats;
-    assert_eq!(st.failed, 0, "{:?}", st.errors);
+    assert_eq!(st.sessions.failed, 0, "{:?}", st.errors);
     let n = |e: &str| st.events.get(e).copied().unwrap_or(0);
     for (event, at_least) in LIFE {
         assert!(
@@ -148,47 +132,31 @@ phases:
         "{:?}",
         status.transfers
     );
-    cancel.cancel();
 }
 
 /// A churn on a parameter whose notification is off produces no Inform: the changes are
 /// counted as never notifiable (stats, JSON and text report), apart from delivered ones.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn changes_that_cannot_be_notified_are_counted_apart() {
-    let dir = tempfile::tempdir().unwrap();
-    let template = Path::new(env!("CARGO_MANIFEST_DIR")).join("data-models/tr181-gateway.yaml");
-    let scenario = format!(
-        "name: quiet-churn
+    let e = Embedded::start("seed: q\n", |gateway| {
+        format!(
+            "name: quiet-churn
 seed: 3
 time_scale: 60
 duration: 6s
 fleet:
   max_sessions: 16
   groups:
-    - {{ name: gw, template: {}, count: 5 }}
+    - {{ name: gw, template: {gateway}, count: 5 }}
 phases:
   - boot: {{ over: 1s }}
   - churn: {{ for: 5s, value_changes: 600/h, parameter: Device.WiFi.SSID.1.SSID }}
-",
-        template.display()
-    );
-    let path = dir.path().join("quiet.yaml");
-    std::fs::write(&path, &scenario).unwrap();
-    let s = Scenario::parse(&scenario, &path, &Overrides::default()).unwrap();
-    let cancel = CancellationToken::new();
-    let acs = acs::start(
-        AcsConfig::new(
-            SocketAddr::from(([127, 0, 0, 1], 0)),
-            Policy::parse("seed: q\n").unwrap(),
-        ),
-        cancel.clone(),
-    )
-    .await
-    .unwrap();
-    let r = fleet::run(&s, &acs.url(), &RunOptions::default(), cancel.child_token())
-        .await
-        .unwrap();
-    cancel.cancel();
+"
+        )
+    })
+    .await;
+    let r = e.run(&RunOptions::default()).await;
+    e.cancel.cancel();
     let v = r.stats.value_changes;
     assert!(v.not_notified > 0, "{v:?}");
     assert_eq!((v.active, v.passive), (0, 0), "{v:?}");

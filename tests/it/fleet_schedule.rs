@@ -151,15 +151,15 @@ fn counts(r: &RunResult) -> String {
     let s = &r.stats;
     format!(
         "started {} succeeded {} failed {} cancelled {} errors {:?}",
-        s.started, s.succeeded, s.failed, s.cancelled, s.errors
+        s.sessions.started, s.sessions.succeeded, s.sessions.failed, s.sessions.cancelled, s.errors
     )
 }
 
 fn accounted(r: &RunResult) {
     let s = &r.stats;
     assert_eq!(
-        s.started,
-        s.succeeded + s.failed + s.cancelled,
+        s.sessions.started,
+        s.sessions.succeeded + s.sessions.failed + s.sessions.cancelled,
         "every session started is accounted for: {}",
         counts(r)
     );
@@ -199,7 +199,7 @@ phases:
         assert!((60..=140).contains(&n), "second {sec}: {n} boots");
     }
     assert!(boots.iter().all(|b| b.at_ms < 10_050));
-    assert_eq!(res.stats.started, seen.len() as u64);
+    assert_eq!(res.stats.sessions.started, seen.len() as u64);
     accounted(&res);
 }
 
@@ -220,13 +220,13 @@ phases:
     );
     let r = FakeRunner::new(Duration::from_millis(10), false);
     let res = run(&s, r.clone()).await;
-    assert_eq!(res.stats.succeeded, 500, "{:?}", res.stats);
+    assert_eq!(res.stats.sessions.succeeded, 500, "{:?}", res.stats);
     assert_eq!(res.stats.side_entries, 0);
     accounted(&res);
     // Failed sessions do keep their retry timer as side state.
     let failing = FakeRunner::new(Duration::from_millis(10), true);
     let res = run(&s, failing).await;
-    assert!(res.stats.failed >= 500);
+    assert!(res.stats.sessions.failed >= 500);
     assert!(res.stats.side_entries > 0);
 }
 
@@ -304,13 +304,17 @@ phases:
         .filter(|x| x.events == vec!["6 CONNECTION REQUEST".to_string()])
         .count() as u64;
     // 2000 expected; Poisson sd ≈ 45. Dropped arrivals (device busy) are counted.
-    let total = cr + res.stats.dropped;
+    let total = cr + res.stats.sessions.dropped;
     assert!(
         (1800..=2200).contains(&total),
         "{cr} sessions + {} dropped",
-        res.stats.dropped
+        res.stats.sessions.dropped
     );
-    assert!(res.stats.dropped < 50, "{}", res.stats.dropped);
+    assert!(
+        res.stats.sessions.dropped < 50,
+        "{}",
+        res.stats.sessions.dropped
+    );
     accounted(&res);
 }
 
@@ -372,10 +376,10 @@ fleet:
         assert!((5_000..=10_100).contains(&gap1), "first wait {gap1}");
         assert!((10_000..=20_100).contains(&gap2), "second wait {gap2}");
     }
-    assert_eq!(res.stats.succeeded, 0);
+    assert_eq!(res.stats.sessions.succeeded, 0);
     assert_eq!(
         res.stats.errors.get("http_5xx").copied(),
-        Some(res.stats.failed)
+        Some(res.stats.sessions.failed)
     );
     accounted(&res);
 }
@@ -433,7 +437,7 @@ fleet:
     );
     let r = FakeRunner::new(Duration::from_secs(1), false);
     let res = run(&s, r.clone()).await;
-    assert_eq!(res.stats.started, 200);
+    assert_eq!(res.stats.sessions.started, 200);
     let max_lag_s = res.stats.lag.max() as f64 / 1e6;
     assert!((45.0..=55.0).contains(&max_lag_s), "max lag {max_lag_s}");
     // Latency from the intended start includes the wait (coordinated omission corrected).
@@ -469,8 +473,8 @@ fleet:
     let res = fleet::run(&s, "http://127.0.0.1:9/", &opts, cancel)
         .await
         .unwrap();
-    assert_eq!(res.stats.started, 50, "the cap");
-    assert_eq!(res.stats.cancelled, 50);
+    assert_eq!(res.stats.sessions.started, 50, "the cap");
+    assert_eq!(res.stats.sessions.cancelled, 50);
     accounted(&res);
 }
 
@@ -520,10 +524,10 @@ fleet:
     .unwrap();
     held.abort();
     assert_eq!(r.seen().len(), 4, "each device had its boot session");
-    assert_eq!(res.stats.started, 4);
-    assert_eq!(res.stats.succeeded, 4);
+    assert_eq!(res.stats.sessions.started, 4);
+    assert_eq!(res.stats.sessions.succeeded, 4);
     assert_eq!(
-        res.stats.cancelled,
+        res.stats.sessions.cancelled,
         0,
         "no session was cut off: {}",
         counts(&res)
@@ -570,7 +574,7 @@ fleet:
     }
     assert_eq!(
         res.stats.errors.get("http_503").copied(),
-        Some(res.stats.failed)
+        Some(res.stats.sessions.failed)
     );
     accounted(&res);
 }

@@ -409,19 +409,24 @@ fn check(o: &Outcome) -> Vec<String> {
     let mut bad = Vec::new();
     let counts = format!(
         "started {} succeeded {} failed {} cancelled {} errors {:?} faults {:?}",
-        s.started, s.succeeded, s.failed, s.cancelled, s.errors, s.faults
+        s.sessions.started,
+        s.sessions.succeeded,
+        s.sessions.failed,
+        s.sessions.cancelled,
+        s.errors,
+        s.faults
     );
-    if s.started != s.succeeded + s.failed + s.cancelled {
+    if s.sessions.started != s.sessions.succeeded + s.sessions.failed + s.sessions.cancelled {
         bad.push(format!("counts do not add up: {counts}"));
     }
-    if s.started < DEVICES {
+    if s.sessions.started < DEVICES {
         bad.push(format!("every device ran a session: {counts}"));
     }
     match o.expect {
         Expect::Fails(label) => {
-            if s.succeeded != 0
-                || s.errors.get(label).copied().unwrap_or(0) != s.failed
-                || s.failed == 0
+            if s.sessions.succeeded != 0
+                || s.errors.get(label).copied().unwrap_or(0) != s.sessions.failed
+                || s.sessions.failed == 0
             {
                 bad.push(format!(
                     "expected every session to fail with {label}: {counts}"
@@ -430,21 +435,22 @@ fn check(o: &Outcome) -> Vec<String> {
         }
         Expect::FailsAny(labels) => {
             let labelled: u64 = labels.iter().filter_map(|l| s.errors.get(l)).sum();
-            if s.succeeded != 0 || labelled != s.failed || s.failed == 0 {
+            if s.sessions.succeeded != 0 || labelled != s.sessions.failed || s.sessions.failed == 0
+            {
                 bad.push(format!(
                     "expected every session to fail with {labels:?}: {counts}"
                 ));
             }
         }
         Expect::Copes => {
-            if s.failed != 0 || s.succeeded == 0 {
+            if s.sessions.failed != 0 || s.sessions.succeeded == 0 {
                 bad.push(format!("expected the devices to cope: {counts}"));
             }
         }
         Expect::Faults(code) => {
-            if s.failed != 0
-                || s.faults.get(&code).copied().unwrap_or(0) < s.succeeded
-                || s.succeeded == 0
+            if s.sessions.failed != 0
+                || s.faults.get(&code).copied().unwrap_or(0) < s.sessions.succeeded
+                || s.sessions.succeeded == 0
             {
                 bad.push(format!("expected fault {code} in every session: {counts}"));
             }

@@ -3,16 +3,12 @@
 //! ACS's file server with the reboot into the new version and its TransferComplete, and
 //! periodic informs. The ACS's own view (its status store) must end as expected.
 
-use std::net::SocketAddr;
-use std::path::Path;
 use std::time::Duration;
 
-use cpefleet::acs::{self, AcsConfig, Policy};
+use cpefleet::acs;
 use cpefleet::fleet::RunOptions;
-use cpefleet::scenario::{Overrides, Scenario};
-use tokio_util::sync::CancellationToken;
 
-use crate::support::until::run_until;
+use crate::support::embedded::Embedded;
 
 const POLICY: &str = r#"
 seed: interop
@@ -69,10 +65,9 @@ fn managed_life_done(acs: &acs::AcsHandle) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn embedded_acs_drives_the_fleet_through_a_managed_life() {
-    let dir = tempfile::tempdir().unwrap();
-    let template = Path::new(env!("CARGO_MANIFEST_DIR")).join("data-models/tr181-gateway.yaml");
-    let scenario = format!(
-        "name: interop
+    let e = Embedded::start(POLICY, |gateway| {
+        format!(
+            "name: interop
 seed: 4
 time_scale: 60
 duration: 120s
@@ -80,28 +75,18 @@ fleet:
   max_sessions: 64
   groups:
     - name: gw
-      template: {}
+      template: {gateway}
       count: {DEVICES}
       reboot_time: 30s
       downloads: {{ apply_delay: 5s }}
 phases:
   - boot: {{ over: 1s }}
   - steady: {{ for: 119s }}
-",
-        template.display()
-    );
-    let path = dir.path().join("interop.yaml");
-    std::fs::write(&path, &scenario).unwrap();
-    let s = Scenario::parse(&scenario, &path, &Overrides::default()).unwrap();
-
-    let cancel = CancellationToken::new();
-    let policy = Policy::parse(POLICY).unwrap();
-    let acs = acs::start(
-        AcsConfig::new(SocketAddr::from(([127, 0, 0, 1], 0)), policy),
-        cancel.clone(),
-    )
-    .await
-    .unwrap();
+"
+        )
+    })
+    .await;
+    let acs = &e.acs;
     let opts = RunOptions {
         shards: Some(2),
         grace: Duration::from_secs(5),
@@ -109,7 +94,7 @@ phases:
     };
     // The run ends once the ACS has seen the whole life (normally within about 10 s), at the
     // latest after the scenario's 120 s.
-    let result = run_until(&s, &acs.url(), &opts, &cancel, || managed_life_done(&acs)).await;
+    let result = e.run_until(&opts, || managed_life_done(acs)).await;
 
     // The fleet's side: nothing failed, every kind of session happened.
     let st = &result.stats;
@@ -126,11 +111,14 @@ phases:
             .map(|r| (r.label(), result.cr.get(*r)))
             .collect::<Vec<_>>()
     );
-    assert_eq!(st.failed, 0, "{:?}", st.errors);
-    assert_eq!(st.started, st.succeeded + st.cancelled);
+    assert_eq!(st.sessions.failed, 0, "{:?}", st.errors);
+    assert_eq!(
+        st.sessions.started,
+        st.sessions.succeeded + st.sessions.cancelled
+    );
     // The protocol checks ran on every session of the load run, and the embedded ACS passes.
     assert!(!st.checks.any_failed(), "{}", st.checks.to_json());
-    assert!(st.checks.passed(cpefleet::conformance::Check::MaxEnvelopes) >= st.succeeded);
+    assert!(st.checks.passed(cpefleet::conformance::Check::MaxEnvelopes) >= st.sessions.succeeded);
     for event in EVENTS {
         let n = st.events.get(event).copied().unwrap_or(0);
         assert!(n >= DEVICES as u64, "{event}: {n} sessions; {seen}");
@@ -195,5 +183,4 @@ phases:
         );
         assert!(d.informs >= 4, "{id}: {} informs", d.informs);
     }
-    cancel.cancel();
 }

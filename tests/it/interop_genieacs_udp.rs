@@ -11,10 +11,11 @@
 //! Same rules as `interop_genieacs`: without GenieACS, `SKIPPED`; under its lock.
 
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use crate::interop_genieacs::{genieacs, lock, nbi_get, root, Genie};
+use crate::support::child::{self, Guard};
 use crate::support::coturn::{coturn, which};
 use crate::support::skip::in_ci;
 
@@ -104,26 +105,6 @@ phases:
     path.display().to_string()
 }
 
-/// The fleet's process, stopped (SIGTERM: graceful, report written) on drop.
-struct Fleet(Child);
-
-impl Fleet {
-    fn stop(&mut self) {
-        if let Ok(None) = self.0.try_wait() {
-            let _ = Command::new("kill")
-                .args(["-TERM", &self.0.id().to_string()])
-                .status();
-            let _ = self.0.wait();
-        }
-    }
-}
-
-impl Drop for Fleet {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
-
 /// The projection of one device's parameter, as GenieACS's NBI lists it.
 fn device_json(g: &Genie, id: &str, projection: &str) -> String {
     let q = format!("%7B%22_id%22%3A%22{id}%22%7D");
@@ -156,17 +137,18 @@ async fn an_nbi_task_reaches_a_device_over_udp_and_completes() {
     let template = template(dir.path(), run);
     let path = scenario(dir.path(), &template, 3, stun.as_ref().map(|s| s.addr));
     let report = dir.path().join("r.json");
-    let child = Command::new(env!("CARGO_BIN_EXE_cpefleet"))
-        .args(["run", &path, "--acs", &g.cwmp, "--quiet", "--report-json"])
-        .arg(&report)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut fleet = Fleet(child);
+    let mut fleet = Guard(child::spawn(&[
+        "run",
+        &path,
+        "--acs",
+        &g.cwmp,
+        "--quiet",
+        "--report-json",
+        report.to_str().unwrap(),
+    ]));
     let id = format!("00D09E-HGW181-UDP{run:06}001");
     let (task, ok) = tokio::task::block_in_place(|| drive(&g, &id));
-    fleet.stop();
+    let _ = fleet.stop();
     let stderr = fleet.0.stderr.take().map_or(String::new(), |mut e| {
         let mut s = String::new();
         let _ = std::io::Read::read_to_string(&mut e, &mut s);

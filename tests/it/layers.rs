@@ -255,7 +255,7 @@ fn crate_imports(src: &Path) -> Vec<Import> {
     out
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+pub(crate) fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
     let entries = std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
     for e in entries.flatten() {
         let p = e.path();
@@ -406,7 +406,7 @@ fn tokens(code: &str) -> Vec<(String, usize)> {
 
 /// The code with comments and string/char literals blanked (newlines kept, so lines still
 /// count), and the string literals that are crate paths (`"crate::x::y"`) with their lines.
-fn strip(text: &str) -> (String, Vec<(usize, String)>) {
+pub(crate) fn strip(text: &str) -> (String, Vec<(usize, String)>) {
     let b: Vec<char> = text.chars().collect();
     let mut code = String::with_capacity(text.len());
     let mut paths = Vec::new();

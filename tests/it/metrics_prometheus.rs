@@ -12,12 +12,14 @@
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use tokio::time::Instant;
 
 use cpefleet::metrics::names;
+
+use crate::support::child::{cpefleet, wait_exit, Guard};
 
 fn skip() -> bool {
     if crate::support::skip::requested("CPEFLEET_SKIP_PROMETHEUS", "the real-Prometheus checks") {
@@ -45,15 +47,6 @@ fn free_port() -> u16 {
         .local_addr()
         .unwrap()
         .port()
-}
-
-/// Kills the child when the test ends, however it ends.
-struct Guard(Child);
-impl Drop for Guard {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 fn encode(s: &str) -> String {
@@ -194,7 +187,7 @@ fn a_real_prometheus_scrapes_a_run() {
 
     let report = dir.path().join("report.json");
     let mut run = Guard(
-        Command::new(env!("CARGO_BIN_EXE_cpefleet"))
+        cpefleet()
             .arg("run")
             .arg(scenario(dir.path()))
             .arg("--metrics-listen")
@@ -299,10 +292,7 @@ fn a_real_prometheus_scrapes_a_run() {
         "Prometheus p50 {q50} s outside [{lo}, {hi}] around the run's p50 {p50} s"
     );
 
-    let status = wait_for("cpefleet to exit", Duration::from_secs(30), || {
-        run.0.try_wait().ok().flatten()
-    });
-    assert!(status.success(), "cpefleet exited {status:?}");
+    assert_eq!(wait_exit(&mut run.0), Some(0), "cpefleet's exit");
 }
 
 #[test]

@@ -175,7 +175,7 @@ async fn each_phase_records_the_acs_delay() {
     let r = run(&s, &url).await;
     let st = &r.stats;
     assert_eq!(
-        (st.started, st.succeeded),
+        (st.sessions.started, st.sessions.succeeded),
         (6, 6),
         "errors: {:?}",
         st.errors
@@ -211,8 +211,7 @@ async fn each_phase_records_the_acs_delay() {
     // No waiting: the cap is above the fleet, so from-due is the session plus no lag.
     assert!(st.lag.max() < 1_000, "lag {} µs", st.lag.max());
     let report = Report::from_run(&r, "recording");
-    let doc = report.to_doc();
-    let inform = doc.latency_ms["inform"];
+    let inform = report.latency_ms()["inform"];
     assert_eq!(inform.count, 6);
     assert!(
         inform.p50 >= 40.0 * 0.999 && inform.p50 <= 41.0,
@@ -240,7 +239,7 @@ async fn a_stalled_acs_shows_in_the_time_from_the_intended_start() {
     let r = run(&s, &url).await;
     let st = &r.stats;
     assert_eq!(
-        (st.started, st.succeeded),
+        (st.sessions.started, st.sessions.succeeded),
         (5, 5),
         "errors: {:?}",
         st.errors
@@ -264,11 +263,11 @@ async fn a_stalled_acs_shows_in_the_time_from_the_intended_start() {
         st.lag.max() >= stall_us * 999 / 1000,
         "the queued ones waited"
     );
-    assert_eq!(st.late, 4, "four devices queued behind the cap");
+    assert_eq!(st.sessions.late, 4, "four devices queued behind the cap");
     // Both figures reach the report, side by side.
-    let doc = Report::from_run(&r, "stall").to_doc();
-    let raw = doc.latency_ms["session"];
-    let corrected = doc.latency_ms["session_from_intended_start"];
+    let latency_ms = Report::from_run(&r, "stall").latency_ms();
+    let raw = latency_ms["session"];
+    let corrected = latency_ms["session_from_intended_start"];
     assert!(
         corrected.p50 - raw.p50 >= 1000.0,
         "raw {raw:?} corrected {corrected:?}"

@@ -3,7 +3,6 @@
 //! clear error with exit code 2.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use crate::support::schema::{validate, validator};
 use cpefleet::cwmp::{
@@ -13,9 +12,7 @@ use cpefleet::cwmp::{
 };
 use cpefleet::model::Template;
 
-fn bin() -> &'static str {
-    env!("CARGO_BIN_EXE_cpefleet")
-}
+use crate::support::child::cpefleet;
 
 fn templates() -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("data-models");
@@ -141,7 +138,7 @@ fn expected_fault(tname: &str, label: &str) -> Option<u32> {
 }
 
 fn render(args: &[&str]) -> std::process::Output {
-    Command::new(bin())
+    cpefleet()
         .arg("render")
         .args(args)
         .output()

@@ -3,7 +3,9 @@
 //! malformed threshold; `report merge` and `report compare` and their exit codes.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
+
+use crate::support::child::output as cpefleet;
 
 fn template() -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -33,13 +35,6 @@ thresholds:
     )
     .unwrap();
     path
-}
-
-fn cpefleet(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_cpefleet"))
-        .args(args)
-        .output()
-        .expect("run cpefleet")
 }
 
 fn run(scenario: &Path, out: &Path) -> Output {

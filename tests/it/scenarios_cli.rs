@@ -3,11 +3,8 @@
 //! with their location.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-fn bin() -> &'static str {
-    env!("CARGO_BIN_EXE_cpefleet")
-}
+use crate::support::child::cpefleet;
 
 fn scenarios() -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
@@ -45,7 +42,7 @@ fn the_shipped_scenarios_are_all_there() {
 #[test]
 fn every_scenario_passes_check() {
     for s in scenarios() {
-        let out = Command::new(bin()).arg("check").arg(&s).output().unwrap();
+        let out = cpefleet().arg("check").arg(&s).output().unwrap();
         let text = String::from_utf8_lossy(&out.stdout);
         assert!(
             out.status.success(),
@@ -63,7 +60,7 @@ fn every_scenario_runs_against_the_embedded_acs() {
     let dir = tempfile::tempdir().unwrap();
     for s in scenarios() {
         let report = dir.path().join("r.json");
-        let out = Command::new(bin())
+        let out = cpefleet()
             .arg("run")
             .arg(&s)
             .args([
@@ -119,12 +116,12 @@ fn invalid_scenarios_exit_2_with_their_location() {
     )
     .unwrap();
     for cmd in ["check", "run"] {
-        let out = Command::new(bin()).arg(cmd).arg(&bad).output().unwrap();
+        let out = cpefleet().arg(cmd).arg(&bad).output().unwrap();
         assert_eq!(out.status.code(), Some(2), "{cmd}");
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains("bad.yaml:4:"), "{cmd}: {err}");
     }
-    let out = Command::new(bin())
+    let out = cpefleet()
         .args(["check", "/no/such/scenario.yaml"])
         .output()
         .unwrap();
@@ -153,7 +150,7 @@ fn trace_writes_the_full_exchanges_of_chosen_devices() {
         );
     let quickstart = dir.path().join("quickstart.yaml");
     std::fs::write(&quickstart, text).unwrap();
-    let out = Command::new(bin())
+    let out = cpefleet()
         .arg("run")
         .arg(&quickstart)
         .args([
@@ -221,12 +218,7 @@ fleet:
 fn zero_intervals_caps_and_shards_are_refused_with_the_valid_range() {
     let dir = tempfile::tempdir().unwrap();
     let check = |p: &Path, flags: &[&str]| {
-        let out = Command::new(bin())
-            .arg("check")
-            .arg(p)
-            .args(flags)
-            .output()
-            .unwrap();
+        let out = cpefleet().arg("check").arg(p).args(flags).output().unwrap();
         (
             out.status.code(),
             String::from_utf8_lossy(&out.stderr).to_string(),
@@ -259,7 +251,7 @@ fn zero_intervals_caps_and_shards_are_refused_with_the_valid_range() {
     );
 
     for flag in ["--shards", "--scheduler-shards"] {
-        let out = Command::new(bin())
+        let out = cpefleet()
             .arg("run")
             .arg(&p)
             .args([flag, "0", "--quiet"])
@@ -283,7 +275,7 @@ fn bad_flags_are_reported_by_their_name() {
         (&["--duration", "0s"][..], "--duration"),
         (&["--acs", "ftp://acs/"][..], "--acs"),
     ] {
-        let out = Command::new(bin())
+        let out = cpefleet()
             .arg("check")
             .arg(&p)
             .args(flags)
@@ -312,7 +304,7 @@ fn a_listener_that_cannot_bind_exits_1_with_the_reason_once() {
         ("run", "--cr-listen"),
         ("acs", "--listen"),
     ] {
-        let mut c = Command::new(bin());
+        let mut c = cpefleet();
         c.arg(cmd);
         if cmd == "run" {
             c.arg(&p).arg("--quiet");
@@ -336,10 +328,7 @@ fn the_readme_lists_every_flag_of_run() {
         .lines()
         .find(|l| l.starts_with("| `cpefleet run SCENARIO"))
         .expect("the run row");
-    let help = Command::new(bin())
-        .args(["run", "--help"])
-        .output()
-        .unwrap();
+    let help = cpefleet().args(["run", "--help"]).output().unwrap();
     let help = String::from_utf8_lossy(&help.stdout);
     let flags: Vec<&str> = help
         .split_whitespace()

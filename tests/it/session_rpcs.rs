@@ -234,6 +234,7 @@ async fn every_acs_request_kind_in_one_session() {
         faults: vec![],
         cr_router: None,
         udp_addrs: None,
+        events: None,
     };
     let cfg = SessionConfig {
         acs: Endpoint::parse(&acs.url).unwrap(),

@@ -5,10 +5,12 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
 use cpefleet::acs::{self, AcsConfig, Policy};
 use tokio_util::sync::CancellationToken;
+
+use crate::support::child::output as run;
 
 const DEVICES: u64 = 60;
 const SHARDS: u32 = 3;
@@ -31,13 +33,6 @@ phases:
     let p = dir.join("sharded.yaml");
     std::fs::write(&p, body).unwrap();
     p
-}
-
-fn run(args: Vec<String>) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_cpefleet"))
-        .args(args)
-        .output()
-        .unwrap()
 }
 
 async fn acs() -> (acs::AcsHandle, CancellationToken) {
@@ -80,7 +75,7 @@ async fn n_shards_merge_into_the_single_run() {
                 .display()
                 .to_string(),
         ];
-        handles.push(tokio::task::spawn_blocking(move || run(args)));
+        handles.push(tokio::task::spawn_blocking(move || run(&args)));
     }
     for h in handles {
         let out = h.await.unwrap();
@@ -101,7 +96,7 @@ async fn n_shards_merge_into_the_single_run() {
     }
     let merged_path = dir.path().join("merged.json");
     args.extend(["-o".into(), merged_path.display().to_string()]);
-    let out = run(args);
+    let out = run(&args);
     assert!(
         out.status.success(),
         "{}",
@@ -122,7 +117,7 @@ async fn n_shards_merge_into_the_single_run() {
         "--report-json".into(),
         single_path.display().to_string(),
     ];
-    let out = tokio::task::spawn_blocking(move || run(args))
+    let out = tokio::task::spawn_blocking(move || run(&args))
         .await
         .unwrap();
     assert!(

@@ -2,17 +2,17 @@
 //! or a SIGHUP (a dropped SSH session) still writes what was measured, marked partial. The real
 //! binary, real signals (`kill`), every wait bounded.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
 use tokio::time::Instant;
 
-/// Every wait of these tests ends by this bound (a hung binary fails, never hangs the suite).
-const BOUND: Duration = Duration::from_secs(60);
+use crate::support::child::{
+    rest_of, signal, spawn, stderr_lines, wait_exit, wait_for_line, BOUND,
+};
 
 fn template() -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -43,84 +43,6 @@ thresholds:
     )
     .unwrap();
     path
-}
-
-fn spawn(args: &[&str]) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_cpefleet"))
-        .args(args)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn cpefleet")
-}
-
-/// Forwards the child's stderr lines (to wait for one, and to show them on failure).
-fn stderr_lines(child: &mut Child) -> mpsc::Receiver<String> {
-    let (tx, rx) = mpsc::channel();
-    let err = child.stderr.take().unwrap();
-    std::thread::spawn(move || {
-        for line in BufReader::new(err).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                return;
-            }
-        }
-    });
-    rx
-}
-
-fn wait_for_line(rx: &mpsc::Receiver<String>, seen: &mut Vec<String>, needle: &str) -> String {
-    let deadline = Instant::now() + BOUND;
-    while let Some(left) = deadline.checked_duration_since(Instant::now()) {
-        match rx.recv_timeout(left) {
-            Ok(l) => {
-                seen.push(l.clone());
-                if l.contains(needle) {
-                    return l;
-                }
-            }
-            Err(_) => break,
-        }
-    }
-    panic!("no stderr line with {needle:?}: {seen:?}");
-}
-
-/// Every stderr line up to the end of the stream (the child has exited, so it ends). Not
-/// `try_iter` after the exit: the reader thread may not have passed the last lines on yet,
-/// which made `unwritable_report_paths_are_refused_before_the_run` fail about 1 run in 15.
-fn rest_of(rx: &mpsc::Receiver<String>) -> Vec<String> {
-    let deadline = Instant::now() + BOUND;
-    let mut lines = Vec::new();
-    while let Some(left) = deadline.checked_duration_since(Instant::now()) {
-        match rx.recv_timeout(left) {
-            Ok(l) => lines.push(l),
-            Err(_) => break,
-        }
-    }
-    lines
-}
-
-/// Waits for the child to exit (killed and failed past the bound).
-fn wait_exit(child: &mut Child) -> Option<i32> {
-    let deadline = Instant::now() + BOUND;
-    loop {
-        if let Some(st) = child.try_wait().unwrap() {
-            return st.code();
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("cpefleet did not exit within {BOUND:?}");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-fn signal(child: &Child, sig: &str) {
-    let ok = Command::new("kill")
-        .args([sig, &child.id().to_string()])
-        .status()
-        .unwrap()
-        .success();
-    assert!(ok, "kill {sig}");
 }
 
 fn report(p: &Path) -> serde_json::Value {

@@ -1,11 +1,7 @@
 //! `cpefleet template import` and `template check` from the outside: a device dump and an
 //! official data model become templates that load, and bad inputs exit 2.
 
-use std::process::Command;
-
-fn bin() -> &'static str {
-    env!("CARGO_BIN_EXE_cpefleet")
-}
+use crate::support::child::cpefleet;
 
 fn data(p: &str) -> String {
     crate::support::data(p).display().to_string()
@@ -15,7 +11,7 @@ fn data(p: &str) -> String {
 fn import_then_check_a_genieacs_dump_and_a_bbf_model() {
     let dir = tempfile::tempdir().unwrap();
     let csv_out = dir.path().join("igd.yaml");
-    let out = Command::new(bin())
+    let out = cpefleet()
         .args(["template", "import", "--from", "genieacs-csv"])
         .arg(data(
             "genieacs-sim/data_model_202BC1-BM632w-8KA8WA1151100043.csv",
@@ -29,7 +25,7 @@ fn import_then_check_a_genieacs_dump_and_a_bbf_model() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let check = Command::new(bin())
+    let check = cpefleet()
         .args(["template", "check"])
         .arg(&csv_out)
         .output()
@@ -43,7 +39,7 @@ fn import_then_check_a_genieacs_dump_and_a_bbf_model() {
     assert!(text.contains("root InternetGatewayDevice."), "{text}");
 
     let xml_out = dir.path().join("wifi.yaml");
-    let out = Command::new(bin())
+    let out = cpefleet()
         .args(["template", "import", "--from", "bbf-xml"])
         .arg(data("bbf/data-models/tr-181-2-17-0-cwmp-full.xml"))
         .args([
@@ -65,7 +61,7 @@ fn import_then_check_a_genieacs_dump_and_a_bbf_model() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let check = Command::new(bin())
+    let check = cpefleet()
         .args(["template", "check"])
         .arg(&xml_out)
         .output()
@@ -77,7 +73,7 @@ fn import_then_check_a_genieacs_dump_and_a_bbf_model() {
     );
     assert!(String::from_utf8_lossy(&check.stdout).contains("root Device."));
     // It renders a schema-valid looking Inform for device 3.
-    let inform = Command::new(bin())
+    let inform = cpefleet()
         .arg("render")
         .arg(&xml_out)
         .args(["--index", "3"])
@@ -100,14 +96,14 @@ fn bad_import_inputs_exit_2() {
         "Parameter,Object,Writable,Value,Value type\n\"unterminated,false,false,x,xsd:string\n",
     )
     .unwrap();
-    let out = Command::new(bin())
+    let out = cpefleet()
         .args(["template", "import", "--from", "genieacs-csv"])
         .arg(&bad)
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("bad.csv"));
-    let out = Command::new(bin())
+    let out = cpefleet()
         .args([
             "template",
             "import",
@@ -129,7 +125,7 @@ fn bbf_imports_write_only_templates_that_load() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("tr181.yaml");
     let model = crate::support::data("bbf/data-models/tr-181-2-17-0-cwmp-full.xml");
-    let o = Command::new(bin())
+    let o = cpefleet()
         .args(["template", "import", "--from", "bbf-xml"])
         .arg(&model)
         .arg("-o")
@@ -141,7 +137,7 @@ fn bbf_imports_write_only_templates_that_load() {
     assert!(t.parameter_count() > 1000, "{}", t.parameter_count());
     for service in ["tr-104-2-0-2-cwmp-full.xml", "tr-135-1-4-0-full.xml"] {
         let out = dir.path().join(format!("{service}.yaml"));
-        let o = Command::new(bin())
+        let o = cpefleet()
             .args(["template", "import", "--from", "bbf-xml"])
             .arg(crate::support::data(&format!("bbf/data-models/{service}")))
             .arg("-o")

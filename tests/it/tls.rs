@@ -235,7 +235,7 @@ fleet:
     )
     .await
     .unwrap();
-    assert_eq!(r.stats.succeeded, 1, "{:?}", r.stats.errors);
+    assert_eq!(r.stats.sessions.succeeded, 1, "{:?}", r.stats.errors);
     assert_eq!(r.stats.errors.get("tls_client_cert").copied(), Some(1));
     assert_eq!(acs.recorded().len(), 2, "only device 0 reached the ACS");
 }

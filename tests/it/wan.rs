@@ -238,7 +238,7 @@ phases:
         refused,
         seen.iter().filter(|x| x.2.is_some()).count() as u64
     );
-    assert!(res.stats.succeeded >= 6, "{:?}", res.stats.errors);
+    assert!(res.stats.sessions.succeeded >= 6, "{:?}", res.stats.errors);
 }
 
 #[test]

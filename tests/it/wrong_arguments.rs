@@ -4,17 +4,15 @@
 //! by RPC on the TR-181 gateway; then through real sessions against the embedded ACS, whose
 //! policy sends the same wrong requests and then one right one in the same session.
 
-use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
 
-use cpefleet::acs::{self, AcsConfig, Policy};
 use cpefleet::cwmp::*;
 use cpefleet::device::{Device, DeviceView, Env};
-use cpefleet::fleet::{self, RunOptions};
+use cpefleet::fleet::RunOptions;
 use cpefleet::model::Template;
-use cpefleet::scenario::{Overrides, Scenario};
-use tokio_util::sync::CancellationToken;
+
+use crate::support::embedded::Embedded;
 
 fn gateway() -> Template {
     Template::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("data-models/tr181-gateway.yaml"))
@@ -338,36 +336,22 @@ tasks:
 /// the right one after them answered, and no session lost.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wrong_requests_in_a_real_session_are_faulted_and_the_session_goes_on() {
-    let dir = tempfile::tempdir().unwrap();
-    let template = Path::new(env!("CARGO_MANIFEST_DIR")).join("data-models/tr181-gateway.yaml");
-    let src = format!(
-        "name: wrong\nseed: 2\ntime_scale: 60\nduration: 3s\nfleet:\n  groups: [{{ name: g, template: {}, count: 2, bootstrapped: true }}]\n",
-        template.display()
-    );
-    let path = dir.path().join("s.yaml");
-    std::fs::write(&path, &src).unwrap();
-    let s = Scenario::parse(&src, &path, &Overrides::default()).unwrap();
-    let cancel = CancellationToken::new();
-    let acs = acs::start(
-        AcsConfig::new(
-            SocketAddr::from(([127, 0, 0, 1], 0)),
-            Policy::parse(POLICY).unwrap(),
-        ),
-        cancel.clone(),
-    )
-    .await
-    .unwrap();
+    let e = Embedded::start(POLICY, |gateway| {
+        format!(
+            "name: wrong\nseed: 2\ntime_scale: 60\nduration: 3s\nfleet:\n  groups: [{{ name: g, template: {gateway}, count: 2, bootstrapped: true }}]\n"
+        )
+    })
+    .await;
+    let acs = &e.acs;
     let opts = RunOptions {
         shards: Some(1),
         grace: Duration::from_secs(5),
         ..RunOptions::default()
     };
-    let result = fleet::run(&s, &acs.url(), &opts, cancel.child_token())
-        .await
-        .unwrap();
+    let result = e.run(&opts).await;
     let st = &result.stats;
-    assert_eq!(st.failed, 0, "no session lost: {:?}", st.errors);
-    assert!(st.succeeded >= 2);
+    assert_eq!(st.sessions.failed, 0, "no session lost: {:?}", st.errors);
+    assert!(st.sessions.succeeded >= 2);
     for i in 0..2 {
         let id = format!("00D09E-HGW181-CPF{i:08}");
         let d = acs.device(&id).unwrap_or_else(|| panic!("{id} unknown"));
@@ -398,5 +382,4 @@ async fn wrong_requests_in_a_real_session_are_faulted_and_the_session_goes_on() 
         );
         assert_eq!(d.last_session_outcome, Some("completed"), "{id}");
     }
-    cancel.cancel();
 }

@@ -298,7 +298,7 @@ async fn a_fleet_in_component_mode_opens_connection_request_sessions() {
         .copied()
         .unwrap_or(0);
     assert_eq!(crs, u64::from(DEVICES), "{:?}", result.stats.events);
-    assert_eq!(result.stats.failed, 0, "{:?}", result.stats.errors);
+    assert_eq!(result.stats.sessions.failed, 0, "{:?}", result.stats.errors);
 }
 
 /// Client mode in a fleet: each device logs in with its own account, and its data model says
@@ -397,5 +397,5 @@ async fn client_mode_devices_show_their_connection_in_the_data_model() {
     assert_eq!(x.logins.load(Relaxed), 2, "{}", p.log());
     assert!(x.auth_failures.load(Relaxed) >= 2, "retried after 1 s");
     assert!(x.keep_alives.load(Relaxed) >= 2, "keep-alives every second");
-    assert_eq!(result.stats.failed, 0, "{:?}", result.stats.errors);
+    assert_eq!(result.stats.sessions.failed, 0, "{:?}", result.stats.errors);
 }

@@ -330,6 +330,7 @@ fn scripted_cpe(index: u32, template: Arc<Template>, cr_base: &str) -> Cpe {
         faults: Vec::new(),
         cr_router: None,
         udp_addrs: None,
+        events: None,
     };
     cpe.device.set_boot_time(now());
     cpe

@@ -44,8 +44,8 @@ impl Dec<'_, '_> {
         )))
     }
 
-    /// The ACS's requests (TR-069 §A.3.1, §A.3.2, §A.4.1), one arm per RPC, kept together so
-    /// the table reads as the spec's list; `None` when `name` is not one.
+    /// The ACS's requests (TR-069 §A.3.1, §A.3.2, §A.4.1); `None` when `name` is not one.
+    /// Long because it has one arm per RPC, kept together so the table reads as the spec's list.
     fn acs_request(&self, el: NodeId, name: &[u8]) -> Result<Option<AcsRequest>, DecodeError> {
         Ok(Some(match name {
             b"GetRPCMethods" => AcsRequest::GetRPCMethods,

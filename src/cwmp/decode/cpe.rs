@@ -85,8 +85,9 @@ impl Dec<'_, '_> {
         }))
     }
 
-    /// The CPE's responses to ACS requests (TR-069 §A.3.1, §A.3.2, §A.4.1), one arm per RPC,
-    /// kept together so the table reads as the spec's list; `None` when `name` is not one.
+    /// The CPE's responses to ACS requests (TR-069 §A.3.1, §A.3.2, §A.4.1); `None` when `name`
+    /// is not one. Long because it has one arm per RPC, kept together so the table reads as the
+    /// spec's list.
     fn cpe_response(&self, el: NodeId, name: &[u8]) -> Result<Option<CpeResponse>, DecodeError> {
         Ok(Some(match name {
             b"GetRPCMethodsResponse" => CpeResponse::GetRPCMethodsResponse(GetRPCMethodsResponse {

@@ -62,8 +62,9 @@ impl DeviceView<'_> {
         Ok(())
     }
 
-    /// TR-069 A.3.2.8: accepted and queued; Status 1 with Unknown Times, TransferComplete later.
-    pub(super) fn download(&mut self, r: &Download) -> Outcome {
+    /// Checks a download's file type and queues it, not yet started: a Download's and a
+    /// ScheduleDownload's (its windows checked first) are one record.
+    fn queue_download(&mut self, r: &Download) -> Result<(), Fault> {
         args::download_file_type(&r.file_type)?;
         self.queue(
             QueuedTransfer {
@@ -75,7 +76,12 @@ impl DeviceView<'_> {
                 state: 1,
             },
             &r.url,
-        )?;
+        )
+    }
+
+    /// TR-069 A.3.2.8: accepted and queued; Status 1 with Unknown Times, TransferComplete later.
+    pub(super) fn download(&mut self, r: &Download) -> Outcome {
+        self.queue_download(r)?;
         Ok((
             CpeResponse::DownloadResponse(DownloadResponse {
                 status: 1,
@@ -112,18 +118,7 @@ impl DeviceView<'_> {
     pub(super) fn schedule_download(&mut self, r: &ScheduleDownload) -> Outcome {
         // One or two well-formed, ordered time windows with known modes (TR-069 A.4.1.8).
         crate::device::window::validate(&r.time_window_list)?;
-        args::download_file_type(&r.file_type)?;
-        self.queue(
-            QueuedTransfer {
-                command_key: r.command_key.clone(),
-                is_download: true,
-                file_type: r.file_type.clone(),
-                file_size: r.file_size,
-                target_file_name: r.target_file_name.clone(),
-                state: 1,
-            },
-            &r.url,
-        )?;
+        self.queue_download(&r.download())?;
         Ok((
             CpeResponse::ScheduleDownloadResponse,
             vec![Effect::ScheduleDownload(r.clone())],

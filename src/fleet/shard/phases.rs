@@ -89,7 +89,7 @@ impl Shard {
                 if state != State::Idle {
                     // The device is busy, off or already waiting: the arrival cannot become a
                     // session of its own. Counted, never silently skipped.
-                    self.stats.dropped += 1;
+                    self.stats.sessions.dropped += 1;
                     return;
                 }
                 self.slots[slot as usize].life.add(event);
@@ -97,7 +97,7 @@ impl Shard {
             }
             GenKind::ValueChange(param) => {
                 if matches!(state, State::Off | State::Rebooting | State::InSession) {
-                    self.stats.dropped += 1;
+                    self.stats.sessions.dropped += 1;
                     return;
                 }
                 // Named by the phase and the device's change number: the same value in every run.
@@ -137,14 +137,14 @@ impl Shard {
             }
             GenKind::Reboot => {
                 if state != State::Idle {
-                    self.stats.dropped += 1;
+                    self.stats.sessions.dropped += 1;
                     return;
                 }
                 self.reboot(slot, None);
             }
             GenKind::DuChange(url) => {
                 if state != State::Idle {
-                    self.stats.dropped += 1;
+                    self.stats.sessions.dropped += 1;
                     return;
                 }
                 self.autonomous_du_change(slot, url.as_deref());

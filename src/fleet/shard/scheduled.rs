@@ -49,17 +49,7 @@ impl Shard {
 
     /// The attempt's moment came: download as a Download would, remembering the schedule.
     pub(super) fn start_scheduled(&mut self, slot: u32, s: Box<Scheduled>) {
-        let sd = &s.sd;
-        let d = crate::cwmp::Download {
-            command_key: sd.command_key.clone(),
-            file_type: sd.file_type.clone(),
-            url: sd.url.clone(),
-            username: sd.username.clone(),
-            password: sd.password.clone(),
-            file_size: sd.file_size,
-            target_file_name: sd.target_file_name.clone(),
-            ..crate::cwmp::Download::default()
-        };
+        let d = s.sd.download();
         self.start_download(slot, d, Some(s));
     }
 

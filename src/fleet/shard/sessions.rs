@@ -143,7 +143,7 @@ impl Shard {
         let s = &mut self.slots[slot as usize];
         s.state = State::InSession;
         let g = &self.ctx.groups[s.group as usize];
-        let cpe = Box::new(Cpe {
+        let mut cpe = Box::new(Cpe {
             template: g.template.clone(),
             device: std::mem::replace(&mut s.device, Device::with_template(index, g.template_id)),
             life: std::mem::take(&mut s.life),
@@ -155,8 +155,16 @@ impl Shard {
             faults: Vec::new(),
             cr_router: Some(self.ctx.router.clone()),
             udp_addrs: Some(self.ctx.udp_addrs.clone()),
+            events: None,
         });
-        let events = cpe.life.inform_events();
+        // Events count once per session attempt, here where it starts, and they are exactly
+        // the Inform's: `session_events` decides them (with `4 VALUE CHANGE` for a pending
+        // notified change) and the session's Inform takes that same list. An 8005 re-send is
+        // the same Inform in the same attempt (not counted again, as the Inform RPC is not);
+        // a retry after a failed session is a new attempt whose Inform carries the undelivered
+        // events again (TR-069 §3.2.1.1, §3.7.1.5), and counts again. So with no failed
+        // session the fleet's counts equal an ACS's count of the Informs it acknowledged.
+        let events = cpe.session_events();
         self.stats.record_start(
             now,
             lag,

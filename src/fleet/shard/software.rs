@@ -27,7 +27,7 @@ impl Shard {
     pub(super) fn autonomous_du_change(&mut self, slot: u32, url: Option<&str>) {
         let Some(op) = self.with_view(slot, |v| v.autonomous_du_plan(url)) else {
             // Nothing installed and no unit to install: the arrival changes nothing.
-            self.stats.dropped += 1;
+            self.stats.sessions.dropped += 1;
             return;
         };
         let req = ChangeDUState {

@@ -64,7 +64,10 @@ fn a_session_end_records_outcome_phases_rpcs_and_faults() {
     let failed = report(20, Err(SessionError::Status(500)));
     s.record_end(&end(&failed, &[]), &live);
 
-    assert_eq!((s.started, s.succeeded, s.failed), (3, 2, 1));
+    assert_eq!(
+        (s.sessions.started, s.sessions.succeeded, s.sessions.failed),
+        (3, 2, 1)
+    );
     assert_eq!(s.errors["http_5xx"], 1);
     assert_eq!(s.events["1 BOOT"], 2);
     assert_eq!(s.events["2 PERIODIC"], 2);
@@ -117,7 +120,7 @@ fn merging_two_halves_equals_the_whole() {
     a.error("http_503");
     whole.error("http_503");
     a.merge(&b);
-    assert_eq!(a.started, whole.started);
+    assert_eq!(a.sessions.started, whole.sessions.started);
     assert_eq!(a.errors, whole.errors);
     assert_eq!(a.events, whole.events);
     assert_eq!(a.rpcs, whole.rpcs);
@@ -145,7 +148,7 @@ fn the_queued_gauge_follows_each_shard() {
     b.record_queued(3, &live);
     a.record_queued(2, &live);
     assert_eq!(Live::get(&live.queued), 5);
-    assert_eq!(a.late, 5, "the peak is kept");
+    assert_eq!(a.sessions.late, 5, "the peak is kept");
     b.record_queued(0, &live);
     a.record_queued(0, &live);
     assert_eq!(Live::get(&live.queued), 0);

@@ -6,8 +6,10 @@
 //! the request it answers.
 #![allow(dead_code)]
 
+pub mod child;
 pub mod coturn;
 pub mod device;
+pub mod embedded;
 pub mod hostile;
 pub mod prosody;
 pub mod schema;
