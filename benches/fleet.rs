@@ -56,15 +56,20 @@ use cpefleet::model::{cr_path, Template};
 use cpefleet::scenario::{Overrides, Scenario};
 
 // Crate root: a sibling file would resolve as benches/rates.rs, which cargo would take for a bench.
+#[path = "fleet/counting.rs"]
+mod counting;
 #[path = "fleet/rates.rs"]
 mod rates;
+
+#[global_allocator]
+static ALLOCATOR: counting::Counting = counting::Counting;
 #[path = "fleet_udp/mod.rs"]
 mod udp;
 
 const USAGE: &str = "usage: cargo bench --bench fleet -- <figure> [options]
   memory [N,N,...]     RSS per idle device; default 100000,1000000   [--boot-rate 6000/s --max-sessions 512]
   session              CPU-µs per minimal session, sessions/s vs a minimal hyper pair
-                       [--sessions 100000 --concurrency 64 --rounds 1]
+                       [--sessions 100000 --concurrency 64 --rounds 1 --count-allocs 0]
   cr                   connection requests/s through the shared listener with Digest
                        [--devices 50000 --seconds 15 --concurrency 128 --rates 10000,2000
                         --fast 1 (0: only the paced runs) --plain 0 (1: after each paced run,
@@ -411,6 +416,8 @@ struct Sample {
     cpu_peer: f64,
     /// This process's system (kernel) share of `cpu_self`.
     sys_self: f64,
+    /// This process's allocation calls so far (`--count-allocs`, else 0).
+    allocs: u64,
 }
 
 fn sample(n: u64, peer: &str) -> Sample {
@@ -420,6 +427,7 @@ fn sample(n: u64, peer: &str) -> Sample {
         cpu_self: cpu_s("self"),
         cpu_peer: cpu_s(peer),
         sys_self: cpu_split("self").1,
+        allocs: counting::calls(),
     }
 }
 
@@ -439,6 +447,8 @@ struct Rates {
     peer_us: f64,
     /// Of `self_us`, spent in the kernel.
     sys_us: f64,
+    /// This process's allocation calls per session (`--count-allocs`).
+    allocs: f64,
 }
 
 impl Rates {
@@ -447,6 +457,7 @@ impl Rates {
         self_us: f64::NAN,
         peer_us: f64::NAN,
         sys_us: f64::NAN,
+        allocs: f64::NAN,
     };
 }
 
@@ -457,6 +468,7 @@ fn rates(a: Sample, b: Sample) -> Rates {
         self_us: (b.cpu_self - a.cpu_self) * 1e6 / n,
         peer_us: (b.cpu_peer - a.cpu_peer) * 1e6 / n,
         sys_us: (b.sys_self - a.sys_self) * 1e6 / n,
+        allocs: (b.allocs - a.allocs) as f64 / n,
     }
 }
 
@@ -626,6 +638,9 @@ fn session(o: &Opts) {
     let rounds: u32 = o.get("rounds", 1);
     // `--only fleet` or `--only ceiling`: one side alone (for profiling).
     let only: String = o.get("only", String::new());
+    // `--count-allocs 1`: allocation calls per session of each side.
+    let count_allocs = o.get("count-allocs", 0u8) == 1;
+    counting::ON.store(count_allocs, Ordering::Relaxed);
     machine();
     let (inform_len, ir_len) = exchange_sizes();
     println!(
@@ -663,6 +678,12 @@ fn session(o: &Opts) {
             c.self_us,
             c.sys_us
         );
+        if count_allocs {
+            println!(
+                "  allocations per session (malloc/calloc/realloc calls): fleet {:.1}, ceiling client {:.1}",
+                f.allocs, c.allocs
+            );
+        }
     }
 }
 

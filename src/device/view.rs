@@ -91,6 +91,11 @@ impl<'a> DeviceView<'a> {
         }
     }
 
+    /// The DeviceId's SerialNumber alone (what a session's cwmp:ID prefix needs).
+    pub fn serial_number(&self) -> String {
+        self.value(self.t.identity[3], &Inst::EMPTY)
+    }
+
     /// A parameter's current value and type, as the device itself sees it (hidden values
     /// included: the session layer needs the real passwords).
     pub fn get(&self, path: &str) -> Option<ParameterValueStruct> {

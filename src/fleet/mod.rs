@@ -52,6 +52,9 @@ pub struct GroupRt {
     pub first: u32,
     /// The group's CWMP version, or its template's.
     pub version: CwmpVersion,
+    /// `<root>ManagementServer.Username` and `.Password` of the group's template: formatted
+    /// once here instead of for every session (issue #17: allocations per session).
+    pub credential_paths: [Box<str>; 2],
 }
 
 impl std::ops::Deref for GroupRt {

@@ -43,8 +43,11 @@ pub(super) fn group_runtimes(
                 },
             )?);
         }
+        let root = template.root();
         groups.push(GroupRt {
             version: g.version.unwrap_or_else(|| template.cwmp_version()),
+            credential_paths: ["Username", "Password"]
+                .map(|p| format!("{root}ManagementServer.{p}").into_boxed_str()),
             spec: g.clone(),
             template,
             template_id: tid as u16,

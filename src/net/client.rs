@@ -6,6 +6,7 @@
 //! Every read is bounded in size and time, so a hostile ACS (endless body, slowloris, huge
 //! headers) ends as a classified error instead of a stuck device.
 
+use std::future::Future;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
@@ -126,9 +127,18 @@ pub struct ConnectTimings {
     pub tls: Option<Duration>,
 }
 
+/// hyper's connection state machine (reads, writes, keep-alive) for one socket.
+type Driver = http1::Connection<TokioIo<Io>, Body>;
+
 /// A live HTTP/1.1 connection.
 pub struct Connection {
     sender: http1::SendRequest<Body>,
+    /// Plain TCP: hyper's connection, polled by the session's own task while it waits for an
+    /// exchange, instead of a task of its own: a spawned task per session cost a task
+    /// allocation, a wake-up per read and a hop between threads (BENCHMARKS.md §2, "Session 5").
+    /// `None` once it ended, and for TLS, whose connection keeps its own task so that the
+    /// close_notify still goes out when the session drops the connection.
+    driver: Option<Driver>,
     pub local_addr: Option<SocketAddr>,
     pub timings: ConnectTimings,
 }
@@ -263,13 +273,19 @@ impl Connector {
             .max_buf_size(64 * 1024)
             .handshake(TokioIo::new(io))
             .await?;
-        // The connection task ends when either side closes; its error, if any, surfaces on the
-        // next send, which is where the session classifies it.
-        tokio::spawn(async move {
-            let _ = conn.await;
-        });
+        // The connection ends when either side closes; its error, if any, surfaces on the
+        // request in flight, which is where the session classifies it.
+        let driver = if ep.tls {
+            tokio::spawn(async move {
+                let _ = conn.await;
+            });
+            None
+        } else {
+            Some(conn)
+        };
         Ok(Connection {
             sender,
+            driver,
             local_addr,
             timings: ConnectTimings { tcp, tls },
         })
@@ -278,8 +294,22 @@ impl Connector {
 
 impl Connection {
     /// True once the ACS closed the connection (or it failed): the session reconnects.
-    pub fn is_closed(&self) -> bool {
+    pub fn is_closed(&mut self) -> bool {
+        // What arrived since the last exchange (the ACS's FIN, a stray byte) is read now, as a
+        // connection task would have read it when it came.
+        self.poll_driver();
         self.sender.is_closed()
+    }
+
+    /// Polls the in-task connection once, without waiting.
+    fn poll_driver(&mut self) {
+        let Some(d) = self.driver.as_mut() else {
+            return;
+        };
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        if d.poll_without_shutdown(&mut cx).is_ready() {
+            self.driver = None;
+        }
     }
 
     /// Sends one request and reads the whole response within `limit` time and `max_body` bytes.
@@ -289,23 +319,27 @@ impl Connection {
         limit: Duration,
         max_body: usize,
     ) -> Result<Response, TransportError> {
-        within(limit, async {
-            let (parts, body) = self.request(req).await?;
-            let body = match Limited::new(body, max_body).collect().await {
-                Ok(c) => c.to_bytes(),
-                Err(e) => {
-                    return Err(match e.downcast::<hyper::Error>() {
-                        Ok(h) => TransportError::Http(*h),
-                        Err(_) => TransportError::BodyTooLarge(max_body),
-                    })
-                }
-            };
-            Ok(Response {
-                status: parts.status,
-                headers: parts.headers,
-                body,
-            })
-        })
+        let (sender, driver) = (&mut self.sender, &mut self.driver);
+        within(
+            limit,
+            driven(driver, async {
+                let (parts, body) = request(sender, req).await?;
+                let body = match Limited::new(body, max_body).collect().await {
+                    Ok(c) => c.to_bytes(),
+                    Err(e) => {
+                        return Err(match e.downcast::<hyper::Error>() {
+                            Ok(h) => TransportError::Http(*h),
+                            Err(_) => TransportError::BodyTooLarge(max_body),
+                        })
+                    }
+                };
+                Ok(Response {
+                    status: parts.status,
+                    headers: parts.headers,
+                    body,
+                })
+            }),
+        )
         .await
     }
 
@@ -330,42 +364,80 @@ impl Connection {
         max_body: u64,
         pace: Option<u64>,
     ) -> Result<(StatusCode, HeaderMap, u64), TransportError> {
-        within(limit, async {
-            let (parts, mut body) = self.request(req).await?;
-            let mut n: u64 = 0;
-            let t0 = tokio::time::Instant::now();
-            while let Some(frame) = body.frame().await {
-                if let Ok(data) = frame?.into_data() {
-                    n += data.len() as u64;
-                    if n > max_body {
-                        return Err(TransportError::BodyTooLarge(max_body as usize));
-                    }
-                    if let Some(bps) = pace.filter(|b| *b > 0) {
-                        let due = t0 + Duration::from_secs_f64(n as f64 / bps as f64);
-                        tokio::time::sleep_until(due).await;
+        let (sender, driver) = (&mut self.sender, &mut self.driver);
+        within(
+            limit,
+            driven(driver, async {
+                let (parts, mut body) = request(sender, req).await?;
+                let mut n: u64 = 0;
+                let t0 = tokio::time::Instant::now();
+                while let Some(frame) = body.frame().await {
+                    if let Ok(data) = frame?.into_data() {
+                        n += data.len() as u64;
+                        if n > max_body {
+                            return Err(TransportError::BodyTooLarge(max_body as usize));
+                        }
+                        if let Some(bps) = pace.filter(|b| *b > 0) {
+                            let due = t0 + Duration::from_secs_f64(n as f64 / bps as f64);
+                            tokio::time::sleep_until(due).await;
+                        }
                     }
                 }
-            }
-            Ok((parts.status, parts.headers, n))
-        })
+                Ok((parts.status, parts.headers, n))
+            }),
+        )
         .await
     }
+}
 
-    /// Waits for the connection to take a request, sends it and returns the response head and
-    /// its unread body (the part `send` and `send_counting` share).
-    async fn request(
-        &mut self,
-        req: Request<Body>,
-    ) -> Result<(http::response::Parts, Incoming), TransportError> {
-        self.sender.ready().await.map_err(|e| {
-            if e.is_closed() || e.is_canceled() {
-                TransportError::Closed
-            } else {
-                TransportError::Http(e)
-            }
-        })?;
-        Ok(self.sender.send_request(req).await?.into_parts())
+/// Waits for the connection to take a request, sends it and returns the response head and its
+/// unread body (the part `send` and `send_counting` share).
+async fn request(
+    sender: &mut http1::SendRequest<Body>,
+    req: Request<Body>,
+) -> Result<(http::response::Parts, Incoming), TransportError> {
+    sender.ready().await.map_err(closed_or_http)?;
+    // Canceled: the connection ended before the request went out (the ACS's FIN arrived while
+    // the session waited, and the in-task connection reads it only now). Nothing was sent, so
+    // the session reconnects as when `ready` says so.
+    Ok(sender
+        .send_request(req)
+        .await
+        .map_err(closed_or_http)?
+        .into_parts())
+}
+
+fn closed_or_http(e: hyper::Error) -> TransportError {
+    if e.is_closed() || e.is_canceled() {
+        TransportError::Closed
+    } else {
+        TransportError::Http(e)
     }
+}
+
+/// Runs `exchange` while polling the in-task connection (if any), which does its reads and
+/// writes. Without `shutdown(2)`: when the connection ends (the ACS's `Connection: close`, or
+/// the session drops it) the socket is closed and nothing else, which sends the same FIN; the
+/// `shutdown` before it was ~15 µs of kernel time per session (issue #17's profile) and told
+/// an ACS that had already closed nothing. The connection ending (the ACS closed, an error) does not end the exchange: hyper
+/// then fails the request in flight, and that error is the one the session classifies.
+async fn driven<T>(driver: &mut Option<Driver>, exchange: impl Future<Output = T>) -> T {
+    let mut exchange = std::pin::pin!(exchange);
+    std::future::poll_fn(|cx| {
+        // The request goes into hyper's queue first, so one pass of the connection writes it.
+        if let Poll::Ready(v) = exchange.as_mut().poll(cx) {
+            return Poll::Ready(v);
+        }
+        if let Some(d) = driver.as_mut() {
+            if d.poll_without_shutdown(cx).is_ready() {
+                *driver = None;
+            }
+        }
+        // The connection's pass may have completed the exchange (the response was read):
+        // polled again now rather than after a wake-up of this task by itself.
+        exchange.as_mut().poll(cx)
+    })
+    .await
 }
 
 /// `exchange` within `limit` time, else a timeout error.

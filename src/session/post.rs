@@ -196,7 +196,7 @@ impl<'a> Http<'a> {
             if now >= self.deadline {
                 return Err(SessionError::SessionTimeout(self.cfg.session_timeout));
             }
-            if self.conn.as_ref().is_none_or(Connection::is_closed) {
+            if self.conn.as_mut().is_none_or(Connection::is_closed) {
                 self.conn = None;
                 self.connect(timings).await?;
                 challenged_on_this_conn = false;

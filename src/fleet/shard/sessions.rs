@@ -25,25 +25,34 @@ impl Shard {
         let version = g.version;
         let (g_reset, g_slow, g_wan) = (g.reset_rate, g.slow_body_rate, g.wan);
         let (user_pat, pass_pat) = (g.username.clone(), g.password.clone());
-        let root = self.template(slot).root().to_string();
+        let [user_path, pass_path] = g.credential_paths.clone();
         let index = self.index_of(slot);
         // ManagementServer.Username/Password: a value the ACS wrote wins (as on a real CPE);
         // then the one configured precedence, flag > group > scenario acs.* > template (the
         // flags were folded into the group and acs.* values when the scenario was loaded).
-        let (written, template, id) = self.with_view(slot, |v| {
-            let path = |p: &str| format!("{root}ManagementServer.{p}");
-            let tpl = |p: &str| v.get(&path(p)).map(|x| x.value).filter(|x| !x.is_empty());
+        let (written, template, serial) = self.with_view(slot, |v| {
+            let tpl = |p: &str| v.get(p).map(|x| x.value).filter(|x| !x.is_empty());
             (
-                (v.written(&path("Username")), v.written(&path("Password"))),
-                (tpl("Username"), tpl("Password")),
-                v.device_id(),
+                (v.written(&user_path), v.written(&pass_path)),
+                (tpl(&user_path), tpl(&pass_path)),
+                v.serial_number(),
             )
         });
+        // The whole DeviceId only when a pattern asks for more than the serial number.
+        let needs_id = [&user_pat, &pass_pat]
+            .into_iter()
+            .flatten()
+            .any(|p| p.contains("{oui}") || p.contains("{product_class}"))
+            || self.ctx.client_cert_pattern.is_some();
+        let id = needs_id.then(|| self.with_view(slot, |v| v.device_id()));
         let expand = |pat: &str| {
             pat.replace("{index}", &index.to_string())
-                .replace("{serial}", &id.serial_number)
-                .replace("{oui}", &id.oui)
-                .replace("{product_class}", &id.product_class)
+                .replace("{serial}", &serial)
+                .replace("{oui}", id.as_ref().map_or("", |i| &i.oui))
+                .replace(
+                    "{product_class}",
+                    id.as_ref().map_or("", |i| &i.product_class),
+                )
         };
         let username = written
             .0
@@ -75,7 +84,7 @@ impl Shard {
             ),
         };
         cfg.credentials = username.map(|u| (u, password.unwrap_or_default()));
-        cfg.id_prefix = format!("{}-{}", id.serial_number, self.session_seq);
+        cfg.id_prefix = format!("{serial}-{}", self.session_seq);
         if let Some((cp, kp)) = &self.ctx.client_cert_pattern {
             let (cert, key) = (expand(cp), expand(kp));
             self.device_tls(&mut cfg, cert, key);
