@@ -2,7 +2,9 @@
 """Builds the fuzz targets' seed corpora (fuzz/corpus/<target>/, not committed) from:
 - the GenieACS recordings: tests/data/genieacs/transcripts in the repository when present,
   else ../shared/genieacs/transcripts beside it (or $GENIEACS_TRANSCRIPTS);
-- the shipped scenarios (scenarios/**/*.yaml) and templates (data-models/*.yaml).
+- the shipped scenarios (scenarios/**/*.yaml) and templates (data-models/*.yaml), each
+  template also cut into one small template per object (its header plus that object), the
+  seeds of template_load's long run at a small -max_len (fuzz/README.md says why).
 Each recorded .http file gives its body; the messages of one recorded session are also
 joined with NUL (the multi-message targets' separator) so whole sessions are seeds too."""
 import hashlib
@@ -37,6 +39,25 @@ def body(raw):
     return raw[min(cut):] if cut else raw
 
 
+def per_object(text):
+    """One template per object of a template: the lines before `objects:` (name, root, version)
+    and `objects:`, then one object's block (its two-space-indented key and what is under it)."""
+    lines = text.splitlines(keepends=True)
+    try:
+        at = next(i for i, l in enumerate(lines) if l.rstrip() == b"objects:")
+    except StopIteration:
+        return []
+    head, blocks = lines[:at + 1], []
+    for l in lines[at + 1:]:
+        if l.startswith(b"  ") and not l.startswith(b"   ") and l.rstrip().endswith(b":"):
+            blocks.append([l])
+        elif blocks and (l.startswith(b"   ") or not l.strip()):
+            blocks[-1].append(l)
+        else:
+            break
+    return [b"".join(head + b) for b in blocks]
+
+
 def main():
     src = transcripts()
     if src is None:
@@ -66,6 +87,8 @@ def main():
         put("scenario_load", f.read_bytes())
     for f in sorted((repo / "data-models").glob("*.yaml")):
         put("template_load", f.read_bytes())
+        for small in per_object(f.read_bytes()):
+            put("template_load", small)
     for t in sorted(out.iterdir()):
         print(f"{t.name}: {len(list(t.iterdir()))} seeds")
 

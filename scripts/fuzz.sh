@@ -2,10 +2,12 @@
 # Coverage-guided fuzzing (fuzz/README.md): builds the fuzz targets with cargo-fuzz (libFuzzer)
 # on the stable toolchain, seeds their corpora (fuzz/seeds.py) and runs each target for
 # SECONDS (default 10: about a minute for the six), failing on any crash, panic, timeout or
-# out-of-memory. FUZZ_RUNS caps the executions per target (libFuzzer -runs).
+# out-of-memory. FUZZ_RUNS caps the executions per target (libFuzzer -runs); FUZZ_MAX_LEN
+# caps an input's bytes (libFuzzer -max_len, default 262144).
 #
 #   scripts/fuzz.sh [SECONDS] [TARGET...]
 #   FUZZ_RUNS=10000000 nice -n 19 scripts/fuzz.sh 3600 decode_acs     # a long run
+#   FUZZ_RUNS=10000000 FUZZ_MAX_LEN=8192 nice -n 19 scripts/fuzz.sh 7200 template_load
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -39,7 +41,7 @@ for t in "${targets[@]}"; do
   log="artifacts/$t/last-run.log"
   if cargo fuzz run "${build[@]}" "$t" "corpus/$t" -- \
       -max_total_time="$secs" ${FUZZ_RUNS:+-runs=$FUZZ_RUNS} -timeout=10 -rss_limit_mb=2048 \
-      -max_len=262144 -print_final_stats=1 "${dict[@]}" -artifact_prefix="artifacts/$t/" \
+      -max_len="${FUZZ_MAX_LEN:-262144}" -print_final_stats=1 "${dict[@]}" -artifact_prefix="artifacts/$t/" \
       >"$log" 2>&1; then
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
     cov=$(grep -Eo 'cov: [0-9]+ ft: [0-9]+ corp: [0-9]+' "$log" | tail -1)
