@@ -34,6 +34,7 @@ fn the_shipped_scenarios_are_all_there() {
         "million-idle",
         "cr-udp",
         "cr-xmpp",
+        "wan-acs-outage",
     ] {
         assert!(names.contains(&n.to_string()), "scenarios/{n}.yaml missing");
     }
