@@ -245,12 +245,14 @@ async fn a_reboot_during_a_test_reports_error_internal() {
 }
 
 /// TR-098 too: a reboot ends its IPPingDiagnostics in `Error_Internal` (in TR-098's enum) and
-/// its DownloadDiagnostics, whose enum has no `Error_Internal`, in `Error_TransferFailed`.
+/// its Download/UploadDiagnostics, whose enums have no `Error_Internal`, in
+/// `Error_TransferFailed` / `Error_NoTransferComplete`.
 #[tokio::test(start_paused = true)]
 async fn tr098_a_reboot_during_a_test_reports_its_models_error() {
-    let (ping, down) = (
+    let (ping, down, up) = (
         "InternetGatewayDevice.IPPingDiagnostics.",
         "InternetGatewayDevice.DownloadDiagnostics.",
+        "InternetGatewayDevice.UploadDiagnostics.",
     );
     let script = Script::new(vec![
         vec![
@@ -262,13 +264,15 @@ async fn tr098_a_reboot_during_a_test_reports_its_models_error() {
                     "http://files.example.net/1MiB",
                 ),
                 (&format!("{down}DiagnosticsState"), "Requested"),
+                (&format!("{up}UploadURL"), "http://files.example.net/up"),
+                (&format!("{up}DiagnosticsState"), "Requested"),
             ]),
             AcsRequest::Reboot(Reboot {
                 command_key: "rb".into(),
             }),
         ],
         vec![],
-        vec![gpv(&[ping, down])],
+        vec![gpv(&[ping, down, up])],
     ]);
     run_one(
         script.clone(),
@@ -296,6 +300,10 @@ async fn tr098_a_reboot_during_a_test_reports_its_models_error() {
     assert_eq!(
         v[&format!("{down}DiagnosticsState")],
         "Error_TransferFailed"
+    );
+    assert_eq!(
+        v[&format!("{up}DiagnosticsState")],
+        "Error_NoTransferComplete"
     );
 }
 
