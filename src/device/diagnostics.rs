@@ -136,13 +136,54 @@ impl DeviceView<'_> {
             Some(Kind::Upload) => self.transfer_test(object, model, &mut dice, measured, false),
             None => INTERRUPTED,
         };
-        self.put(object, "DiagnosticsState", state);
-        state
+        self.end_state(object, state)
     }
 
     /// A test that could not finish (the device rebooted during it).
     pub fn interrupt_diagnostic(&mut self, object: &str) {
-        self.put(object, "DiagnosticsState", INTERRUPTED);
+        self.end_state(object, INTERRUPTED);
+    }
+
+    /// Writes the DiagnosticsState a test ended in, as the object's data model spells it
+    /// (returned): TR-098's Download/UploadDiagnostics say `Completed` where TR-181 and
+    /// TR-098's ping and trace route say `Complete` (tr-098-1-8-0), and TR-098's transfer tests
+    /// have no `Error_Internal`, so an interrupted one reports its model's transfer failure.
+    fn end_state(&mut self, object: &str, state: &'static str) -> &'static str {
+        let allowed = self.allowed(&format!("{object}DiagnosticsState"));
+        let admits = |s: &str| allowed.is_empty() || allowed.iter().any(|a| a == s);
+        let alternatives: &[&'static str] = match state {
+            "Complete" => &["Completed"],
+            INTERRUPTED => &[
+                "Error_TransferFailed",
+                "Error_NoTransferComplete",
+                "Error_Other",
+            ],
+            "Error_Timeout" => &["Error_NoTransferComplete"],
+            _ => &[],
+        };
+        let state = if admits(state) {
+            state
+        } else {
+            alternatives
+                .iter()
+                .copied()
+                .find(|s| admits(s))
+                .unwrap_or(state)
+        };
+        self.put(object, "DiagnosticsState", state);
+        state
+    }
+
+    /// The values `path`'s enum admits (empty: any).
+    fn allowed(&self, path: &str) -> Vec<String> {
+        match self.lookup(path) {
+            Some((crate::model::Node::Param(pid), _)) => self
+                .t
+                .param(pid)
+                .map(|d| d.allowed.iter().map(|a| a.to_string()).collect())
+                .unwrap_or_default(),
+            _ => Vec::new(),
+        }
     }
 
     /// The transfer `object`'s test makes for real, when the model says `real` and the URL
@@ -175,8 +216,7 @@ impl DeviceView<'_> {
             9012 => "Error_LoginFailed",
             _ => "Error_TransferFailed",
         };
-        self.put(object, "DiagnosticsState", state);
-        state
+        self.end_state(object, state)
     }
 
     /// Writes a result; a parameter the template lacks (TR-098 has no `…Detailed`) is skipped.

@@ -48,10 +48,48 @@ async fn with_acs(misbehave: &[&str], cases: &[case::Case]) -> cpefleet::conform
     r
 }
 
+fn case_names(cases: &[case::Case]) -> Vec<&str> {
+    cases.iter().map(|c| c.spec.name.as_str()).collect()
+}
+
+/// The shipped cases in file order: every case of [`BUGS`], each once.
+fn shipped_cases() -> Vec<&'static str> {
+    let mut names: Vec<&str> = BUGS.iter().map(|b| b.0).collect();
+    names.dedup();
+    names
+}
+
+/// The suite is exactly the known cases (each with an ACS bug that fails it), numbered 01..N
+/// in their files without a gap or a repeat, and the README counts them right.
+#[test]
+fn the_suite_is_the_known_cases_numbered_once_each() {
+    let (cases, _, _) = case::load_suite(&suite_dir()).unwrap();
+    assert_eq!(case_names(&cases), shipped_cases());
+    let numbers: Vec<u32> = cases
+        .iter()
+        .map(|c| {
+            let stem = c.path.file_stem().unwrap().to_string_lossy().into_owned();
+            let (n, _) = stem.split_once('-').expect("NN-name.yaml");
+            n.parse()
+                .unwrap_or_else(|_| panic!("{stem}: a number first"))
+        })
+        .collect();
+    let expected: Vec<u32> = (1..=cases.len() as u32).collect();
+    assert_eq!(numbers, expected, "one file per number, none skipped");
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let said = format!("`scenarios/conformance/` ({} of them", cases.len());
+    assert!(readme.contains(&said), "README should say {said:?}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_shipped_suite_passes_against_the_embedded_acs() {
     let (cases, suite, _) = case::load_suite(&suite_dir()).unwrap();
-    assert!(cases.len() >= 15, "{} cases", cases.len());
+    assert_eq!(
+        case_names(&cases),
+        shipped_cases(),
+        "the suite is the known list"
+    );
     assert_eq!(suite.username.as_deref(), Some("cpe"));
     let r = with_acs(&[], &cases).await;
     assert!(r.passed(), "{}", r.text());
@@ -95,11 +133,11 @@ const BUGS: &[(&str, &[&str])] = &[
         "autonomous-du-state-change",
         &["reject_du_state_change_complete"],
     ),
-    ("udp-connection-request", &["no_connection_request"]),
-    ("udp-connection-request", &["udp_bad_signature"]),
     ("xmpp-connection-request", &["http_instead_of_xmpp"]),
     ("xmpp-connection-request", &["xmpp_wrong_password"]),
     ("xmpp-connection-request", &["no_connection_request"]),
+    ("udp-connection-request", &["no_connection_request"]),
+    ("udp-connection-request", &["udp_bad_signature"]),
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

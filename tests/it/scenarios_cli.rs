@@ -34,6 +34,7 @@ fn the_shipped_scenarios_are_all_there() {
         "million-idle",
         "cr-udp",
         "cr-xmpp",
+        "wan-acs-outage",
     ] {
         assert!(names.contains(&n.to_string()), "scenarios/{n}.yaml missing");
     }
@@ -387,4 +388,69 @@ fn the_readme_scenario_example_is_valid() {
     let d = &s.groups[0].diagnostics;
     assert_eq!(d.latency, std::time::Duration::from_millis(20));
     assert!(!d.measure_real);
+}
+
+/// `scenarios/device-fidelity.yaml` does what its comments say, scaled down to 20 devices and
+/// 8 s: the first boots run their diagnostics (`8 DIAGNOSTICS COMPLETE`, results read by the
+/// ACS), install the ACS's deployment unit (`11 DU STATE CHANGE COMPLETE` + `M ChangeDUState`,
+/// DUStateChangeComplete received) and, for half of them, take a firmware image in the first
+/// window (`M ScheduleDownload`, never `M Download`), as the report and the ACS's record agree.
+#[test]
+fn device_fidelity_produces_diagnostics_du_changes_and_scheduled_downloads() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("r.json");
+    let scenario = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/device-fidelity.yaml");
+    let out = cpefleet()
+        .arg("run")
+        .arg(&scenario)
+        .args(["--devices", "20", "--duration", "8s", "--quiet"])
+        .args(["--grace", "2s", "--report-json"])
+        .arg(&report)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // A wall-clock p99 limit may fail on a loaded machine (exit 3); the run itself may not.
+    assert!(
+        out.status.success() || (out.status.code() == Some(3) && stderr.contains("threshold")),
+        "{stderr}"
+    );
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(doc["sessions"]["failed"].as_u64(), Some(0), "{doc}");
+    let acs = &doc["embedded_acs"];
+    let count = |v: &serde_json::Value, k: &str| v[k].as_u64().unwrap_or(0);
+    for events in [&doc["events"], &acs["events"]] {
+        for e in [
+            "8 DIAGNOSTICS COMPLETE",
+            "11 DU STATE CHANGE COMPLETE",
+            "M ChangeDUState",
+            "M ScheduleDownload",
+            "7 TRANSFER COMPLETE",
+        ] {
+            assert!(count(events, e) > 0, "no {e:?}: {events}");
+        }
+        assert_eq!(count(events, "M Download"), 0, "{events}");
+        assert_eq!(
+            count(events, "11 DU STATE CHANGE COMPLETE"),
+            count(events, "M ChangeDUState"),
+            "{events}"
+        );
+    }
+    // The ACS read the results, received each DU change's outcome and each window's transfer.
+    assert!(
+        count(&acs["responses_ok"], "GetParameterValues") > 0,
+        "{acs}"
+    );
+    assert_eq!(
+        count(&acs["cpe_requests"], "DUStateChangeComplete"),
+        count(&acs["events"], "M ChangeDUState"),
+        "{acs}"
+    );
+    assert!(count(&acs["responses_ok"], "ScheduleDownload") > 0, "{acs}");
+    assert_eq!(
+        count(&acs["cpe_requests"], "TransferComplete"),
+        count(&acs["events"], "M ScheduleDownload"),
+        "{acs}"
+    );
+    assert!(count(&acs["transfers"], "complete_ok") > 0, "{acs}");
 }

@@ -1,8 +1,10 @@
 //! The WAN model and the `acs_outage` phase, under tokio's paused clock against the embedded
 //! ACS: a WAN delays every exchange in both directions (and the TCP handshake) by exactly what
-//! the seeded model says, stalls included; an ACS outage refuses the devices' connections for
-//! its window while they keep running and retry with the TR-069 §3.2.1.1 back-off, and they
-//! are back once it ends; the scenario keys parse, and bad ones fail at their line and column.
+//! the seeded model says, stalls included, and its bandwidth cap slows bodies and a real
+//! file server's Download by their bytes; an ACS outage refuses the devices' connections (or,
+//! blackholed, lets them time out) for its window while they keep running and retry with the
+//! TR-069 §3.2.1.1 back-off, and they are back once it ends; the scenario keys parse, and bad
+//! ones fail at their line and column.
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -10,6 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::support::device::TestDevice;
+use crate::support::script::{run_one, Script};
 use cpefleet::acs::{self, AcsConfig, AcsHandle, Policy};
 use cpefleet::cwmp::CwmpVersion;
 use cpefleet::fleet::cpe::Cpe;
@@ -94,11 +97,38 @@ async fn the_wan_delays_every_exchange_both_ways_by_the_seeded_model() {
                 "{x:?} {d:?}: a way up and down"
             );
         }
-        // The Inform (~1 kB up) at 20 kB/s: ~50 ms of carrying on top of the delays.
+        // The cap alone: the same seed without it draws the same delays, jitter and stalls,
+        // so what the cap adds is the bodies' carrying time. The Inform and its response
+        // (~1.6 kB together) at 20 kB/s are ~80 ms more; the empty POST and its 204 carry no
+        // body, so that exchange is not slowed at all (the 1 ms: the paused clock's rounding).
+        let uncapped = cpefleet::session::run(
+            &config(
+                &acs.url(),
+                Impairments {
+                    wan: WanModel {
+                        bandwidth: None,
+                        ..wan
+                    },
+                    seed,
+                    ..Impairments::default()
+                },
+            ),
+            &mut TestDevice::default(),
+            None,
+        )
+        .await;
+        let u = &uncapped.timings;
+        assert_eq!(u.wan.stalls, t.wan.stalls, "seed {seed}");
+        let added = t.exchanges[0].1.saturating_sub(u.exchanges[0].1);
         assert!(
-            t.exchanges[0].1 >= Duration::from_millis(200),
-            "{:?}",
-            t.exchanges[0]
+            (Duration::from_millis(60)..=Duration::from_millis(120)).contains(&added),
+            "seed {seed}: the cap added {added:?} to the Inform"
+        );
+        assert!(
+            t.exchanges[1].1.abs_diff(u.exchanges[1].1) <= Duration::from_millis(1),
+            "seed {seed}: {:?} vs {:?}",
+            t.exchanges[1],
+            u.exchanges[1]
         );
         totals.push((t.total, stalls));
         // The same seed, the same waits.
@@ -126,10 +156,43 @@ async fn the_wan_delays_every_exchange_both_ways_by_the_seeded_model() {
     cancel.cancel();
 }
 
-/// Every session attempt: device, start (ms of the paused clock), its error label if it failed.
+/// One session attempt: device, start and end (ms of the paused clock), its error label if
+/// it failed.
+#[derive(Debug, Clone, Copy)]
+struct Attempt {
+    device: u32,
+    at: u64,
+    end: u64,
+    label: Option<&'static str>,
+}
+
+/// Every session attempt, as it ended.
 struct Recording {
     t0: Instant,
-    seen: Mutex<Vec<(u32, u64, Option<&'static str>)>>,
+    seen: Mutex<Vec<Attempt>>,
+}
+
+impl Recording {
+    fn new() -> Arc<Recording> {
+        Arc::new(Recording {
+            t0: Instant::now(),
+            seen: Mutex::new(vec![]),
+        })
+    }
+
+    /// One device's attempts in the order they started.
+    fn of(&self, device: u32) -> Vec<Attempt> {
+        let mut v: Vec<Attempt> = self
+            .seen
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|a| a.device == device)
+            .copied()
+            .collect();
+        v.sort_by_key(|a| a.at);
+        v
+    }
 }
 
 impl Runner for Recording {
@@ -140,10 +203,14 @@ impl Runner for Recording {
         trace: Option<&'a mut Trace>,
     ) -> SessionFuture<'a> {
         Box::pin(async move {
-            let (index, at) = (cpe.device.index(), self.t0.elapsed().as_millis() as u64);
+            let (device, at) = (cpe.device.index(), self.t0.elapsed().as_millis() as u64);
             let r = cpefleet::session::run(cfg, cpe, trace).await;
-            let label = r.outcome.as_ref().err().map(|e| e.label());
-            self.seen.lock().unwrap().push((index, at, label));
+            self.seen.lock().unwrap().push(Attempt {
+                device,
+                at,
+                end: self.t0.elapsed().as_millis() as u64,
+                label: r.outcome.as_ref().err().map(|e| e.label()),
+            });
             r
         })
     }
@@ -182,10 +249,7 @@ phases:
     .unwrap();
     let cancel = CancellationToken::new();
     let acs = embedded_acs(&cancel).await;
-    let rec = Arc::new(Recording {
-        t0: Instant::now(),
-        seen: Mutex::new(vec![]),
-    });
+    let rec = Recording::new();
     let opts = RunOptions {
         shards: Some(1),
         grace: Duration::from_secs(5),
@@ -196,38 +260,33 @@ phases:
         .await
         .unwrap();
     cancel.cancel();
-    let (from, to) = (0u64, 15_000u64);
-    let seen = rec.seen.lock().unwrap().clone();
+    let to = 15_000u64;
     for d in 0..6u32 {
-        let mine: Vec<_> = seen.iter().filter(|x| x.0 == d).cloned().collect();
-        // Inside the window every attempt is refused; outside, none is.
-        for (_, at, label) in &mine {
-            let inside = (from..to).contains(at);
+        let mine = rec.of(d);
+        // Inside the window every attempt is refused, at once; outside, none is.
+        for a in &mine {
+            let inside = a.at < to;
             assert_eq!(
-                *label == Some("acs_outage_refused"),
+                a.label == Some("acs_outage_refused"),
                 inside,
-                "device {d} at {at} ms: {label:?}"
+                "device {d}: {a:?}"
             );
+            if inside {
+                assert_eq!(a.end, a.at, "refused without a wait: {a:?}");
+            }
         }
-        // The device kept trying, each wait within the spec's range for its retry count.
-        let failed: Vec<u64> = mine.iter().filter(|x| x.2.is_some()).map(|x| x.1).collect();
-        assert!(failed.len() >= 3, "device {d}: {mine:?}");
-        let next = mine.iter().map(|x| x.1).skip(1);
-        for (n, (a, b)) in failed.iter().zip(next).enumerate() {
-            let k = n as u32 + 1;
-            let (lo, hi) = (500 * 2u64.pow(k - 1), 500 * 2u64.pow(k));
-            assert!(
-                (lo..=hi + 1).contains(&(b - a)),
-                "device {d}, retry {k}: waited {} ms, the spec says {lo}..{hi}",
-                b - a
-            );
-        }
+        assert!(
+            mine.iter().filter(|a| a.label.is_some()).count() >= 3,
+            "device {d}: {mine:?}"
+        );
+        retries_follow_the_spec(d, &mine);
         // And is back: a successful session after the ACS returned.
         assert!(
-            mine.iter().any(|x| x.1 >= to && x.2.is_none()),
+            mine.iter().any(|a| a.at >= to && a.label.is_none()),
             "device {d} never came back: {mine:?}"
         );
     }
+    let seen = rec.seen.lock().unwrap().clone();
     let refused = res
         .stats
         .errors
@@ -236,9 +295,146 @@ phases:
         .unwrap_or(0);
     assert_eq!(
         refused,
-        seen.iter().filter(|x| x.2.is_some()).count() as u64
+        seen.iter().filter(|a| a.label.is_some()).count() as u64
     );
     assert!(res.stats.sessions.succeeded >= 6, "{:?}", res.stats.errors);
+}
+
+/// Each wait between a failed attempt's end and the next attempt is in TR-069 §3.2.1.1's range
+/// for its retry count (5-10 s, 10-20 s… at 10x: 0.5-1 s, 1-2 s…), counted from the first
+/// failure in a row.
+fn retries_follow_the_spec(d: u32, mine: &[Attempt]) {
+    let mut k = 0u32;
+    for (a, b) in mine.iter().zip(mine.iter().skip(1)) {
+        if a.label.is_none() {
+            k = 0;
+            continue;
+        }
+        k += 1;
+        let (lo, hi) = (500 * 2u64.pow(k - 1), 500 * 2u64.pow(k));
+        let waited = b.at - a.end;
+        assert!(
+            (lo..=hi + 1).contains(&waited),
+            "device {d}, retry {k}: waited {waited} ms, the spec says {lo}..{hi}: {mine:?}"
+        );
+    }
+}
+
+/// `mode: blackhole`: nothing answers, so each attempt inside the window hangs for the
+/// connect timeout (10 s, network time, not scaled) before it fails; the device waits its
+/// back-off after that and tries again, and is back once the ACS is. An attempt that started
+/// inside the window fails even if the ACS returns while it hangs: its SYN went nowhere.
+#[tokio::test(start_paused = true)]
+async fn a_blackholed_acs_times_sessions_out_and_devices_back_off_and_return() {
+    let s = parse(
+        "name: acs-blackhole
+seed: 7
+time_scale: 10
+duration: 60s
+fleet:
+  groups:
+    - { name: gw, template: TEMPLATE, count: 4, bootstrapped: true, periodic_interval: 1h }
+phases:
+  - acs_outage: { down: 25s, mode: blackhole, then: 35s }
+",
+    )
+    .unwrap();
+    let cancel = CancellationToken::new();
+    let acs = embedded_acs(&cancel).await;
+    let rec = Recording::new();
+    let opts = RunOptions {
+        shards: Some(1),
+        grace: Duration::from_secs(5),
+        runner: Some(rec.clone()),
+        ..RunOptions::default()
+    };
+    let res = fleet::run(&s, &acs.url(), &opts, cancel.child_token())
+        .await
+        .unwrap();
+    cancel.cancel();
+    let to = 25_000u64;
+    for d in 0..4u32 {
+        let mine = rec.of(d);
+        for a in &mine {
+            let inside = a.at < to;
+            assert_eq!(
+                a.label == Some("acs_outage_blackhole"),
+                inside,
+                "device {d}: {a:?}"
+            );
+            if inside {
+                // Timed out, not refused: the whole connect timeout (paused clock, exact).
+                assert_eq!(a.end - a.at, 10_000, "device {d}: {a:?}");
+            }
+        }
+        // 10 s hangs and 0.5-1 s, 1-2 s… waits: two or three attempts in 25 s, not a storm.
+        let failed = mine.iter().filter(|a| a.label.is_some()).count();
+        assert!((2..=3).contains(&failed), "device {d}: {mine:?}");
+        retries_follow_the_spec(d, &mine);
+        assert!(
+            mine.iter().any(|a| a.at >= to && a.label.is_none()),
+            "device {d} never came back: {mine:?}"
+        );
+    }
+    let seen = rec.seen.lock().unwrap().clone();
+    let blackholed = res.stats.errors.get("acs_outage_blackhole").copied();
+    assert_eq!(
+        blackholed,
+        Some(seen.iter().filter(|a| a.label.is_some()).count() as u64)
+    );
+    assert!(res.stats.sessions.succeeded >= 4, "{:?}", res.stats.errors);
+}
+
+/// A firmware Download through a real file server: under `wan.bandwidth` the device reads
+/// the file at the cap, so from TransferComplete's StartTime to its CompleteTime (the fleet's
+/// clock, paused here) is at least bytes / cap; the same Download without a WAN takes none of
+/// that. Returns that span in ms.
+async fn download_span_ms(group: &str) -> i64 {
+    use cpefleet::acs::file_server::{self, FileStore};
+    use cpefleet::cwmp::{AcsRequest, CpeRequest, Download};
+    const SIZE: usize = 500_000;
+    let store = Arc::new(FileStore::new(None));
+    store.put("fw-9.9.bin", FileStore::synthetic(SIZE));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/fw-9.9.bin", listener.local_addr().unwrap());
+    let cancel = CancellationToken::new();
+    tokio::spawn(file_server::serve(listener, store.clone(), cancel.clone()));
+    let script = Script::new(vec![vec![AcsRequest::Download(Download {
+        command_key: "fw".into(),
+        file_type: "1 Firmware Upgrade Image".into(),
+        url,
+        file_size: SIZE as u32,
+        ..Download::default()
+    })]]);
+    run_one(script.clone(), "tr181-gateway", "2m", group).await;
+    cancel.cancel();
+    let seen = script.seen();
+    let tc = seen
+        .iter()
+        .flat_map(|s| &s.reports)
+        .find_map(|r| match r {
+            CpeRequest::TransferComplete(tc) => Some(tc.clone()),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("no TransferComplete: {seen:#?}"));
+    assert_eq!(tc.fault.fault_code, 0, "{tc:?}");
+    assert_eq!(store.download_count(), 1);
+    let last = seen.last().unwrap();
+    assert_eq!(last.software_version, "9.9", "installed");
+    tc.complete_time.unix_ms() - tc.start_time.unix_ms()
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_download_under_the_bandwidth_cap_takes_its_bytes_at_the_cap() {
+    // 500 kB at 800 kbit/s (100 kB/s): 5 s, plus a 20 ms each way round trip.
+    let capped =
+        download_span_ms("reboot_time: 10s, wan: { delay: 20ms, bandwidth: 800kbit/s }").await;
+    assert!(
+        (5_000..=5_200).contains(&capped),
+        "500 kB at 100 kB/s took {capped} ms"
+    );
+    let free = download_span_ms("reboot_time: 10s").await;
+    assert!(free < 100, "without a WAN, loopback: {free} ms");
 }
 
 #[test]
