@@ -130,6 +130,10 @@ pub struct OverrideArgs {
     /// Sessions running at once.
     #[arg(long, value_parser = units::parse_count)]
     pub max_sessions: Option<u64>,
+    /// A shard's timer, when it wakes, also fires the devices due within this much (e.g. 10ms;
+    /// at most 1s): fewer wake-ups of the process. Early devices have no lag. Default 0.
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    pub timer_slack: Option<Duration>,
     /// Simulated seconds per real second for device timers.
     #[arg(long)]
     pub time_scale: Option<f64>,
@@ -152,6 +156,7 @@ impl OverrideArgs {
             duration: self.duration,
             seed: self.seed,
             max_sessions: self.max_sessions,
+            timer_slack: self.timer_slack,
             time_scale: self.time_scale,
             cr_listen: self.cr_listen,
             username: self.username.clone(),
