@@ -83,6 +83,8 @@ pub struct FleetCtx {
     /// Devices of the whole run (all processes).
     pub total: u32,
     pub max_sessions: usize,
+    /// A shard's timer also fires devices due this many ms after it wakes (`timer_slack`).
+    pub timer_slack_ms: u64,
     pub session: SessionConfig,
     pub acs_username: Option<String>,
     pub acs_password: Option<String>,
@@ -154,6 +156,11 @@ impl FleetCtx {
     pub fn sim_now(&self) -> DateTime {
         let real = self.started.elapsed().as_secs_f64() * 1000.0;
         DateTime::from_unix_ms(self.sim_epoch_ms + (real * self.time_scale) as i64)
+    }
+
+    /// The simulated clock at `ms` (real) since the fleet started.
+    pub fn sim_at(&self, ms: u64) -> DateTime {
+        DateTime::from_unix_ms(self.sim_epoch_ms + (ms as f64 * self.time_scale) as i64)
     }
 
     /// A simulated duration in real time.
