@@ -171,8 +171,9 @@ pub struct RunArgs {
     pub scenario: PathBuf,
     #[command(flatten)]
     pub overrides: OverrideArgs,
-    /// Scheduler tasks in this process (default: one per CPU). Not `--shard I/N`, which takes
-    /// one slice of a distributed run. `--shards` is the old spelling.
+    /// Schedulers in this process (default: one per CPU), each on its own thread (or a task,
+    /// with `--shard-runtime shared`). Not `--shard I/N`, which takes one slice of a
+    /// distributed run. `--shards` is the old spelling.
     #[arg(
         long = "scheduler-shards",
         alias = "shards",
@@ -180,6 +181,11 @@ pub struct RunArgs {
         value_parser = clap::value_parser!(u32).range(1..=1024)
     )]
     pub shards: Option<u32>,
+    /// Where the schedulers run: `threads` (default), each on its own thread with a
+    /// single-threaded runtime, so a session and its connection never change thread; `shared`,
+    /// all as tasks of one multi-threaded runtime (the layout before issue #17).
+    #[arg(long, value_parser = parse_shard_runtime, default_value = "threads", value_name = "LAYOUT")]
+    pub shard_runtime: fleet::ShardRuntime,
     /// How long running sessions may finish after the end or Ctrl-C.
     #[arg(long, value_parser = parse_duration, default_value = "10s")]
     pub grace: Duration,
@@ -483,6 +489,10 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?)
+}
+
+fn parse_shard_runtime(s: &str) -> Result<fleet::ShardRuntime, String> {
+    s.parse()
 }
 
 fn parse_dialect(s: &str) -> Result<crate::conformance::Dialect, String> {

@@ -293,6 +293,11 @@ impl Shard {
         }
     }
 
+    /// The shard's number (devices `index % shards == id`).
+    pub fn id(&self) -> u32 {
+        self.id
+    }
+
     fn index_of(&self, slot: u32) -> u32 {
         self.ctx.first + self.id + slot * self.ctx.shards.max(1)
     }

@@ -3,6 +3,10 @@
 //! - Timer slack, under tokio's paused clock with a runner without sockets: devices due close
 //!   together start at one wake-up; none informs twice for one periodic due time; an early one
 //!   has no lag, a late one its lateness.
+//! - The shard layouts: shards on threads of their own (`cpefleet run`'s default) and as tasks
+//!   of one runtime (`--shard-runtime shared`) take the same fleet through the embedded ACS to
+//!   the same counts.
+//! - Bad values of the new flags are refused by name.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -10,14 +14,17 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use cpefleet::fleet::cpe::Cpe;
-use cpefleet::fleet::runner::{Runner, SessionFuture};
-use cpefleet::fleet::{self, RunOptions};
+use cpefleet::fleet::runner::{Network, Runner, SessionFuture};
+use cpefleet::fleet::{self, RunOptions, ShardRuntime};
 use cpefleet::metrics::RunResult;
 use cpefleet::scenario::{Overrides, Scenario};
 use cpefleet::session::trace::Trace;
 use cpefleet::session::{SessionConfig, SessionDevice, SessionReport, Timings};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
+
+use crate::support::embedded::Embedded;
+use crate::support::until::sessions_over;
 
 /// Sessions that end as they start (so a session fired early by slack is over before its
 /// device's due time: the case where a periodic inform could be scheduled twice), recorded as
@@ -222,4 +229,118 @@ async fn with_timer_slack_a_late_device_still_counts_its_lateness() {
     // Only the starved wake-up was late: most sessions started on time (or early).
     let late = res.stats.sim_lag.count_between(us(1), u64::MAX);
     assert!(late <= 80, "{late} late sessions");
+}
+
+/// The real session ([`Network`]), noting the thread each one runs on.
+#[derive(Default)]
+struct Where {
+    threads: Mutex<BTreeSet<String>>,
+}
+
+static NETWORK: Network = Network;
+
+impl Runner for Where {
+    fn run<'a>(
+        &'a self,
+        cfg: &'a SessionConfig,
+        cpe: &'a mut Cpe,
+        trace: Option<&'a mut Trace>,
+    ) -> SessionFuture<'a> {
+        let t = std::thread::current();
+        let name = t.name().unwrap_or("unnamed").to_string();
+        self.threads.lock().unwrap().insert(name);
+        NETWORK.run(cfg, cpe, trace)
+    }
+}
+
+/// A small fleet through the embedded ACS, in the given layout, until the ACS has seen every
+/// device's boot session end; and the threads its sessions ran on.
+async fn boot_all(layout: ShardRuntime) -> (u64, RunResult, BTreeSet<String>) {
+    const DEVICES: u64 = 24;
+    let e = Embedded::start("seed: layout\n", |t| {
+        format!(
+            "name: layout
+seed: 3
+duration: 60s
+fleet:
+  max_sessions: 100
+  timer_slack: 10ms
+  groups:
+    - {{ name: gw, template: {t}, count: {DEVICES}, periodic_interval: 1h }}
+phases:
+  - boot: {{ over: 300ms }}
+"
+        )
+    })
+    .await;
+    let at = Arc::new(Where::default());
+    let opts = RunOptions {
+        shards: Some(3),
+        shard_runtime: layout,
+        runner: Some(at.clone()),
+        ..RunOptions::default()
+    };
+    let res = e.run_until(&opts, || sessions_over(&e.acs, DEVICES)).await;
+    let threads = at.threads.lock().unwrap().clone();
+    (e.acs.status().sessions.started, res, threads)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn both_shard_layouts_take_a_fleet_through_the_embedded_acs_alike() {
+    let (acs_threads, threads, on) = boot_all(ShardRuntime::Threads).await;
+    let want: BTreeSet<String> = (0..3).map(|i| format!("cpefleet-shard-{i}")).collect();
+    assert_eq!(on, want, "each shard's sessions on its own thread");
+    let (acs_shared, shared, on) = boot_all(ShardRuntime::Shared).await;
+    assert!(
+        on.iter().all(|t| !t.starts_with("cpefleet-shard-")),
+        "shared: on the test's runtime: {on:?}"
+    );
+    for (name, acs, r) in [
+        ("threads", acs_threads, &threads),
+        ("shared", acs_shared, &shared),
+    ] {
+        let s = &r.stats.sessions;
+        assert_eq!(acs, 24, "{name}: sessions the ACS saw");
+        assert_eq!(s.started, 24, "{name}: {s:?}");
+        assert_eq!(s.succeeded, 24, "{name}: {s:?} {:?}", r.stats.errors);
+        assert!(r.stats.errors.is_empty(), "{name}: {:?}", r.stats.errors);
+    }
+    assert_eq!(threads.stats.events, shared.stats.events);
+}
+
+/// Values clap cannot parse are refused before anything starts, named by the flag (exit 2);
+/// a slack past the bound is refused by the scenario's check, named the same way.
+#[test]
+fn bad_shard_runtime_and_timer_slack_values_are_refused_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let template = Path::new(env!("CARGO_MANIFEST_DIR")).join("data-models/tr181-gateway.yaml");
+    let p = dir.path().join("s.yaml");
+    std::fs::write(
+        &p,
+        format!(
+            "name: x\nduration: 1s\nfleet:\n  groups: [{{ name: gw, template: {}, count: 1 }}]\n",
+            template.display()
+        ),
+    )
+    .unwrap();
+    for (flags, name, says) in [
+        (
+            &["--shard-runtime", "fibers"][..],
+            "--shard-runtime",
+            "threads or shared",
+        ),
+        (&["--timer-slack", "soon"][..], "--timer-slack", "soon"),
+        (&["--timer-slack", "5s"][..], "--timer-slack", "at most 1s"),
+    ] {
+        let out = crate::support::child::cpefleet()
+            .arg("run")
+            .arg(&p)
+            .args(flags)
+            .arg("--quiet")
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{flags:?}: {err}");
+        assert!(err.contains(name) && err.contains(says), "{flags:?}: {err}");
+    }
 }
