@@ -67,6 +67,8 @@ static ALLOCATOR: counting::Counting = counting::Counting;
 mod udp;
 
 const USAGE: &str = "usage: cargo bench --bench fleet -- <figure> [options]
+  every figure that runs the fleet (the A side) takes, as `cpefleet run` does:
+                       [--shard-runtime threads|shared (default threads) --timer-slack 0ms]
   memory [N,N,...]     RSS per idle device; default 100000,1000000   [--boot-rate 6000/s --max-sessions 512]
   session              CPU-µs per minimal session, sessions/s vs a minimal hyper pair
                        [--sessions 100000 --concurrency 64 --rounds 1 --count-allocs 0]
@@ -106,6 +108,7 @@ fn main() {
         }
     }
     let o = Opts(opts);
+    layout_from(&o);
     match pos.first().map(String::as_str) {
         Some("memory") => memory(pos.get(1).map_or("100000,1000000", |s| s.as_str()), &o),
         Some("memory-one") => memory_one(count(pos.get(1), 100_000), &o),
@@ -142,6 +145,38 @@ impl Opts {
 fn count(s: Option<&String>, default: u32) -> u32 {
     s.and_then(|s| cpefleet::units::parse_count(s).ok())
         .map_or(default, |n| n as u32)
+}
+
+/// How the fleet the benches start is laid out: `cpefleet run`'s defaults unless
+/// `--shard-runtime` / `--timer-slack` say otherwise, so an A/B of layouts is two invocations.
+#[derive(Debug, Clone, Copy, Default)]
+struct Layout {
+    shard_runtime: fleet::ShardRuntime,
+    timer_slack: Duration,
+}
+
+static LAYOUT: OnceLock<Layout> = OnceLock::new();
+
+fn layout_from(o: &Opts) {
+    let shard_runtime = match o.0.get("shard-runtime") {
+        Some(v) => v.parse().unwrap_or_else(|e| panic!("--shard-runtime {e}")),
+        None => fleet::ShardRuntime::Threads,
+    };
+    let timer_slack = match o.0.get("timer-slack") {
+        Some(v) => cpefleet::units::parse_duration(v).expect("--timer-slack"),
+        None => Duration::ZERO,
+    };
+    let _ = LAYOUT.set(Layout {
+        shard_runtime,
+        timer_slack,
+    });
+}
+
+fn layout() -> Layout {
+    LAYOUT.get().copied().unwrap_or(Layout {
+        shard_runtime: fleet::ShardRuntime::Threads,
+        timer_slack: Duration::ZERO,
+    })
 }
 
 fn runtime() -> tokio::runtime::Runtime {
@@ -358,11 +393,14 @@ struct Running {
     handle: tokio::task::JoinHandle<RunResult>,
 }
 
-fn start_fleet(s: Scenario, acs_url: String) -> Running {
+fn start_fleet(mut s: Scenario, acs_url: String) -> Running {
     let live = Arc::new(Live::default());
     let cancel = CancellationToken::new();
+    let l = layout();
+    s.timer_slack = l.timer_slack;
     let opts = RunOptions {
         live: Some(live.clone()),
+        shard_runtime: l.shard_runtime,
         grace: Duration::from_secs(5),
         ..RunOptions::default()
     };
@@ -418,6 +456,8 @@ struct Sample {
     sys_self: f64,
     /// This process's allocation calls so far (`--count-allocs`, else 0).
     allocs: u64,
+    /// This process's context switches so far: (voluntary, involuntary).
+    csw: (u64, u64),
 }
 
 fn sample(n: u64, peer: &str) -> Sample {
@@ -428,7 +468,33 @@ fn sample(n: u64, peer: &str) -> Sample {
         cpu_peer: cpu_s(peer),
         sys_self: cpu_split("self").1,
         allocs: counting::calls(),
+        csw: context_switches(),
     }
+}
+
+/// Context switches of this process's live threads, (voluntary, involuntary), summed over
+/// /proc/self/task/*/status: /proc/self/status has the main thread's only, and the fleet's
+/// work is on its runtime's and shards' threads. A voluntary switch is a thread going to sleep
+/// (a wake-up later), so at light load it counts wake-ups. A thread that exits between two
+/// samples takes its counts with it; none does inside a measured window (tokio's blocking
+/// pool, the one exception, is idle in these runs).
+fn context_switches() -> (u64, u64) {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return (0, 0);
+    };
+    let field = |s: &str, k: &str| -> u64 {
+        s.lines()
+            .find_map(|l| l.strip_prefix(k))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0)
+    };
+    let mut sum = (0, 0);
+    for t in tasks.flatten() {
+        let s = std::fs::read_to_string(t.path().join("status")).unwrap_or_default();
+        sum.0 += field(&s, "voluntary_ctxt_switches:");
+        sum.1 += field(&s, "nonvoluntary_ctxt_switches:");
+    }
+    sum
 }
 
 /// Samples when `n()` crosses 10 % and 90 % of `total`: the steady middle of a run, without its
@@ -449,6 +515,8 @@ struct Rates {
     sys_us: f64,
     /// This process's allocation calls per session (`--count-allocs`).
     allocs: f64,
+    /// This process's context switches per session: (voluntary, involuntary).
+    csw: (f64, f64),
 }
 
 impl Rates {
@@ -458,6 +526,7 @@ impl Rates {
         peer_us: f64::NAN,
         sys_us: f64::NAN,
         allocs: f64::NAN,
+        csw: (f64::NAN, f64::NAN),
     };
 }
 
@@ -469,6 +538,10 @@ fn rates(a: Sample, b: Sample) -> Rates {
         peer_us: (b.cpu_peer - a.cpu_peer) * 1e6 / n,
         sys_us: (b.sys_self - a.sys_self) * 1e6 / n,
         allocs: (b.allocs - a.allocs) as f64 / n,
+        csw: (
+            b.csw.0.saturating_sub(a.csw.0) as f64 / n,
+            b.csw.1.saturating_sub(a.csw.1) as f64 / n,
+        ),
     }
 }
 

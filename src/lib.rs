@@ -38,7 +38,8 @@
 //! - [`render`]: what device N of a template would send (the `render` subcommand).
 //!
 //! Layer 4, the run:
-//! - [`fleet`]: many virtual CPEs in one process: shards, timers, the CR router.
+//! - [`fleet`]: many virtual CPEs in one process: shards (a thread each under `cpefleet run`),
+//!   timers, the CR router.
 //! - [`report`]: the end-of-run report (text, JSON, JUnit, HTML), merged and compared.
 //!
 //! Layer 5:

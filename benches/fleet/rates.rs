@@ -16,6 +16,12 @@
 //!
 //! A fixed rate is measured over `--seconds` after a warm-up; the achieved rate is reported
 //! and flagged when it is off the offered one by more than 5 %. No figure is asserted.
+//!
+//! Beside CPU, each side reports its context switches per session (voluntary + involuntary,
+//! over the process's threads): at light load a voluntary switch is a thread going to sleep
+//! to be woken again, the cost issue #17 item 1 cuts. A's layout follows `--shard-runtime`
+//! and `--timer-slack` (`cpefleet run`'s defaults without them), so an A/B of layouts is two
+//! invocations of this figure in one sitting.
 
 use super::*;
 
@@ -62,11 +68,17 @@ pub(crate) fn rates_cmd(o: &Opts) {
         })
         .collect();
     machine();
+    let l = layout();
     println!(
         "rates: {list}; {rounds} rounds, A (cpefleet) then B (hyper's bare client) per rate; \
          fixed rates over {} s, max over 10–90 % of {} sessions at {} at once; \
-         CPU of this process only (the null ACS is a child, reported apart)",
-        plan.seconds, plan.sessions, plan.concurrency
+         CPU of this process only (the null ACS is a child, reported apart); \
+         A: --shard-runtime {} --timer-slack {}",
+        plan.seconds,
+        plan.sessions,
+        plan.concurrency,
+        l.shard_runtime.as_str(),
+        cpefleet::units::fmt_duration(l.timer_slack),
     );
     let periodic = Bytes::from(inform_bytes(EventCode::Periodic));
     let boot = Bytes::from(inform_bytes(EventCode::Boot));
@@ -95,11 +107,15 @@ fn line(side: &str, r: Offered, x: &Rates) {
     };
     println!(
         "  {side}: {:>7.0} sessions/s{off}   simulator {:>6.1} CPU-µs/session (user {:>5.1}, \
-         kernel {:>5.1})   null ACS {:>6.1}",
+         kernel {:>5.1}), {:>5.2} context switches/session (voluntary {:>5.2}, involuntary \
+         {:>5.2})   null ACS {:>6.1}",
         x.per_s,
         x.self_us,
         x.self_us - x.sys_us,
         x.sys_us,
+        x.csw.0 + x.csw.1,
+        x.csw.0,
+        x.csw.1,
         x.peer_us
     );
 }
@@ -131,13 +147,13 @@ fn mmm(mut v: Vec<f64>) -> String {
 fn summary(offered: &[Offered], all: &[Vec<(Rates, Rates)>]) {
     println!("\nmin / median / max over rounds; CPU in µs per session of the simulator process");
     println!(
-        "| offered | achieved/s A | achieved/s B | A user | A kernel | A total | B user | B kernel | B total | A/B |"
+        "| offered | achieved/s A | achieved/s B | A user | A kernel | A total | B user | B kernel | B total | A/B | A cs/session (vol+invol) | B cs/session |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
     for (r, v) in offered.iter().zip(all) {
         let col = |f: &dyn Fn(&(Rates, Rates)) -> f64| mmm(v.iter().map(f).collect());
         println!(
-            "| {r} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {r} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             col(&|x| x.0.per_s),
             col(&|x| x.1.per_s),
             col(&|x| x.0.self_us - x.0.sys_us),
@@ -147,6 +163,8 @@ fn summary(offered: &[Offered], all: &[Vec<(Rates, Rates)>]) {
             col(&|x| x.1.sys_us),
             col(&|x| x.1.self_us),
             col(&|x| x.0.self_us / x.1.self_us),
+            col(&|x| x.0.csw.0 + x.0.csw.1),
+            col(&|x| x.1.csw.0 + x.1.csw.1),
         );
     }
 }

@@ -130,6 +130,10 @@ pub struct OverrideArgs {
     /// Sessions running at once.
     #[arg(long, value_parser = units::parse_count)]
     pub max_sessions: Option<u64>,
+    /// A shard's timer, when it wakes, also fires the devices due within this much (e.g. 10ms;
+    /// at most 1s): fewer wake-ups of the process. Early devices have no lag. Default 0.
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    pub timer_slack: Option<Duration>,
     /// Simulated seconds per real second for device timers.
     #[arg(long)]
     pub time_scale: Option<f64>,
@@ -152,6 +156,7 @@ impl OverrideArgs {
             duration: self.duration,
             seed: self.seed,
             max_sessions: self.max_sessions,
+            timer_slack: self.timer_slack,
             time_scale: self.time_scale,
             cr_listen: self.cr_listen,
             username: self.username.clone(),
@@ -166,8 +171,9 @@ pub struct RunArgs {
     pub scenario: PathBuf,
     #[command(flatten)]
     pub overrides: OverrideArgs,
-    /// Scheduler tasks in this process (default: one per CPU). Not `--shard I/N`, which takes
-    /// one slice of a distributed run. `--shards` is the old spelling.
+    /// Schedulers in this process (default: one per CPU), each on its own thread (or a task,
+    /// with `--shard-runtime shared`). Not `--shard I/N`, which takes one slice of a
+    /// distributed run. `--shards` is the old spelling.
     #[arg(
         long = "scheduler-shards",
         alias = "shards",
@@ -175,6 +181,11 @@ pub struct RunArgs {
         value_parser = clap::value_parser!(u32).range(1..=1024)
     )]
     pub shards: Option<u32>,
+    /// Where the schedulers run: `threads` (default), each on its own thread with a
+    /// single-threaded runtime, so a session and its connection never change thread; `shared`,
+    /// all as tasks of one multi-threaded runtime (the layout before issue #17).
+    #[arg(long, value_parser = parse_shard_runtime, default_value = "threads", value_name = "LAYOUT")]
+    pub shard_runtime: fleet::ShardRuntime,
     /// How long running sessions may finish after the end or Ctrl-C.
     #[arg(long, value_parser = parse_duration, default_value = "10s")]
     pub grace: Duration,
@@ -478,6 +489,10 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?)
+}
+
+fn parse_shard_runtime(s: &str) -> Result<fleet::ShardRuntime, String> {
+    s.parse()
 }
 
 fn parse_dialect(s: &str) -> Result<crate::conformance::Dialect, String> {

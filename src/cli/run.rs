@@ -45,6 +45,7 @@ pub(super) fn run_cmd(a: RunArgs) -> anyhow::Result<i32> {
         let opts = RunOptions {
             shard_of,
             shards: a.shards,
+            shard_runtime: a.shard_runtime,
             grace: a.grace,
             quit: Some(shutdown.quit.clone()),
             trace,

@@ -4,13 +4,15 @@
 //! - `timer`: the shard's timer queue;
 //! - `shard`: the scheduler loop owning a slice of the devices;
 //! - `router`: connection requests from the shared listener to the right shard;
-//! - `runner`: the seam between the scheduler and the network.
+//! - `runner`: the seam between the scheduler and the network;
+//! - `layout`: where the shards run (a thread each, or tasks of the caller's runtime).
 //!
 //! Devices are split over `S` shards by `index % S`; each shard is one task with its own timer
 //! heap and session cap, rather than a task per device. An idle device is ~80 bytes of plain data
 //! and a 16-byte heap entry: no task, future or waker.
 
 pub mod cpe;
+mod layout;
 pub mod router;
 pub mod runner;
 pub mod shard;
@@ -39,6 +41,7 @@ use crate::session::SessionConfig;
 
 use crate::metrics::stats::{Live, ShardStats};
 use crate::metrics::RunResult;
+pub use layout::ShardRuntime;
 use router::Router;
 use shard::{Shard, ShardMsg};
 
@@ -83,6 +86,8 @@ pub struct FleetCtx {
     /// Devices of the whole run (all processes).
     pub total: u32,
     pub max_sessions: usize,
+    /// A shard's timer also fires devices due this many ms after it wakes (`timer_slack`).
+    pub timer_slack_ms: u64,
     pub session: SessionConfig,
     pub acs_username: Option<String>,
     pub acs_password: Option<String>,
@@ -156,6 +161,11 @@ impl FleetCtx {
         DateTime::from_unix_ms(self.sim_epoch_ms + (real * self.time_scale) as i64)
     }
 
+    /// The simulated clock at `ms` (real) since the fleet started.
+    pub fn sim_at(&self, ms: u64) -> DateTime {
+        DateTime::from_unix_ms(self.sim_epoch_ms + (ms as f64 * self.time_scale) as i64)
+    }
+
     /// A simulated duration in real time.
     pub fn real(&self, sim: Duration) -> Duration {
         sim.div_f64(self.time_scale)
@@ -172,6 +182,9 @@ impl FleetCtx {
 #[derive(Debug, Clone)]
 pub struct RunOptions {
     pub shards: Option<u32>,
+    /// Where the shards run. `cpefleet run` asks for [`ShardRuntime::Threads`]; the default
+    /// stays on the caller's runtime, which a paused test clock drives.
+    pub shard_runtime: ShardRuntime,
     pub grace: Duration,
     /// Ends the grace period at once when cancelled: sessions still running are cut off and
     /// counted as cancelled, and the run returns what it measured.
@@ -195,6 +208,7 @@ impl Default for RunOptions {
     fn default() -> Self {
         RunOptions {
             shards: None,
+            shard_runtime: ShardRuntime::default(),
             grace: Duration::from_secs(10),
             quit: None,
             trace: None,
@@ -331,7 +345,7 @@ pub async fn run(
         live,
     };
     let ctx = Arc::new(start::fleet_ctx(s, opts, parts, started));
-    let (stats, ready) = run_shards(ctx, receivers, &cancel).await;
+    let (stats, ready) = run_shards(ctx, receivers, opts.shard_runtime, &cancel).await;
     cr_cancel.cancel();
     Ok(RunResult {
         stats,
@@ -350,6 +364,7 @@ pub async fn run(
 async fn run_shards(
     ctx: Arc<FleetCtx>,
     receivers: Vec<mpsc::Receiver<ShardMsg>>,
+    layout: ShardRuntime,
     cancel: &CancellationToken,
 ) -> (ShardStats, Duration) {
     // Devices become plain data in their shards; `ready` is how long that takes (the
@@ -359,15 +374,15 @@ async fn run_shards(
         shards_built.push(Shard::new(id as u32, ctx.clone(), rx));
     }
     let ready = ctx.started.elapsed();
-    let mut handles = Vec::new();
+    let mut running = Vec::new();
     for shard in shards_built {
-        handles.push(tokio::spawn(shard.run(cancel.child_token())));
+        running.push(layout::start(layout, shard, cancel.child_token()));
     }
     let mut stats = ShardStats::default();
-    for h in handles {
-        match h.await {
-            Ok(s) => stats.merge(&s),
-            Err(_) => stats.error("shard_panic"),
+    for r in running {
+        match r.join().await {
+            Some(s) => stats.merge(&s),
+            None => stats.error("shard_panic"),
         }
     }
     (stats, ready)

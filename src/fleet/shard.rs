@@ -123,6 +123,9 @@ struct Side {
     due_ms: Option<u64>,
     /// When the device entered the ready queue (due → here is the simulator's own lag).
     queued_at: Option<Instant>,
+    /// The due time (real ms) of a periodic inform that timer slack fired before it was due,
+    /// until the next one is scheduled after it (`next_periodic`).
+    periodic_floor: Option<u64>,
     /// Events that arrived while the device was checked out for a session (its Life is in
     /// the session task): merged when it comes back, then a new session starts (TR-069 §3.2.2).
     held: Vec<EventCode>,
@@ -143,6 +146,7 @@ impl Side {
             && self.binding.is_none()
             && self.due_ms.is_none()
             && self.queued_at.is_none()
+            && self.periodic_floor.is_none()
             && self.held_msgs.is_empty()
     }
 }
@@ -287,6 +291,11 @@ impl Shard {
             measure_seq: 0,
             ctx,
         }
+    }
+
+    /// The shard's number (devices `index % shards == id`).
+    pub fn id(&self) -> u32 {
+        self.id
     }
 
     fn index_of(&self, slot: u32) -> u32 {

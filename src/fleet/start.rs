@@ -215,6 +215,7 @@ pub(super) fn fleet_ctx(s: &Scenario, opts: &RunOptions, p: Parts, started: Inst
         count: p.count,
         total: p.total,
         max_sessions: s.max_sessions,
+        timer_slack_ms: s.timer_slack.as_millis() as u64,
         session: session_config(s, p.endpoint, p.connector.clone(), started),
         acs_username: s.acs.username.clone(),
         acs_password: s.acs.password.clone(),

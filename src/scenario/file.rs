@@ -80,6 +80,10 @@ pub struct FleetSpec {
     /// Sessions running at once, over the whole fleet.
     #[serde(default)]
     pub max_sessions: Option<Count>,
+    /// How early a shard's timer may fire a device so that devices due close together share
+    /// one wake-up (default 0: each at its due time). See [`crate::scenario::Scenario::timer_slack`].
+    #[serde(default)]
+    pub timer_slack: Option<Dur>,
     /// Source addresses to spread connections over (beats one address's ephemeral ports).
     #[serde(default)]
     pub source_addresses: Vec<String>,

@@ -71,6 +71,7 @@ pub struct Overrides {
     pub duration: Option<Duration>,
     pub seed: Option<u64>,
     pub max_sessions: Option<u64>,
+    pub timer_slack: Option<Duration>,
     pub time_scale: Option<f64>,
     pub cr_listen: Option<SocketAddr>,
     /// Device credentials for every group (beat the groups' own and `acs.*`).
@@ -89,6 +90,11 @@ pub struct Scenario {
     pub time_scale: f64,
     pub acs: Acs,
     pub max_sessions: usize,
+    /// A shard's timer, when it wakes, also fires every device due within this much (real
+    /// time) of now: devices due close together share one wake-up of the process instead of
+    /// one each (issue #17: at light load the wake-up, not the session, is most of the CPU).
+    /// A device fired early has no lag (it is not late); a late one's lag counts as before.
+    pub timer_slack: Duration,
     pub source_addresses: Vec<IpAddr>,
     pub cr: Cr,
     pub groups: Vec<Group>,

@@ -161,3 +161,46 @@ fn acs_flag_replaces_an_embedded_acs_and_reports_its_policy_unused() {
     let e = Scenario::parse(&src, &path, &Overrides::default()).unwrap_err();
     assert!(e.to_string().contains("cannot be used with acs.url"), "{e}");
 }
+
+#[test]
+fn timer_slack_from_the_file_or_the_flag_and_bounded() {
+    let (_d, path, src) = with_template(BASIC);
+    let s = Scenario::parse(&src, &path, &Overrides::default()).unwrap();
+    assert_eq!(s.timer_slack, Duration::ZERO, "default: no slack");
+    let body = BASIC.replace(
+        "  max_sessions: 50\n",
+        "  max_sessions: 50\n  timer_slack: 10ms\n",
+    );
+    let (_d, path, src) = with_template(&body);
+    let s = Scenario::parse(&src, &path, &Overrides::default()).unwrap();
+    assert_eq!(s.timer_slack, Duration::from_millis(10));
+    let ov = Overrides {
+        timer_slack: Some(Duration::from_millis(3)),
+        ..Overrides::default()
+    };
+    let s = Scenario::parse(&src, &path, &ov).unwrap();
+    assert_eq!(s.timer_slack, Duration::from_millis(3), "the flag wins");
+
+    // Too much slack: located in the file, or named by its flag.
+    let body = BASIC.replace(
+        "  max_sessions: 50\n",
+        "  max_sessions: 50\n  timer_slack: 2s\n",
+    );
+    let (_d, path, src) = with_template(&body);
+    let e = Scenario::parse(&src, &path, &Overrides::default()).unwrap_err();
+    assert!(e.to_string().contains("s.yaml:6:3: timer_slack"), "{e}");
+    let ov = Overrides {
+        timer_slack: Some(Duration::from_secs(5)),
+        ..Overrides::default()
+    };
+    let e = Scenario::parse(&src, &path, &ov).unwrap_err();
+    assert!(e.to_string().starts_with("--timer-slack: "), "{e}");
+    // Not a duration: serde's error at its line and column.
+    let body = BASIC.replace(
+        "  max_sessions: 50\n",
+        "  max_sessions: 50\n  timer_slack: soon\n",
+    );
+    let (_d, path, src) = with_template(&body);
+    let e = Scenario::parse(&src, &path, &Overrides::default()).unwrap_err();
+    assert!(e.to_string().contains("s.yaml:6:"), "{e}");
+}

@@ -73,6 +73,7 @@ impl Validator<'_> {
         let cr = self.connection_requests(&f.connection_requests, ov)?;
         let groups = self.groups(&f.groups, ov)?;
         let max_sessions = self.max_sessions(f.max_sessions, ov)?;
+        let timer_slack = self.timer_slack(f.timer_slack, ov)?;
         let group_names: Vec<&str> = groups.iter().map(|g| g.name.as_str()).collect();
         let (phases, phases_end) = self.phases(&raw.phases, &group_names)?;
         let duration = self.duration(raw.duration, phases_end, ov)?;
@@ -86,6 +87,7 @@ impl Validator<'_> {
             time_scale,
             acs,
             max_sessions,
+            timer_slack,
             source_addresses,
             cr,
             groups,
@@ -130,6 +132,24 @@ impl Validator<'_> {
         Ok(usize::try_from(max_sessions).unwrap_or(usize::MAX))
     }
 
+    /// `fleet.timer_slack` / `--timer-slack`: at most [`MAX_TIMER_SLACK`]. Slack is how early
+    /// a device may start; past a second it would move schedules more than it saves wake-ups
+    /// (the shortest periodic interval is 1 s).
+    fn timer_slack(&self, file: Option<Dur>, ov: &Overrides) -> Result<Duration, ScenarioError> {
+        let slack = ov.timer_slack.or(file.map(|d| d.0)).unwrap_or_default();
+        if slack > MAX_TIMER_SLACK {
+            let msg = format!(
+                "at most 1s of slack, not {}",
+                crate::units::fmt_duration(slack)
+            );
+            return Err(match ov.timer_slack {
+                Some(_) => flag_err("--timer-slack", msg),
+                None => self.err("timer_slack", format!("timer_slack: {msg}")),
+            });
+        }
+        Ok(slack)
+    }
+
     /// The run's duration: flag, file, else the phases' length (60 s when they have none).
     fn duration(
         &self,
@@ -154,6 +174,9 @@ impl Validator<'_> {
         Ok(duration)
     }
 }
+
+/// The most timer slack a scenario or `--timer-slack` may ask for.
+pub const MAX_TIMER_SLACK: Duration = Duration::from_secs(1);
 
 /// An error in a command-line value, named by its flag (never at a line of the file).
 pub(super) fn flag_err(flag: &'static str, message: impl Into<String>) -> ScenarioError {

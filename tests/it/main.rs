@@ -32,6 +32,7 @@ mod interop_embedded;
 mod interop_genieacs;
 mod interop_genieacs_udp;
 mod layers;
+mod light_load;
 mod metrics_prometheus;
 mod metrics_recording;
 mod model_device;

@@ -291,6 +291,7 @@ fn bad_flags_are_reported_by_their_name() {
     for (flags, name) in [
         (&["--devices", "0"][..], "--devices"),
         (&["--time-scale", "0"][..], "--time-scale"),
+        (&["--timer-slack", "5s"][..], "--timer-slack"),
         (&["--duration", "0s"][..], "--duration"),
         (&["--acs", "ftp://acs/"][..], "--acs"),
     ] {

@@ -222,8 +222,13 @@ impl Shard {
         }
     }
 
+    /// Fires every device due by `now`, and with timer slack every one due within it: devices
+    /// due a few ms apart then share this wake-up of the process instead of one each (issue #17).
+    /// Each keeps its own due time, so one fired early starts with no lag, never a negative
+    /// one, and one fired late has its lateness counted as before (`start_session`).
     pub(super) fn fire_timers(&mut self, now: u64) {
-        while let Some(e) = self.timers.pop_due(now) {
+        let horizon = now.saturating_add(self.ctx.timer_slack_ms);
+        while let Some(e) = self.timers.pop_due(horizon) {
             let Some(s) = self.slots.get(e.slot as usize) else {
                 continue;
             };
@@ -233,24 +238,31 @@ impl Shard {
             match s.state {
                 State::Off => self.power_on(e.slot),
                 State::Rebooting => self.reboot_done(e.slot),
-                State::Idle => self.idle_wake(e.slot, now, e.due_ms),
+                State::Idle => self.idle_wake(e.slot, horizon, e.due_ms),
                 State::Queued | State::InSession => {}
             }
         }
     }
 
-    /// An idle device's timer fired: periodic inform, scheduled inform, transfers, retries.
-    pub(super) fn idle_wake(&mut self, slot: u32, now: u64, due: u64) {
+    /// An idle device's timer fired: periodic inform, scheduled inform, transfers, retries;
+    /// everything of it due by `horizon` (now, plus the timer slack).
+    pub(super) fn idle_wake(&mut self, slot: u32, horizon: u64, due: u64) {
+        let now = self.now_ms();
         let s = &mut self.slots[slot as usize];
-        if s.periodic_due <= now {
+        if s.periodic_due <= horizon {
             s.life.add(EventCode::Periodic);
-            s.periodic_due = u64::MAX;
+            let consumed = std::mem::replace(&mut s.periodic_due, u64::MAX);
+            if consumed > now {
+                // Fired early (slack): the next periodic inform follows this one's due time,
+                // not a clock still before it (see `next_periodic`).
+                self.side.entry(slot).or_default().periodic_floor = Some(consumed);
+            }
         }
         let mut fired = Vec::new();
         if let Some(side) = self.side.get_mut(&slot) {
             let mut i = 0;
             while i < side.timers.len() {
-                if side.timers[i].0 <= now {
+                if side.timers[i].0 <= horizon {
                     fired.push(side.timers.remove(i).1);
                 } else {
                     i += 1;
@@ -361,6 +373,8 @@ impl Shard {
                 .unwrap_or(DateTime::UNKNOWN);
             (enable, interval, time, v.device().boot_time())
         });
+        // Taken whether or not periodic informs are on, so no side entry is left behind.
+        let (now_ms, sim_now) = self.periodic_base(slot);
         let s = &self.slots[slot as usize];
         let g = &self.ctx.groups[s.group as usize];
         let interval = match (g.periodic_interval, s.flags & ACS_SET_PERIODIC != 0) {
@@ -370,7 +384,6 @@ impl Shard {
         let Some(interval) = interval.filter(|_| enable) else {
             return u64::MAX;
         };
-        let sim_now = self.ctx.sim_now();
         // Unknown PeriodicInformTime: the device's phase is its boot time, as on a real CPE.
         let next = life::next_periodic(sim_now, interval, time, boot.unix_ms());
         let mut wait = Duration::from_millis((next.unix_ms() - sim_now.unix_ms()).max(0) as u64);
@@ -387,6 +400,25 @@ impl Shard {
             );
             wait += Duration::from_secs(u64::from(interval)).mul_f64(g.jitter * u);
         }
-        self.now_ms() + self.ctx.real(wait).as_millis() as u64
+        now_ms + self.ctx.real(wait).as_millis() as u64
+    }
+
+    /// The instant (real ms, simulated time) the next periodic inform is counted from: now, or
+    /// for a device whose last one timer slack fired early and whose session already ended,
+    /// that inform's due time. Counted from now, "the next one strictly after now" would be the
+    /// one just sent, and the device would inform twice.
+    fn periodic_base(&mut self, slot: u32) -> (u64, DateTime) {
+        let floor = self
+            .side
+            .get_mut(&slot)
+            .and_then(|s| s.periodic_floor.take());
+        self.tidy_side(slot);
+        let now_ms = self.now_ms();
+        match floor {
+            // The due time was stored in whole ms, rounded down twice (the real clock, the
+            // simulated wait): 2 ms past it is past the inform it stands for.
+            Some(f) if f + 2 > now_ms => (f + 2, self.ctx.sim_at(f + 2)),
+            _ => (now_ms, self.ctx.sim_now()),
+        }
     }
 }

@@ -244,7 +244,9 @@ impl Shard {
                 ended,
             } => {
                 self.sessions -= 1;
-                let from_due = ended.saturating_duration_since(self.at(due_ms));
+                // From the intended start, or from the start itself when timer slack began
+                // the session early: never shorter than the session.
+                let from_due = ended.saturating_duration_since(self.at(due_ms).min(began));
                 self.count_outcome(slot, &cpe, &report, Some(from_due), cr_at, began);
                 self.session_ended(slot, *cpe, &report);
             }
