@@ -8,6 +8,7 @@
 Each recorded .http file gives its body; the messages of one recorded session are also
 joined with NUL (the multi-message targets' separator) so whole sessions are seeds too."""
 import hashlib
+import re
 import os
 import pathlib
 import sys
@@ -40,14 +41,17 @@ def body(raw):
 
 
 def per_object(text):
-    """One template per object of a template: the lines before `objects:` (name, root, version)
-    and `objects:`, then one object's block (its two-space-indented key and what is under it)."""
+    """One template per object of a template: the lines before `objects:` (name, root, version),
+    `objects:`, the objects every template must have (DeviceInfo and ManagementServer: the
+    Inform's DeviceId and the ACS's URL), the objects and tables above it, then one other
+    object's block (its two-space-indented key and what is under it)."""
     lines = text.splitlines(keepends=True)
     try:
         at = next(i for i, l in enumerate(lines) if l.rstrip() == b"objects:")
     except StopIteration:
         return []
-    head, blocks = lines[:at + 1], []
+    # The header without its comments: the seed should spend its bytes on what the loader reads.
+    head, blocks = [l for l in lines[:at + 1] if not l.startswith(b"#")], []
     for l in lines[at + 1:]:
         if l.startswith(b"  ") and not l.startswith(b"   ") and l.rstrip().endswith(b":"):
             blocks.append([l])
@@ -55,7 +59,17 @@ def per_object(text):
             blocks[-1].append(l)
         else:
             break
-    return [b"".join(head + b) for b in blocks]
+    key = lambda b: re.sub(rb"\.[0-9]+\.", b".{i}.", b[0].strip().rstrip(b":"))
+    needed = lambda b: key(b).endswith((b".DeviceInfo.", b".ManagementServer."))
+    base = [b for b in blocks if needed(b)]
+    seeds = []
+    for b in blocks:
+        if needed(b):
+            continue
+        # Its tables and objects above it: a row needs its table declared.
+        up = [a for a in blocks if a is not b and not needed(a) and key(b).startswith(key(a))]
+        seeds.append(b"".join(head + [l for a in base + up + [b] for l in a]))
+    return seeds
 
 
 def main():
