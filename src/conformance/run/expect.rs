@@ -104,10 +104,24 @@ impl Run<'_> {
             .map(|b| self.expand(b))
             .unwrap_or_default();
         let method = h.method.clone();
+        // A device the ACS has not recorded yet (RECORD_WAIT says why) answers 404 for a
+        // moment after its session: asked again until the wait is over, unless 404 is expected.
+        let retry_404 = url.contains("/devices/") && !h.expect_status.contains(&404);
         let call = {
             let url = url.clone();
             let creds = self.credentials.clone();
-            tokio::spawn(async move { http_call(&method, &url, &body, creds.as_ref()).await })
+            tokio::spawn(async move {
+                let deadline = Instant::now() + RECORD_WAIT;
+                loop {
+                    let answer = http_call(&method, &url, &body, creds.as_ref()).await;
+                    match answer {
+                        Ok((404, _)) if retry_404 && Instant::now() < deadline => {
+                            tokio::time::sleep(RECORD_POLL).await
+                        }
+                        answer => break answer,
+                    }
+                }
+            })
         };
         // A connection request makes the ACS wait for the session it triggers before it
         // answers (GenieACS: 200 with the task done in it): the device must not wait for it.

@@ -47,6 +47,13 @@ use crate::session::checks::Check;
 
 mod calls;
 mod effects;
+
+/// How long a step waits for the ACS to have recorded what a session just told it, and how
+/// often it asks. An ACS may answer a session's last message (TR-069 §3.7.1.4, its 204) before
+/// it has written the device's record: GenieACS 1.2 commits at the end of the session, so its
+/// NBI can answer 404 for a device, or an old value, for a moment after the session.
+const RECORD_WAIT: Duration = Duration::from_secs(5);
+const RECORD_POLL: Duration = Duration::from_millis(100);
 mod expect;
 mod scripted;
 mod steps;

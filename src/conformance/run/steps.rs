@@ -2,10 +2,6 @@
 
 use super::*;
 
-/// How long `expect_acs_value` reads the ACS's record again before it fails, and how often.
-const RECORD_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
-const RECORD_POLL: std::time::Duration = std::time::Duration::from_millis(100);
-
 impl Run<'_> {
     /// The device's id as GenieACS (and the embedded ACS) forms it.
     pub(super) fn device_id(&self) -> String {
@@ -72,10 +68,8 @@ impl Run<'_> {
             Step::ExpectAcsValue(a) => {
                 let (path, want) = (self.expand(&a.path), self.expand(&a.value));
                 let (acs, nbi, id) = (self.opts.acs_url.clone(), self.nbi(), self.device_id());
-                // The record may lag the session that changed it: an ACS can answer the
-                // session's last message (TR-069 §3.7.1.4, its 204) before it has written
-                // the device's record, as GenieACS 1.2 does when it commits at session end.
-                // So the record is read again for a bounded while before the step fails.
+                // The record may lag the session that changed it (RECORD_WAIT says why):
+                // read again for a bounded while before the step fails.
                 let deadline = tokio::time::Instant::now() + RECORD_WAIT;
                 loop {
                     let record = self
