@@ -247,19 +247,7 @@ phases:
 ",
     )
     .unwrap();
-    let cancel = CancellationToken::new();
-    let acs = embedded_acs(&cancel).await;
-    let rec = Recording::new();
-    let opts = RunOptions {
-        shards: Some(1),
-        grace: Duration::from_secs(5),
-        runner: Some(rec.clone()),
-        ..RunOptions::default()
-    };
-    let res = fleet::run(&s, &acs.url(), &opts, cancel.child_token())
-        .await
-        .unwrap();
-    cancel.cancel();
+    let (res, rec) = run_recorded(&s).await;
     let to = 15_000u64;
     for d in 0..6u32 {
         let mine = rec.of(d);
@@ -303,6 +291,24 @@ phases:
 /// Each wait between a failed attempt's end and the next attempt is in TR-069 §3.2.1.1's range
 /// for its retry count (5-10 s, 10-20 s… at 10x: 0.5-1 s, 1-2 s…), counted from the first
 /// failure in a row.
+/// Runs `s` in one shard against the embedded ACS, every session attempt recorded.
+async fn run_recorded(s: &Scenario) -> (cpefleet::metrics::RunResult, Arc<Recording>) {
+    let cancel = CancellationToken::new();
+    let acs = embedded_acs(&cancel).await;
+    let rec = Recording::new();
+    let opts = RunOptions {
+        shards: Some(1),
+        grace: Duration::from_secs(5),
+        runner: Some(rec.clone()),
+        ..RunOptions::default()
+    };
+    let res = fleet::run(s, &acs.url(), &opts, cancel.child_token())
+        .await
+        .unwrap();
+    cancel.cancel();
+    (res, rec)
+}
+
 fn retries_follow_the_spec(d: u32, mine: &[Attempt]) {
     let mut k = 0u32;
     for (a, b) in mine.iter().zip(mine.iter().skip(1)) {
@@ -339,19 +345,7 @@ phases:
 ",
     )
     .unwrap();
-    let cancel = CancellationToken::new();
-    let acs = embedded_acs(&cancel).await;
-    let rec = Recording::new();
-    let opts = RunOptions {
-        shards: Some(1),
-        grace: Duration::from_secs(5),
-        runner: Some(rec.clone()),
-        ..RunOptions::default()
-    };
-    let res = fleet::run(&s, &acs.url(), &opts, cancel.child_token())
-        .await
-        .unwrap();
-    cancel.cancel();
+    let (res, rec) = run_recorded(&s).await;
     let to = 25_000u64;
     for d in 0..4u32 {
         let mine = rec.of(d);
