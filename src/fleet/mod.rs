@@ -157,13 +157,16 @@ impl FleetCtx {
 
     /// The simulated clock now.
     pub fn sim_now(&self) -> DateTime {
-        let real = self.started.elapsed().as_secs_f64() * 1000.0;
-        DateTime::from_unix_ms(self.sim_epoch_ms + (real * self.time_scale) as i64)
+        self.sim_at_real_ms(self.started.elapsed().as_secs_f64() * 1000.0)
     }
 
     /// The simulated clock at `ms` (real) since the fleet started.
     pub fn sim_at(&self, ms: u64) -> DateTime {
-        DateTime::from_unix_ms(self.sim_epoch_ms + (ms as f64 * self.time_scale) as i64)
+        self.sim_at_real_ms(ms as f64)
+    }
+
+    fn sim_at_real_ms(&self, real: f64) -> DateTime {
+        DateTime::from_unix_ms(self.sim_epoch_ms + (real * self.time_scale) as i64)
     }
 
     /// A simulated duration in real time.
