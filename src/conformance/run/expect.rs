@@ -111,16 +111,11 @@ impl Run<'_> {
             let url = url.clone();
             let creds = self.credentials.clone();
             tokio::spawn(async move {
-                let deadline = Instant::now() + RECORD_WAIT;
-                loop {
-                    let answer = http_call(&method, &url, &body, creds.as_ref()).await;
-                    match answer {
-                        Ok((404, _)) if retry_404 && Instant::now() < deadline => {
-                            tokio::time::sleep(RECORD_POLL).await
-                        }
-                        answer => break answer,
-                    }
-                }
+                until_recorded(
+                    || http_call(&method, &url, &body, creds.as_ref()),
+                    |a| !(retry_404 && matches!(a, Ok((404, _)))),
+                )
+                .await
             })
         };
         // A connection request makes the ACS wait for the session it triggers before it

@@ -54,6 +54,23 @@ mod effects;
 /// NBI can answer 404 for a device, or an old value, for a moment after the session.
 const RECORD_WAIT: Duration = Duration::from_secs(5);
 const RECORD_POLL: Duration = Duration::from_millis(100);
+
+/// Asks the ACS (`ask`) again every [`RECORD_POLL`] until `settled` holds of its answer or
+/// [`RECORD_WAIT`] is over, and returns the last answer.
+async fn until_recorded<T, F, Fut>(mut ask: F, settled: impl Fn(&T) -> bool) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = T>,
+{
+    let deadline = Instant::now() + RECORD_WAIT;
+    loop {
+        let answer = ask().await;
+        if settled(&answer) || Instant::now() >= deadline {
+            return answer;
+        }
+        tokio::time::sleep(RECORD_POLL).await;
+    }
+}
 mod expect;
 mod scripted;
 mod steps;

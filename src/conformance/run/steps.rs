@@ -70,24 +70,20 @@ impl Run<'_> {
                 let (acs, nbi, id) = (self.opts.acs_url.clone(), self.nbi(), self.device_id());
                 // The record may lag the session that changed it (RECORD_WAIT says why):
                 // read again for a bounded while before the step fails.
-                let deadline = tokio::time::Instant::now() + RECORD_WAIT;
-                loop {
-                    let record = self
-                        .opts
-                        .profile
-                        .device_record(&acs, &nbi, &id, &path)
-                        .await?;
-                    if record.contains(&want) {
-                        return Ok(());
-                    }
-                    if tokio::time::Instant::now() >= deadline {
-                        return Err(format!(
-                            "the ACS's record of {id} does not show {path} = {want:?} \
-                             (read again for {} s)",
-                            RECORD_WAIT.as_secs()
-                        ));
-                    }
-                    tokio::time::sleep(RECORD_POLL).await;
+                let profile = &self.opts.profile;
+                let record = until_recorded(
+                    || profile.device_record(&acs, &nbi, &id, &path),
+                    |r| r.as_ref().map_or(true, |r| r.contains(&want)),
+                )
+                .await?;
+                if record.contains(&want) {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "the ACS's record of {id} does not show {path} = {want:?} \
+                         (read again for {} s)",
+                        RECORD_WAIT.as_secs()
+                    ))
                 }
             }
             Step::PutFile(f) => {
