@@ -146,10 +146,12 @@ impl Device {
         self.delta.get_or_insert_with(Box::default)
     }
 
-    /// Give the heap back when nothing is left in the delta.
+    /// Give the heap back when nothing is left in the delta, and what its emptied vectors hold.
     fn shrink(&mut self) {
         if self.delta.as_ref().is_some_and(|d| d.is_empty()) {
             self.delta = None;
+        } else if let Some(d) = self.delta.as_mut() {
+            d.release_empty();
         }
     }
 }

@@ -342,7 +342,10 @@ impl Shard {
     fn wake(&mut self, slot: u32, due_ms: u64) {
         let s = &mut self.slots[slot as usize];
         s.gen = s.gen.wrapping_add(1);
-        self.timers.push(due_ms, slot, s.gen);
+        let gen = s.gen;
+        let slots = &self.slots;
+        let live = |slot: u32, gen: u32| slots.get(slot as usize).is_some_and(|s| s.gen == gen);
+        self.timers.push(due_ms, slot, gen, live);
     }
 
     /// Runs until the end of the scenario or cancellation; returns the shard's figures.

@@ -1181,6 +1181,32 @@ fn download_is_queued_with_unknown_times() {
 }
 
 #[test]
+fn a_finished_transfer_leaves_no_memory_behind() {
+    // A device keeps its delta once anything is written; the transfer queue it emptied must
+    // not keep its capacity. It did: 352 B per upgraded device after a firmware wave, read as
+    // RSS drift by the soak (issue #13).
+    let t = template();
+    let mut d = device(1);
+    apply(
+        &t,
+        &mut d,
+        spv(
+            &[("Device.WiFi.SSID.2.SSID", "guest", Some(XsdType::String))],
+            "key-1",
+        ),
+    );
+    let before = d.heap_bytes();
+    assert!(before > 0);
+    let req = download("dl-1", "http://files.example/fw.bin");
+    apply(&t, &mut d, AcsRequest::Download(req));
+    assert!(d.heap_bytes() > before);
+    assert!(d.transfer_started("dl-1"));
+    assert!(d.transfer_finished("dl-1").is_some());
+    assert!(d.delta().is_some(), "the written SSID keeps the delta");
+    assert_eq!(d.heap_bytes(), before);
+}
+
+#[test]
 fn download_faults() {
     let t = template();
     let mut d = device(1);

@@ -135,13 +135,13 @@ impl Shard {
             }
             // Per device per simulated second → per real millisecond.
             let per_ms = rate * self.ctx.time_scale / 1000.0;
-            let mut queue = TimerQueue::default();
+            let mut queue = TimerQueue::with_capacity(self.slots.len());
             for slot in 0..self.slots.len() as u32 {
                 let index = u64::from(self.index_of(slot));
                 let gap = seed::event_exp(self.ctx.seed, stream, index, churn_ordinal(n, 0));
                 let at = start + (gap / per_ms) as u64;
                 if at < end_ms {
-                    queue.push(at, slot, 0);
+                    queue.push(at, slot, 0, |_, _| true);
                 }
             }
             self.generators.push(Generator::PerDevice {
@@ -208,7 +208,8 @@ impl Shard {
                     seed::event_exp(seed, *stream, u64::from(index), churn_ordinal(*phase, j));
                 let next = e.due_ms + (gap / *per_ms) as u64;
                 if next < *end_ms {
-                    queue.push(next, e.slot, j);
+                    // One entry per device at any time: none is ever stale.
+                    queue.push(next, e.slot, j, |_, _| true);
                 }
                 Some(Arrival {
                     slot: Some(e.slot),
