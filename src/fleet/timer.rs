@@ -103,7 +103,9 @@ mod tests {
             for slot in 0..devices {
                 gen[slot as usize] += 1;
                 let current = gen[slot as usize];
-                q.push(1_000_000 - round, slot, current, |s, e| gen[s as usize] == e);
+                q.push(1_000_000 - round, slot, current, |s, e| {
+                    gen[s as usize] == e
+                });
             }
         }
         assert_eq!(q.heap.capacity(), cap, "the heap grew");
