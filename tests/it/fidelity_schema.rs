@@ -218,3 +218,61 @@ async fn what_the_device_sends_is_schema_valid() {
     let dir = tempfile::tempdir().unwrap();
     validate(&validator(), dir.path(), &files);
 }
+
+/// The same for TR-098's diagnostics objects (TR-098 Amendment 2, TR-143): the Inform with
+/// `8 DIAGNOSTICS COMPLETE` and the answer carrying TR-098's result names (its `RouteHops`'
+/// `Hop…` parameters, `Completed` for a transfer test) validate against the schemas too.
+#[tokio::test(start_paused = true)]
+async fn tr098_diagnostics_envelopes_are_schema_valid() {
+    let (ping, trace, down, up) = (
+        "InternetGatewayDevice.IPPingDiagnostics.",
+        "InternetGatewayDevice.TraceRouteDiagnostics.",
+        "InternetGatewayDevice.DownloadDiagnostics.",
+        "InternetGatewayDevice.UploadDiagnostics.",
+    );
+    let s = XsdType::String;
+    let script = Script::new(vec![
+        vec![spv(&[
+            (&format!("{ping}Host"), "10.9.9.9", s),
+            (&format!("{ping}DiagnosticsState"), "Requested", s),
+            (&format!("{trace}Host"), "10.9.9.9", s),
+            (&format!("{trace}DiagnosticsState"), "Requested", s),
+            (
+                &format!("{down}DownloadURL"),
+                "http://files.example.net/64KiB",
+                s,
+            ),
+            (&format!("{down}DiagnosticsState"), "Requested", s),
+            (&format!("{up}UploadURL"), "http://files.example.net/up", s),
+            (
+                &format!("{up}TestFileLength"),
+                "65536",
+                XsdType::UnsignedInt,
+            ),
+            (&format!("{up}DiagnosticsState"), "Requested", s),
+        ])],
+        vec![gpv(&[ping, trace, down, up])],
+    ]);
+    let model = "diagnostics: { latency: 30ms, hops: 3, download_size: 64KiB, upload_per_s: 1MiB, duration: 5s }";
+    run_with(script.clone(), "tr098-igd", "2m", model, "").await;
+    let seen = script.seen();
+    assert!(seen.len() >= 2, "{seen:#?}");
+    assert_eq!(seen[1].events, vec!["8 DIAGNOSTICS COMPLETE"], "{seen:#?}");
+    let files = envelopes(&seen);
+    let answer = files
+        .iter()
+        .find(|(label, _)| label == "s1-answer0")
+        .map(|(_, body)| String::from_utf8_lossy(body).into_owned())
+        .expect("the GetParameterValues answer");
+    for name in [
+        "InternetGatewayDevice.TraceRouteDiagnostics.RouteHops.3.HopHost",
+        "InternetGatewayDevice.DownloadDiagnostics.TestBytesReceived",
+        "InternetGatewayDevice.UploadDiagnostics.TotalBytesSent",
+        "InternetGatewayDevice.IPPingDiagnostics.AverageResponseTime",
+    ] {
+        assert!(answer.contains(name), "{name} not in the answer");
+    }
+    assert!(answer.contains(">Completed<"), "a transfer test's success");
+    let dir = tempfile::tempdir().unwrap();
+    validate(&validator(), dir.path(), &files);
+}
